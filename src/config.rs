@@ -1,0 +1,546 @@
+//! `config.toml` → validated [`Settings`].
+//!
+//! The raw file is read with serde (`deny_unknown_fields`), then destructured field by field into
+//! `Settings`, so a new config key that is not handled is a compile error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{did_you_mean, Diagnostic};
+
+pub(crate) const CONFIG_FILE: &str = "config.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    title: String,
+    #[serde(default)]
+    description: String,
+    base_url: String,
+    #[serde(default = "default_language")]
+    language: String,
+    #[serde(default = "default_theme")]
+    theme: String,
+    #[serde(default)]
+    markdown: RawMarkdown,
+    #[serde(default)]
+    keywords: RawKeywords,
+    #[serde(default)]
+    types: BTreeMap<String, RawType>,
+    #[serde(default)]
+    extra: toml::Table,
+}
+
+fn default_language() -> String {
+    "de".into()
+}
+fn default_theme() -> String {
+    "default".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMarkdown {
+    #[serde(default = "yes")]
+    smart_punctuation: bool,
+    #[serde(default = "yes")]
+    highlight: bool,
+}
+
+impl Default for RawMarkdown {
+    fn default() -> Self {
+        RawMarkdown {
+            smart_punctuation: true,
+            highlight: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeywords {
+    #[serde(default = "default_keyword_path")]
+    path: String,
+    #[serde(default)]
+    allowed: Vec<String>,
+    #[serde(default)]
+    synonyms: BTreeMap<String, String>,
+    #[serde(default)]
+    see_also: BTreeMap<String, Vec<String>>,
+    #[serde(default = "default_distance")]
+    near_duplicate_distance: usize,
+    #[serde(default = "default_related")]
+    related: usize,
+}
+
+impl Default for RawKeywords {
+    fn default() -> Self {
+        RawKeywords {
+            path: default_keyword_path(),
+            allowed: Vec::new(),
+            synonyms: BTreeMap::new(),
+            see_also: BTreeMap::new(),
+            near_duplicate_distance: default_distance(),
+            related: default_related(),
+        }
+    }
+}
+
+fn default_keyword_path() -> String {
+    "suchworte".into()
+}
+fn default_distance() -> usize {
+    2
+}
+fn default_related() -> usize {
+    8
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawType {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    fields: toml::Table,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    options: Vec<String>,
+    #[serde(default)]
+    currency: Option<String>,
+}
+
+/// Validated site settings, read once and passed down by reference.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub root: PathBuf,
+    pub output_dir: PathBuf,
+    pub title: String,
+    pub description: String,
+    /// Always ends with `/`.
+    pub base_url: String,
+    pub language: String,
+    pub theme: String,
+    pub drafts: bool,
+    pub markdown: MarkdownSettings,
+    pub keywords: KeywordSettings,
+    pub types: BTreeMap<String, ContentType>,
+    pub extra: toml::Table,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MarkdownSettings {
+    pub smart_punctuation: bool,
+    pub highlight: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct KeywordSettings {
+    /// URL segment of the keyword pages, e.g. `suchworte`.
+    pub path: String,
+    pub allowed: Vec<String>,
+    pub synonyms: BTreeMap<String, String>,
+    pub see_also: BTreeMap<String, Vec<String>>,
+    pub near_duplicate_distance: usize,
+    pub related: usize,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ContentType {
+    pub name: String,
+    pub label: String,
+    /// In declaration order.
+    pub fields: Vec<FieldDef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldKind {
+    Text,
+    List,
+    Money,
+    Date,
+    Integer,
+    Bool,
+    Markdown,
+}
+
+impl FieldKind {
+    const NAMES: [&'static str; 7] = [
+        "text", "list", "money", "date", "integer", "bool", "markdown",
+    ];
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "text" => FieldKind::Text,
+            "list" => FieldKind::List,
+            "money" => FieldKind::Money,
+            "date" => FieldKind::Date,
+            "integer" => FieldKind::Integer,
+            "bool" => FieldKind::Bool,
+            "markdown" => FieldKind::Markdown,
+            _ => return None,
+        })
+    }
+    pub fn describe(self) -> &'static str {
+        match self {
+            FieldKind::Text => "a string",
+            FieldKind::List => "a list of strings",
+            FieldKind::Money => "an amount such as \"1.115.000,00 DM\"",
+            FieldKind::Date => "a date such as 2001-01-06",
+            FieldKind::Integer => "an integer",
+            FieldKind::Bool => "true or false",
+            FieldKind::Markdown => "a Markdown string",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FieldDef {
+    pub name: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    pub label: String,
+    pub options: Vec<String>,
+    pub currency: String,
+}
+
+/// Overrides from the command line.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub output_dir: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub drafts: bool,
+}
+
+/// Reads and validates `<root>/config.toml`.
+pub(crate) fn load(root: &Path, overrides: &Overrides) -> Result<Settings, Vec<Diagnostic>> {
+    let path = root.join(CONFIG_FILE);
+    let shown = PathBuf::from(CONFIG_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "run wegweiser in the site's root folder or pass --root DIR (looked in `{}`)",
+                    root.display()
+                )
+            } else {
+                "check the file's permissions and that it is UTF-8 text".to_string()
+            };
+            return Err(vec![Diagnostic::error(
+                shown,
+                format!("cannot read the site configuration: {e}"),
+            )
+            .with_hint(hint)]);
+        }
+    };
+    parse(&text, root, overrides)
+}
+
+pub(crate) fn parse(
+    text: &str,
+    root: &Path,
+    overrides: &Overrides,
+) -> Result<Settings, Vec<Diagnostic>> {
+    let shown = PathBuf::from(CONFIG_FILE);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let raw: RawConfig = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => return Err(vec![toml_error(&shown, text, &e)]),
+    };
+    let RawConfig {
+        title,
+        description,
+        base_url,
+        language,
+        theme,
+        markdown,
+        keywords,
+        types,
+        extra,
+    } = raw;
+    let mut errors = Vec::new();
+    let base_url = overrides.base_url.clone().unwrap_or(base_url);
+    let base_url = match normalise_base_url(&base_url) {
+        Ok(u) => u,
+        Err(msg) => {
+            let off = text.find("base_url").unwrap_or(0);
+            errors.push(
+                Diagnostic::error(&shown, msg)
+                    .at(text, off)
+                    .with_hint("use an absolute URL such as \"https://www.example.org/portal/\""),
+            );
+            String::new()
+        }
+    };
+    let keywords = {
+        let RawKeywords {
+            path,
+            allowed,
+            synonyms,
+            see_also,
+            near_duplicate_distance,
+            related,
+        } = keywords;
+        let clean = crate::slug::slugify(&path);
+        if clean.is_empty() || clean != path {
+            let off = text.find("path").unwrap_or(0);
+            errors.push(
+                Diagnostic::error(&shown, format!("invalid keyword path `{path}`"))
+                    .at(text, off)
+                    .with_hint(format!(
+                        "use a single lowercase URL segment such as \"{}\"",
+                        if clean.is_empty() { "suchworte" } else { &clean }
+                    )),
+            );
+        }
+        KeywordSettings {
+            path: clean,
+            allowed,
+            synonyms,
+            see_also,
+            near_duplicate_distance,
+            related,
+        }
+    };
+    let mut content_types = BTreeMap::new();
+    for (name, t) in types {
+        match content_type(&name, t, text, &shown) {
+            Ok(ct) => {
+                content_types.insert(name, ct);
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let RawMarkdown {
+        smart_punctuation,
+        highlight,
+    } = markdown;
+    Ok(Settings {
+        root: root.to_path_buf(),
+        output_dir: overrides
+            .output_dir
+            .clone()
+            .unwrap_or_else(|| root.join("public")),
+        title,
+        description,
+        base_url,
+        language,
+        theme,
+        drafts: overrides.drafts,
+        markdown: MarkdownSettings {
+            smart_punctuation,
+            highlight,
+        },
+        keywords,
+        types: content_types,
+        extra,
+    })
+}
+
+fn content_type(
+    name: &str,
+    t: RawType,
+    text: &str,
+    shown: &Path,
+) -> Result<ContentType, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut fields = Vec::new();
+    let locate = |key: &str| {
+        text.find(&format!("{key} ="))
+            .or_else(|| text.find(&format!("[types.{name}]")))
+            .unwrap_or(0)
+    };
+    for (fname, value) in t.fields {
+        let raw: RawField = match value.try_into() {
+            Ok(r) => r,
+            Err(e) => {
+                let e: toml::de::Error = e;
+                let (msg, hint) = serde_message_hint(e.message());
+                errors.push(
+                    Diagnostic::error(
+                        shown,
+                        format!("field `{fname}` of type `{name}`: {msg}"),
+                    )
+                    .at(text, locate(&fname))
+                    .with_hint_opt(hint.or_else(|| {
+                        Some("declare a field as { type = \"text\", required = true, label = \"…\" }".into())
+                    })),
+                );
+                continue;
+            }
+        };
+        let Some(kind) = FieldKind::parse(&raw.kind) else {
+            errors.push(
+                Diagnostic::error(
+                    shown,
+                    format!("field `{fname}` of type `{name}` has unknown field type `{}`", raw.kind),
+                )
+                .at(text, locate(&fname))
+                .with_hint(
+                    did_you_mean(&raw.kind, FieldKind::NAMES).unwrap_or_else(|| {
+                        format!("field types are: {}", FieldKind::NAMES.join(", "))
+                    }),
+                ),
+            );
+            continue;
+        };
+        if crate::parse::RESERVED_KEYS.contains(&fname.as_str()) {
+            errors.push(
+                Diagnostic::error(
+                    shown,
+                    format!("field `{fname}` of type `{name}` uses a reserved front matter key"),
+                )
+                .at(text, locate(&fname))
+                .with_hint("choose another name; the built-in keys are title, description, date, …"),
+            );
+            continue;
+        }
+        let label = if raw.label.is_empty() {
+            fname.clone()
+        } else {
+            raw.label
+        };
+        fields.push(FieldDef {
+            name: fname,
+            kind,
+            required: raw.required,
+            label,
+            options: raw.options,
+            currency: raw.currency.unwrap_or_else(|| "EUR".into()),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ContentType {
+        name: name.to_string(),
+        label: if t.label.is_empty() {
+            name.to_string()
+        } else {
+            t.label
+        },
+        fields,
+    })
+}
+
+fn normalise_base_url(url: &str) -> Result<String, String> {
+    let url = url.trim();
+    let ok_scheme = url.starts_with("http://") || url.starts_with("https://");
+    if !ok_scheme {
+        return Err(format!("base_url `{url}` is not an absolute http(s) URL"));
+    }
+    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(format!("base_url `{url}` has no host"));
+    }
+    if url.contains(['?', '#', ' ']) {
+        return Err(format!("base_url `{url}` must not contain a query, fragment or space"));
+    }
+    let mut u = url.to_string();
+    if !u.ends_with('/') {
+        u.push('/');
+    }
+    Ok(u)
+}
+
+/// A TOML/serde error as a diagnostic at its span, with a "did you mean" hint for unknown keys.
+pub(crate) fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Diagnostic {
+    let (msg, hint) = serde_message_hint(e.message());
+    let d = Diagnostic::error(path, msg).with_hint_opt(hint);
+    match e.span() {
+        Some(span) => d.at(text, span.start),
+        None => d,
+    }
+}
+
+/// Turns serde's "unknown field `x`, expected one of `a`, `b`" into a message and a hint.
+fn serde_message_hint(msg: &str) -> (String, Option<String>) {
+    let msg = msg.trim();
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        if let Some((name, tail)) = rest.split_once('`') {
+            let expected: Vec<&str> = tail
+                .split('`')
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, s)| s)
+                .collect();
+            let hint = did_you_mean(name, expected.iter().copied()).or_else(|| {
+                (!expected.is_empty()).then(|| format!("known keys are: {}", expected.join(", ")))
+            });
+            return (format!("unknown key `{name}`"), hint);
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        if let Some((name, _)) = rest.split_once('`') {
+            return (
+                format!("missing required key `{name}`"),
+                Some(format!("add `{name} = …`")),
+            );
+        }
+    }
+    (msg.to_string(), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<Settings, Vec<Diagnostic>> {
+        parse(s, Path::new("/site"), &Overrides::default())
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let s = parse_str("title = \"T\"\nbase_url = \"https://example.org/portal\"\n").unwrap();
+        assert_eq!(s.base_url, "https://example.org/portal/");
+        assert_eq!(s.language, "de");
+        assert_eq!(s.keywords.path, "suchworte");
+        assert_eq!(s.output_dir, Path::new("/site/public"));
+    }
+
+    #[test]
+    fn unknown_key_has_position_and_hint() {
+        let errs = parse_str("title = \"T\"\nbase_url = \"https://e.org/\"\ntheem = \"x\"\n")
+            .unwrap_err();
+        assert_eq!(errs.len(), 1);
+        let d = &errs[0];
+        assert_eq!((d.line, d.col), (3, 1));
+        assert_eq!(d.message, "unknown key `theem`");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `theme`?"));
+    }
+
+    #[test]
+    fn bad_field_type_is_reported() {
+        let errs = parse_str(
+            "title = \"T\"\nbase_url = \"https://e.org/\"\n[types.projekt.fields]\nbetrag = { type = \"mony\" }\n",
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].line, 4);
+        assert_eq!(errs[0].hint.as_deref(), Some("did you mean `money`?"));
+    }
+
+    #[test]
+    fn relative_base_url_is_an_error() {
+        let errs = parse_str("title = \"T\"\nbase_url = \"/portal\"\n").unwrap_err();
+        assert!(errs[0].message.contains("not an absolute"), "{:?}", errs[0]);
+    }
+}

@@ -1,0 +1,261 @@
+//! Stage 4: Markdown of every document, with internal links resolved and checked.
+//!
+//! Takes the resolved [`Site`] and returns one [`Body`] per node: HTML, table of contents,
+//! rendered Markdown fields and backlinks. `@/path.md#anchor` and relative `.md` links become
+//! page URLs; a missing page or anchor is an error at the link's line and column.
+
+use std::collections::{BTreeSet, HashSet};
+
+use rayon::prelude::*;
+
+use crate::error::{did_you_mean, Diagnostic};
+use crate::markdown::{self, Highlighter, LinkError, LinkResolver, LinkTarget, Rendered, TocEntry};
+use crate::parse::{parent_dir, FieldValue};
+use crate::resolve::Site;
+
+#[derive(Debug, Default)]
+pub(crate) struct Body {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    pub summary: String,
+    pub word_count: usize,
+    /// HTML of the document's Markdown fields, by field name.
+    pub field_html: Vec<(String, String)>,
+    /// Nodes that link here, without duplicates.
+    pub backlinks: Vec<usize>,
+}
+
+/// Resolves link destinations written in the document at `rel`.
+struct Resolver<'a> {
+    site: &'a Site,
+    base_url: &'a str,
+    rel: &'a str,
+}
+
+impl Resolver<'_> {
+    fn target(&self, source_path: &str, anchor: Option<&str>) -> Result<LinkTarget, LinkError> {
+        match self.site.by_rel.get(source_path) {
+            Some(&id) => {
+                let node = &self.site.nodes[id];
+                let mut url = format!("{}{}", self.base_url, &node.path[1..]);
+                if let Some(a) = anchor {
+                    url.push('#');
+                    url.push_str(a);
+                }
+                Ok(LinkTarget {
+                    url,
+                    page: id,
+                    anchor: anchor.map(str::to_string),
+                })
+            }
+            None => {
+                let hint = if self.site.drafts.contains(source_path) {
+                    "that page is a draft and not part of this build (build with --drafts, or remove the link)".to_string()
+                } else {
+                    let known = self.site.by_rel.keys().map(String::as_str);
+                    did_you_mean(source_path, known).unwrap_or_else(|| {
+                        "link to a file below content/, e.g. [Text](@/initiativen/_index.md)".into()
+                    })
+                };
+                Err(LinkError {
+                    message: format!("link to a missing page: `{source_path}` does not exist in content/"),
+                    hint: Some(hint),
+                })
+            }
+        }
+    }
+}
+
+impl LinkResolver for Resolver<'_> {
+    fn resolve(&self, dest: &str) -> Result<Option<LinkTarget>, LinkError> {
+        let (path, anchor) = match dest.split_once('#') {
+            Some((p, a)) => (p, Some(a)),
+            None => (dest, None),
+        };
+        if let Some(p) = path.strip_prefix("@/") {
+            return self.target(p, anchor).map(Some);
+        }
+        let external = dest.contains("://")
+            || dest.starts_with("//")
+            || dest.starts_with('/')
+            || dest.starts_with('#')
+            || dest.split_once(':').is_some_and(|(scheme, _)| {
+                !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+            });
+        if external || !path.ends_with(".md") {
+            return Ok(None);
+        }
+        // A relative link to a Markdown file, from the folder of the linking file.
+        let mut parts: Vec<&str> = parent_dir(self.rel).split('/').filter(|s| !s.is_empty()).collect();
+        for seg in path.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    if parts.pop().is_none() {
+                        return Err(LinkError {
+                            message: format!("link `{dest}` points outside content/"),
+                            hint: Some("use a path below content/, e.g. @/initiativen/_index.md".into()),
+                        });
+                    }
+                }
+                s => parts.push(s),
+            }
+        }
+        self.target(&parts.join("/"), anchor).map(Some)
+    }
+}
+
+pub(crate) fn render_bodies(
+    site: &Site,
+    base_url: &str,
+    opts: &markdown::Options,
+    hl: &Highlighter,
+) -> (Vec<Body>, Vec<Diagnostic>) {
+    struct Out {
+        body: Body,
+        links: Vec<(usize, LinkTarget)>,
+        anchors: Vec<String>,
+        diags: Vec<Diagnostic>,
+    }
+    let outs: Vec<Out> = site
+        .nodes
+        .par_iter()
+        .map(|node| {
+            let doc = &node.doc;
+            let resolver = Resolver {
+                site,
+                base_url,
+                rel: &doc.src.rel,
+            };
+            let mut diags = Vec::new();
+            let mut links = Vec::new();
+            let mut collect = |r: &Rendered, base: usize| {
+                for (off, e) in &r.errors {
+                    diags.push(
+                        Diagnostic::error(&doc.src.shown, e.message.clone())
+                            .at(&doc.src.text, base + off)
+                            .with_hint_opt(e.hint.clone()),
+                    );
+                }
+                for (off, t) in &r.links {
+                    links.push((base + off, t.clone()));
+                }
+            };
+            let r = markdown::render(doc.body(), opts, hl, &resolver);
+            collect(&r, doc.body_offset);
+            let mut field_html = Vec::new();
+            for (name, v) in &doc.fm.fields {
+                if let FieldValue::Markdown(md) = v {
+                    // Offsets inside a TOML string are approximate (escapes); +1 skips the quote.
+                    let fr = markdown::render_inline(&md.value, opts, hl, &resolver);
+                    collect(&fr, md.offset + 1);
+                    field_html.push((name.clone(), fr.html));
+                }
+            }
+            Out {
+                body: Body {
+                    word_count: count_words(&r.html),
+                    html: r.html,
+                    toc: r.toc,
+                    summary: r.summary_text,
+                    field_html,
+                    backlinks: Vec::new(),
+                },
+                links,
+                anchors: r.anchors,
+                diags,
+            }
+        })
+        .collect();
+
+    let anchor_sets: Vec<HashSet<&str>> = outs
+        .iter()
+        .map(|o| o.anchors.iter().map(String::as_str).collect())
+        .collect();
+    let mut diags = Vec::new();
+    let mut backlinks: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); outs.len()];
+    for (src, o) in outs.iter().enumerate() {
+        diags.extend(o.diags.iter().cloned());
+        let doc = &site.nodes[src].doc;
+        for (off, t) in &o.links {
+            if let Some(a) = &t.anchor {
+                if !a.is_empty() && !anchor_sets[t.page].contains(a.as_str()) {
+                    let target = &site.nodes[t.page].doc.src.shown;
+                    let hint = did_you_mean(a, anchor_sets[t.page].iter().copied()).unwrap_or_else(|| {
+                        let mut known: Vec<&str> = anchor_sets[t.page].iter().copied().collect();
+                        known.sort_unstable();
+                        if known.is_empty() {
+                            "that page has no headings; link to the page without #…".into()
+                        } else {
+                            format!("headings there: #{}", known.join(", #"))
+                        }
+                    });
+                    diags.push(
+                        Diagnostic::error(
+                            &doc.src.shown,
+                            format!("link to a missing anchor: `#{a}` is not a heading in {}", target.display()),
+                        )
+                        .at(&doc.src.text, *off)
+                        .with_hint(hint),
+                    );
+                }
+            }
+            if t.page != src {
+                backlinks[t.page].insert(src);
+            }
+        }
+    }
+    let bodies = outs
+        .into_iter()
+        .zip(backlinks)
+        .map(|(o, b)| Body {
+            backlinks: b.into_iter().collect(),
+            ..o.body
+        })
+        .collect();
+    (bodies, diags)
+}
+
+/// Words of the visible text, for reading time.
+fn count_words(html: &str) -> usize {
+    let mut in_tag = false;
+    let mut text = String::with_capacity(html.len());
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().count()
+}
+
+/// Renders a document that is not a node of the site (keyword descriptions), links resolved.
+pub(crate) fn render_detached(
+    site: &Site,
+    base_url: &str,
+    opts: &markdown::Options,
+    hl: &Highlighter,
+    doc: &crate::parse::Document,
+) -> (String, Vec<Diagnostic>) {
+    let resolver = Resolver {
+        site,
+        base_url,
+        rel: &doc.src.rel,
+    };
+    let r = markdown::render(doc.body(), opts, hl, &resolver);
+    let diags = r
+        .errors
+        .iter()
+        .map(|(off, e)| {
+            Diagnostic::error(&doc.src.shown, e.message.clone())
+                .at(&doc.src.text, doc.body_offset + off)
+                .with_hint_opt(e.hint.clone())
+        })
+        .collect();
+    (r.html, diags)
+}

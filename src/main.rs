@@ -1,0 +1,132 @@
+//! Command line: parse arguments, run the build, print diagnostics, pick the exit code.
+//!
+//! Exit codes: 0 success, 1 content errors (or any failed build), 2 usage errors.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use wegweiser::error::{BuildError, Diagnostic};
+use wegweiser::{BuildOptions, Overrides};
+
+#[derive(Parser)]
+#[command(name = "wegweiser", version, about = "Builds a linked, keyword-indexed static site from Markdown with TOML front matter")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Site root (the folder with config.toml)
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// Base URL for this build, e.g. https://www.example.org/portal/
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Include pages with draft = true
+    #[arg(long)]
+    drafts: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into the output directory (public/ by default)
+    Build {
+        #[command(flatten)]
+        common: Common,
+        /// Where to write the site (default: <root>/public)
+        #[arg(long, short = 'o')]
+        output_dir: Option<PathBuf>,
+        /// Print the time each stage took
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Check everything a build checks, without writing anything
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let (common, output_dir, write, timings) = match cli.command {
+        Command::Build {
+            common,
+            output_dir,
+            timings,
+        } => (common, output_dir, true, timings),
+        Command::Check { common } => (common, None, false, false),
+    };
+    let opts = BuildOptions {
+        root: common.root,
+        overrides: Overrides {
+            output_dir,
+            base_url: common.base_url,
+            drafts: common.drafts,
+        },
+        write,
+    };
+    match wegweiser::build(&opts) {
+        Ok(report) => {
+            print_diagnostics(&report.warnings, color);
+            if timings {
+                for (stage, t) in &report.timings {
+                    eprintln!("{stage:>10}: {:>8.1} ms", t.as_secs_f64() * 1000.0);
+                }
+            }
+            let what = format!(
+                "{} pages, {} sections, {} keywords",
+                report.pages, report.sections, report.keywords
+            );
+            if write {
+                eprintln!(
+                    "built {what}: {} files in {}",
+                    report.files_written,
+                    report.output_dir.display()
+                );
+            } else {
+                eprintln!("checked {what}: no errors");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(BuildError::Content(diags)) => {
+            print_diagnostics(&diags, color);
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == wegweiser::error::Severity::Error)
+                .count();
+            eprintln!(
+                "error: build failed with {errors} error{}; nothing was written",
+                if errors == 1 { "" } else { "s" }
+            );
+            ExitCode::from(1)
+        }
+        Err(BuildError::Other(chain)) => {
+            let mut it = chain.iter();
+            if let Some(first) = it.next() {
+                eprintln!("error: {first}");
+            }
+            for cause in it {
+                eprintln!("caused by: {cause}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print_diagnostics(diags: &[Diagnostic], color: bool) {
+    for d in diags {
+        eprint!("{}", d.render(color));
+    }
+}

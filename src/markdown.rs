@@ -1,0 +1,556 @@
+//! Markdown body -> HTML, table of contents, heading anchors and internal links.
+//!
+//! This is the only module that knows pulldown-cmark and syntect; everything it
+//! hands out is plain data.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, LinkType, Options as CmarkOptions, Parser, Tag, TagEnd,
+};
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::{SyntaxDefinition, SyntaxReference, SyntaxSet};
+use syntect::util::LinesWithEndings;
+
+use crate::slug::slugify;
+
+/// Our own TOML syntax; syntect's default set has none.
+const TOML_SYNTAX: &str = include_str!("syntaxes/TOML.sublime-syntax");
+
+/// Class prefix of highlighted tokens, e.g. `<span class="hl-string hl-quoted">`.
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+/// Id used for a heading whose text gives an empty slug.
+const FALLBACK_ID: &str = "abschnitt";
+
+/// Maximum length of [`Rendered::summary_text`] in characters (before the "…").
+const SUMMARY_MAX_CHARS: usize = 300;
+
+/// Syntax highlighting for fenced code blocks. Built once, shared by reference.
+pub(crate) struct Highlighter {
+    syntaxes: SyntaxSet,
+}
+
+impl Highlighter {
+    /// Loads syntect's default syntaxes and adds our TOML syntax.
+    pub(crate) fn new() -> Result<Self, String> {
+        let toml = SyntaxDefinition::load_from_str(TOML_SYNTAX, true, Some("TOML"))
+            .map_err(|e| format!("built-in TOML syntax definition is invalid: {e}"))?;
+        let mut builder = SyntaxSet::load_defaults_newlines().into_builder();
+        builder.add(toml);
+        Ok(Self {
+            syntaxes: builder.build(),
+        })
+    }
+
+    /// The syntax for a fence's language token, or `None` to leave the code plain.
+    fn find_syntax(&self, token: &str) -> Option<&SyntaxReference> {
+        // Common fence names that are neither an extension nor a syntax name in syntect.
+        let token = match token {
+            "shell" | "console" | "shell-session" => "sh",
+            other => other,
+        };
+        let syntax = self
+            .syntaxes
+            .find_syntax_by_token(token)
+            .or_else(|| self.syntaxes.find_syntax_by_extension(token))?;
+        // "Plain Text" would only wrap everything in one span.
+        (syntax.name != self.syntaxes.find_syntax_plain_text().name).then_some(syntax)
+    }
+
+    /// Highlighted HTML (spans with `hl-` classes) or `None` when the language is
+    /// unknown or syntect fails.
+    fn highlight(&self, code: &str, token: &str) -> Option<String> {
+        let syntax = self.find_syntax(token)?;
+        // syntect is not supposed to panic on any input, but a bad regex in one of its
+        // bundled syntaxes would; a page must never take the whole build down.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut generator =
+                ClassedHTMLGenerator::new_with_class_style(syntax, &self.syntaxes, CLASS_STYLE);
+            for line in LinesWithEndings::from(code) {
+                generator
+                    .parse_html_for_line_which_includes_newline(line)
+                    .ok()?;
+            }
+            Some(generator.finalize())
+        }))
+        .ok()
+        .flatten()
+    }
+}
+
+/// Rendering switches (from the site configuration).
+pub(crate) struct Options {
+    pub(crate) smart_punctuation: bool,
+    pub(crate) highlight: bool,
+}
+
+/// Where an internal link points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LinkTarget {
+    /// The href to write, including "#anchor" if any.
+    pub(crate) url: String,
+    /// Index of the target page.
+    pub(crate) page: usize,
+    pub(crate) anchor: Option<String>,
+}
+
+/// Why a link destination could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LinkError {
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
+
+/// Decides what a link destination means. Ok(None): leave the link unchanged (external, mailto:, pure "#anchor" etc. — the resolver decides),
+/// Ok(Some(t)): rewrite href to t.url (which already contains "#anchor" if any), Err: broken link.
+pub(crate) trait LinkResolver: Sync {
+    fn resolve(&self, dest: &str) -> Result<Option<LinkTarget>, LinkError>;
+}
+
+/// One heading in the table of contents.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub(crate) struct TocEntry {
+    pub(crate) level: u8,
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) children: Vec<TocEntry>,
+}
+
+/// The result of rendering one Markdown text.
+#[derive(Debug, Default)]
+pub(crate) struct Rendered {
+    pub(crate) html: String,
+    /// Nested by level.
+    pub(crate) toc: Vec<TocEntry>,
+    /// Every heading id in the document.
+    pub(crate) anchors: Vec<String>,
+    /// Byte offset (into the text given) of each resolved internal link, in order.
+    pub(crate) links: Vec<(usize, LinkTarget)>,
+    /// Byte offset of each broken link.
+    pub(crate) errors: Vec<(usize, LinkError)>,
+    /// Plain text of the first paragraph, for descriptions/snippets.
+    pub(crate) summary_text: String,
+}
+
+/// Renders a Markdown page body.
+pub(crate) fn render(
+    body: &str,
+    opts: &Options,
+    hl: &Highlighter,
+    links: &dyn LinkResolver,
+) -> Rendered {
+    render_impl(body, opts, hl, links).0
+}
+
+/// Inline variant for short Markdown values in front matter fields: same link handling, no TOC, and if the
+/// result is a single paragraph, strip the surrounding <p>…</p>.
+pub(crate) fn render_inline(
+    text: &str,
+    opts: &Options,
+    hl: &Highlighter,
+    links: &dyn LinkResolver,
+) -> Rendered {
+    let (mut rendered, single_paragraph) = render_impl(text, opts, hl, links);
+    rendered.toc.clear();
+    if single_paragraph {
+        let html = rendered.html.trim_end();
+        if let Some(inner) = html
+            .strip_prefix("<p>")
+            .and_then(|rest| rest.strip_suffix("</p>"))
+        {
+            rendered.html = inner.to_owned();
+        }
+    }
+    rendered
+}
+
+fn parser_options(opts: &Options) -> CmarkOptions {
+    let mut options = CmarkOptions::ENABLE_TABLES
+        | CmarkOptions::ENABLE_FOOTNOTES
+        | CmarkOptions::ENABLE_STRIKETHROUGH
+        | CmarkOptions::ENABLE_HEADING_ATTRIBUTES;
+    if opts.smart_punctuation {
+        options |= CmarkOptions::ENABLE_SMART_PUNCTUATION;
+    }
+    options
+}
+
+/// A heading being collected: where its start event sits in the output and its text.
+struct OpenHeading {
+    out_index: usize,
+    level: u8,
+    explicit_id: Option<String>,
+    text: String,
+}
+
+/// A code block being collected.
+struct OpenCode {
+    lang: Option<String>,
+    code: String,
+}
+
+/// Collects the plain text of the first non-empty paragraph.
+#[derive(Default)]
+struct SummaryState {
+    done: bool,
+    in_paragraph: bool,
+    /// Nesting depth of images inside the paragraph (alt text is skipped).
+    image_depth: usize,
+    /// Nesting depth of footnote definitions (their paragraphs don't count).
+    footnote_depth: usize,
+    text: String,
+}
+
+/// Renders and also tells whether the document is exactly one paragraph.
+fn render_impl(
+    source: &str,
+    opts: &Options,
+    hl: &Highlighter,
+    resolver: &dyn LinkResolver,
+) -> (Rendered, bool) {
+    let events: Vec<(Event<'_>, Range<usize>)> = Parser::new_ext(source, parser_options(opts))
+        .into_offset_iter()
+        .collect();
+
+    // Explicit ids are reserved up front so that an automatic id never takes one
+    // that a later heading names explicitly.
+    let reserved: HashSet<String> = events
+        .iter()
+        .filter_map(|(event, _)| match event {
+            Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect();
+
+    let mut rendered = Rendered::default();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut flat_toc: Vec<TocEntry> = Vec::new();
+    let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len() + 4);
+    let mut heading: Option<OpenHeading> = None;
+    let mut code: Option<OpenCode> = None;
+    let mut summary = SummaryState::default();
+    let mut depth = 0usize;
+    let mut top_level_blocks = 0usize;
+    let mut only_paragraphs = true;
+
+    for (event, range) in events {
+        summary.observe(&event);
+        match &event {
+            Event::Start(tag) => {
+                if depth == 0 {
+                    top_level_blocks += 1;
+                    only_paragraphs &= matches!(tag, Tag::Paragraph);
+                }
+                depth += 1;
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ if depth == 0 => {
+                // Rules, HTML blocks' pieces and the like at top level.
+                top_level_blocks += 1;
+                only_paragraphs = false;
+            }
+            _ => {}
+        }
+        if let Some(open) = heading.as_mut() {
+            if let Event::Text(text) | Event::Code(text) = &event {
+                open.text.push_str(text);
+            }
+        }
+
+        match event {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
+                heading = Some(OpenHeading {
+                    out_index: out.len(),
+                    level: level as u8,
+                    explicit_id: id.map(|id| id.to_string()),
+                    text: String::new(),
+                });
+                // The id is filled in at the heading's end, once its text is known.
+                out.push(Event::Start(Tag::Heading {
+                    level,
+                    id: None,
+                    classes,
+                    attrs,
+                }));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some(open) = heading.take() {
+                    let id = heading_id(&open, &reserved, &used);
+                    used.insert(id.clone());
+                    rendered.anchors.push(id.clone());
+                    if let Some(Event::Start(Tag::Heading { id: slot, .. })) =
+                        out.get_mut(open.out_index)
+                    {
+                        *slot = Some(CowStr::from(id.clone()));
+                    }
+                    flat_toc.push(TocEntry {
+                        level: open.level,
+                        id,
+                        title: collapse_whitespace(&open.text),
+                        children: Vec::new(),
+                    });
+                }
+                out.push(Event::End(TagEnd::Heading(level)));
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => language_token(&info),
+                    CodeBlockKind::Indented => None,
+                };
+                code = Some(OpenCode {
+                    lang,
+                    code: String::new(),
+                });
+            }
+            Event::Text(text) if code.is_some() => {
+                if let Some(open) = code.as_mut() {
+                    open.code.push_str(&text);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some(open) = code.take() {
+                    let html = code_block_html(&open, opts, hl);
+                    out.push(Event::Html(CowStr::from(html)));
+                }
+            }
+            Event::Start(Tag::Table(alignments)) => {
+                out.push(Event::Html(CowStr::Borrowed(
+                    "<div class=\"table-wrap\">\n",
+                )));
+                out.push(Event::Start(Tag::Table(alignments)));
+            }
+            Event::End(TagEnd::Table) => {
+                out.push(Event::End(TagEnd::Table));
+                out.push(Event::Html(CowStr::Borrowed("</div>\n")));
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let (link_type, dest_url) =
+                    resolve_link(link_type, dest_url, range.start, resolver, &mut rendered);
+                out.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let (link_type, dest_url) =
+                    resolve_link(link_type, dest_url, range.start, resolver, &mut rendered);
+                out.push(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
+            }
+            other => out.push(other),
+        }
+    }
+
+    let mut html = String::with_capacity(source.len() + source.len() / 2);
+    pulldown_cmark::html::push_html(&mut html, out.into_iter());
+    rendered.html = html;
+    rendered.toc = nest_toc(flat_toc);
+    rendered.summary_text = truncate_summary(&collapse_whitespace(&summary.text));
+    (rendered, top_level_blocks == 1 && only_paragraphs)
+}
+
+impl SummaryState {
+    fn observe(&mut self, event: &Event<'_>) {
+        if self.done {
+            return;
+        }
+        match event {
+            Event::Start(Tag::FootnoteDefinition(_)) => self.footnote_depth += 1,
+            Event::End(TagEnd::FootnoteDefinition) => {
+                self.footnote_depth = self.footnote_depth.saturating_sub(1);
+            }
+            Event::Start(Tag::Paragraph) if self.footnote_depth == 0 => {
+                self.in_paragraph = true;
+            }
+            Event::End(TagEnd::Paragraph) if self.in_paragraph => {
+                self.in_paragraph = false;
+                self.done = !self.text.trim().is_empty();
+            }
+            _ if !self.in_paragraph => {}
+            Event::Start(Tag::Image { .. }) => self.image_depth += 1,
+            Event::End(TagEnd::Image) => self.image_depth = self.image_depth.saturating_sub(1),
+            Event::Text(text) | Event::Code(text) if self.image_depth == 0 => {
+                self.text.push_str(text);
+            }
+            Event::SoftBreak | Event::HardBreak => self.text.push(' '),
+            _ => {}
+        }
+    }
+}
+
+/// The final id of a heading: explicit or slugified, unique within the document.
+fn heading_id(open: &OpenHeading, reserved: &HashSet<String>, used: &HashSet<String>) -> String {
+    let base = match &open.explicit_id {
+        Some(id) if !used.contains(id) => return id.clone(),
+        Some(id) => id.clone(),
+        None => {
+            let slug = slugify(&open.text);
+            if slug.is_empty() {
+                FALLBACK_ID.to_owned()
+            } else {
+                slug
+            }
+        }
+    };
+    let taken = |candidate: &str| used.contains(candidate) || reserved.contains(candidate);
+    if open.explicit_id.is_none() && !taken(&base) {
+        return base;
+    }
+    (1usize..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|candidate| !taken(candidate))
+        .unwrap_or(base)
+}
+
+/// Calls the resolver and records the outcome; returns the (possibly rewritten) destination.
+fn resolve_link<'a>(
+    link_type: LinkType,
+    dest_url: CowStr<'a>,
+    offset: usize,
+    resolver: &dyn LinkResolver,
+    rendered: &mut Rendered,
+) -> (LinkType, CowStr<'a>) {
+    // pulldown-cmark gives e-mail autolinks without their scheme; the resolver should
+    // see what the href will be.
+    let dest = if link_type == LinkType::Email {
+        format!("mailto:{dest_url}")
+    } else {
+        dest_url.to_string()
+    };
+    match resolver.resolve(&dest) {
+        Ok(Some(target)) => {
+            let url = CowStr::from(target.url.clone());
+            rendered.links.push((offset, target));
+            // An e-mail link type would make the HTML writer prepend "mailto:".
+            let link_type = if link_type == LinkType::Email {
+                LinkType::Inline
+            } else {
+                link_type
+            };
+            (link_type, url)
+        }
+        Ok(None) => (link_type, dest_url),
+        Err(error) => {
+            rendered.errors.push((offset, error));
+            (link_type, dest_url)
+        }
+    }
+}
+
+/// The language token of a fence's info string: its first word, lowercased.
+fn language_token(info: &str) -> Option<String> {
+    let word = info
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '{' || c == '}')
+        .map(|word| word.trim_start_matches('.'))
+        .find(|word| !word.is_empty())?;
+    Some(word.to_lowercase())
+}
+
+fn code_block_html(open: &OpenCode, opts: &Options, hl: &Highlighter) -> String {
+    let mut html = String::with_capacity(open.code.len() * 2 + 64);
+    let Some(lang) = &open.lang else {
+        html.push_str("<pre class=\"code\"><code>");
+        escape_html_into(&mut html, &open.code);
+        html.push_str("</code></pre>\n");
+        return html;
+    };
+    let lang_attr = escape_html(lang);
+    html.push_str("<pre class=\"code\" data-lang=\"");
+    html.push_str(&lang_attr);
+    html.push_str("\"><code class=\"language-");
+    html.push_str(&lang_attr);
+    html.push_str("\">");
+    match opts
+        .highlight
+        .then(|| hl.highlight(&open.code, lang))
+        .flatten()
+    {
+        Some(highlighted) => html.push_str(&highlighted),
+        None => escape_html_into(&mut html, &open.code),
+    }
+    html.push_str("</code></pre>\n");
+    html
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    escape_html_into(&mut out, s);
+    out
+}
+
+fn escape_html_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Turns the flat list of headings into a tree: a heading is the child of the
+/// nearest preceding heading with a smaller level.
+fn nest_toc(flat: Vec<TocEntry>) -> Vec<TocEntry> {
+    fn insert(siblings: &mut Vec<TocEntry>, entry: TocEntry) {
+        match siblings.last_mut() {
+            Some(last) if last.level < entry.level => insert(&mut last.children, entry),
+            _ => siblings.push(entry),
+        }
+    }
+    let mut root = Vec::new();
+    for entry in flat {
+        insert(&mut root, entry);
+    }
+    root
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Cuts `text` to at most [`SUMMARY_MAX_CHARS`] characters at a word boundary and
+/// appends "…" when something was cut.
+fn truncate_summary(text: &str) -> String {
+    let Some((cut, _)) = text.char_indices().nth(SUMMARY_MAX_CHARS) else {
+        return text.to_owned();
+    };
+    let head = &text[..cut];
+    // If the cut falls between two words, the whole head is usable.
+    let head = if text[cut..].starts_with(' ') {
+        head
+    } else {
+        head.rfind(' ').map_or(head, |space| &head[..space])
+    };
+    let head = head
+        .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–'));
+    format!("{head}…")
+}
+
+#[cfg(test)]
+mod tests;

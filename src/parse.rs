@@ -1,0 +1,722 @@
+//! Stage 2: split front matter from body and validate it against the built-in keys and the
+//! declared content types.
+//!
+//! Takes the [`SourceFile`]s of stage 1 and returns one [`Document`] per file that parsed, plus
+//! every problem found (all of them, not just the first).
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use crate::config::{ContentType, FieldDef, FieldKind, Settings};
+use crate::error::{did_you_mean, Diagnostic};
+use crate::load::SourceFile;
+
+/// Front matter keys every page understands.
+pub(crate) const RESERVED_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "date",
+    "updated",
+    "draft",
+    "weight",
+    "slug",
+    "template",
+    "suchworte",
+    "type",
+    "extra",
+    "sort_by",
+    "paginate_by",
+    "page_type",
+];
+const SECTION_ONLY_KEYS: &[&str] = &["sort_by", "paginate_by", "page_type"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Section,
+    Page,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum SortBy {
+    #[default]
+    Weight,
+    Title,
+    Date,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    pub fn iso(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+    /// DIN 5008 numeric form; language-neutral enough to need no translation string.
+    pub fn display(&self) -> String {
+        format!("{:02}.{:02}.{:04}", self.day, self.month, self.year)
+    }
+}
+
+/// A value at a byte offset of its file, for messages about it later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct At<T> {
+    pub value: T,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FieldValue {
+    Text(String),
+    List(Vec<String>),
+    Money { cents: i64, currency: String },
+    Date(Date),
+    Integer(i64),
+    Bool(bool),
+    /// Markdown source and the byte offset of the string in the file.
+    Markdown(At<String>),
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FrontMatter {
+    pub title: String,
+    pub description: String,
+    pub date: Option<Date>,
+    pub updated: Option<Date>,
+    pub draft: bool,
+    pub weight: i64,
+    pub slug: Option<At<String>>,
+    pub template: Option<At<String>>,
+    pub suchworte: Vec<At<String>>,
+    /// The content type of this document (explicit or inherited from a section's `page_type`).
+    pub doc_type: Option<String>,
+    pub sort_by: SortBy,
+    pub paginate_by: usize,
+    pub page_type: Option<String>,
+    pub extra: serde_json::Value,
+    /// Typed fields in declaration order.
+    pub fields: Vec<(String, FieldValue)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Document {
+    pub src: SourceFile,
+    pub kind: Kind,
+    pub fm: FrontMatter,
+    /// Byte offset of the body in `src.text`.
+    pub body_offset: usize,
+}
+
+impl Document {
+    pub fn body(&self) -> &str {
+        &self.src.text[self.body_offset..]
+    }
+}
+
+/// What stage one of parsing keeps per file: the split and the raw TOML entries.
+struct Split<'a> {
+    src: &'a SourceFile,
+    kind: Kind,
+    fm_offset: usize,
+    body_offset: usize,
+    entries: Vec<(Spanned<String>, Spanned<DeValue<'a>>)>,
+}
+
+pub(crate) fn parse(
+    settings: &Settings,
+    files: Vec<SourceFile>,
+) -> (Vec<Document>, Vec<Diagnostic>) {
+    // 1. Split and read TOML, in parallel.
+    let results: Vec<Result<Split<'_>, Vec<Diagnostic>>> = files.par_iter().map(split).collect();
+    let mut diags = Vec::new();
+    let mut splits = Vec::new();
+    for r in results {
+        match r {
+            Ok(s) => splits.push(s),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    // 2. The `page_type` each section gives to the pages below it.
+    let mut section_types: BTreeMap<String, String> = BTreeMap::new();
+    for s in &splits {
+        if s.kind == Kind::Section {
+            if let Some((_, v)) = s.entries.iter().find(|(k, _)| k.get_ref() == "page_type") {
+                if let Some(t) = v.get_ref().as_str() {
+                    section_types.insert(parent_dir(&s.src.rel).to_string(), t.to_string());
+                }
+            }
+        }
+    }
+    // 3. Validate each file's keys against its type.
+    let validated: Vec<Result<Document, Vec<Diagnostic>>> = splits
+        .into_par_iter()
+        .map(|s| validate(settings, &section_types, s))
+        .collect();
+    let mut docs = Vec::new();
+    for r in validated {
+        match r {
+            Ok(d) => docs.push(d),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    (docs, diags)
+}
+
+/// The folder of a content file: `a/b/_index.md` → `a/b`, `a/b/c.md` → `a/b`.
+pub(crate) fn parent_dir(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+fn is_delimiter(line: &str) -> bool {
+    line.trim_end() == "+++"
+}
+
+/// Splits `+++ … +++` from the body; byte offsets are of the whole file.
+pub(crate) fn split_front_matter(text: &str) -> Result<(usize, usize, usize), (String, String)> {
+    if text.trim().is_empty() {
+        return Err((
+            "file is empty".into(),
+            "a page starts with front matter: +++, title = \"…\", +++".into(),
+        ));
+    }
+    let first_end = text.find('\n').unwrap_or(text.len());
+    if !is_delimiter(&text[..first_end]) {
+        return Err((
+            "missing front matter: the file must start with a `+++` line".into(),
+            "put the page's TOML front matter between two `+++` lines at the top, e.g. +++ / title = \"…\" / +++".into(),
+        ));
+    }
+    let fm_start = (first_end + 1).min(text.len());
+    let mut pos = fm_start;
+    while pos < text.len() {
+        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+        if is_delimiter(&text[pos..end]) {
+            let body = (end + 1).min(text.len());
+            return Ok((fm_start, pos, body));
+        }
+        pos = end + 1;
+    }
+    Err((
+        "unclosed front matter: no closing `+++` line".into(),
+        "add a line with only `+++` after the front matter".into(),
+    ))
+}
+
+fn split(src: &SourceFile) -> Result<Split<'_>, Vec<Diagnostic>> {
+    let kind = if src.rel == "_index.md" || src.rel.ends_with("/_index.md") {
+        Kind::Section
+    } else {
+        Kind::Page
+    };
+    let (fm_start, fm_end, body) = split_front_matter(&src.text).map_err(|(msg, hint)| {
+        vec![Diagnostic::error(&src.shown, msg)
+            .at(&src.text, 0)
+            .with_hint(hint)]
+    })?;
+    let fm = &src.text[fm_start..fm_end];
+    let (table, errors) = DeTable::parse_recoverable(fm);
+    if !errors.is_empty() {
+        return Err(errors
+            .iter()
+            .map(|e| {
+                let off = fm_start + e.span().map_or(0, |s| s.start);
+                Diagnostic::error(
+                    &src.shown,
+                    format!("invalid TOML in front matter: {}", e.message().trim()),
+                )
+                .at(&src.text, off)
+                .with_hint("front matter is TOML: key = \"text\", key = 1, key = [\"a\", \"b\"]")
+            })
+            .collect());
+    }
+    let entries = table
+        .into_inner()
+        .into_iter()
+        .map(|(k, v)| {
+            let span = k.span();
+            (Spanned::new(span, k.into_inner().into_owned()), v)
+        })
+        .collect();
+    Ok(Split {
+        src,
+        kind,
+        fm_offset: fm_start,
+        body_offset: body,
+        entries,
+    })
+}
+
+/// Collects problems of one file with their places.
+struct FileCheck<'a> {
+    src: &'a SourceFile,
+    fm_offset: usize,
+    errors: Vec<Diagnostic>,
+}
+
+impl FileCheck<'_> {
+    fn err<T>(&mut self, span_start: usize, msg: impl Into<String>, hint: impl Into<String>) -> Option<T> {
+        self.errors.push(
+            Diagnostic::error(&self.src.shown, msg)
+                .at(&self.src.text, self.fm_offset + span_start)
+                .with_hint(hint),
+        );
+        None
+    }
+
+    fn string(&mut self, key: &str, v: &Spanned<DeValue<'_>>) -> Option<String> {
+        match v.get_ref() {
+            DeValue::String(s) => Some(s.to_string()),
+            other => self.err(
+                v.span().start,
+                format!("`{key}` must be a string, found {}", other.type_str()),
+                format!("write it in quotes: {key} = \"…\""),
+            ),
+        }
+    }
+
+    fn boolean(&mut self, key: &str, v: &Spanned<DeValue<'_>>) -> Option<bool> {
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            other => self.err(
+                v.span().start,
+                format!("`{key}` must be true or false, found {}", other.type_str()),
+                format!("write {key} = true or {key} = false (without quotes)"),
+            ),
+        }
+    }
+
+    fn integer(&mut self, key: &str, v: &Spanned<DeValue<'_>>) -> Option<i64> {
+        match v.get_ref() {
+            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                Ok(n) => Some(n),
+                Err(_) => self.err(v.span().start, format!("`{key}` is out of range"), "use a smaller number"),
+            },
+            other => self.err(
+                v.span().start,
+                format!("`{key}` must be an integer, found {}", other.type_str()),
+                format!("write a whole number without quotes: {key} = 1"),
+            ),
+        }
+    }
+
+    fn date(&mut self, key: &str, v: &Spanned<DeValue<'_>>) -> Option<Date> {
+        let parsed = match v.get_ref() {
+            DeValue::Datetime(dt) => dt.date.map(|d| Date {
+                year: d.year,
+                month: d.month,
+                day: d.day,
+            }),
+            DeValue::String(s) => parse_iso_date(s),
+            _ => None,
+        };
+        match parsed {
+            Some(d) => Some(d),
+            None => self.err(
+                v.span().start,
+                format!("`{key}` must be a date, found {}", describe(v.get_ref())),
+                format!("write the date as YYYY-MM-DD without quotes, e.g. {key} = 2001-01-06"),
+            ),
+        }
+    }
+
+    fn string_list(&mut self, key: &str, v: &Spanned<DeValue<'_>>) -> Option<Vec<At<String>>> {
+        let DeValue::Array(items) = v.get_ref() else {
+            return self.err(
+                v.span().start,
+                format!("`{key}` must be a list of strings, found {}", v.get_ref().type_str()),
+                format!("write {key} = [\"…\", \"…\"]"),
+            );
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::String(s) => out.push(At {
+                    value: s.to_string(),
+                    offset: self.fm_offset + item.span().start,
+                }),
+                other => {
+                    self.err::<()>(
+                        item.span().start,
+                        format!("`{key}` must contain only strings, found {}", other.type_str()),
+                        "put each entry in quotes",
+                    );
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+fn describe(v: &DeValue<'_>) -> String {
+    match v {
+        DeValue::String(s) => format!("\"{s}\""),
+        other => other.type_str().to_string(),
+    }
+}
+
+fn parse_iso_date(s: &str) -> Option<Date> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: u16 = it.next()?.parse().ok()?;
+    let m: u8 = it.next()?.parse().ok()?;
+    let d: u8 = it.next()?.get(..2)?.parse().ok()?;
+    valid_date(y, m, d).then_some(Date {
+        year: y,
+        month: m,
+        day: d,
+    })
+}
+
+fn valid_date(y: u16, m: u8, d: u8) -> bool {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    d >= 1 && d <= days
+}
+
+/// Parses an amount in German notation ("1.115.000,00", optional currency suffix) into cents.
+pub(crate) fn parse_money_de(s: &str, currency: &str) -> Result<i64, String> {
+    let mut t = s.trim();
+    if let Some(rest) = t.strip_suffix(currency) {
+        t = rest.trim_end();
+    } else if t.ends_with(|c: char| c.is_alphabetic() || c == '€') {
+        return Err(format!("the currency must be {currency}"));
+    }
+    let (whole, frac) = match t.split_once(',') {
+        Some((w, f)) => (w, f),
+        None => (t, ""),
+    };
+    let negative = whole.starts_with('-');
+    let whole = whole.trim_start_matches('-');
+    if whole.is_empty() || frac.len() > 2 || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return Err("not an amount".into());
+    }
+    // Thousands separators must sit every three digits.
+    let groups: Vec<&str> = whole.split('.').collect();
+    let grouped_ok = groups.len() == 1
+        || (groups[0].len() <= 3
+            && !groups[0].is_empty()
+            && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped_ok || !groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit())) {
+        return Err("not an amount".into());
+    }
+    let units: i64 = groups.concat().parse().map_err(|_| "amount too large".to_string())?;
+    let cents: i64 = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<i64>().map_err(|_| "not an amount")? * 10,
+        _ => frac.parse().map_err(|_| "not an amount")?,
+    };
+    let total = units
+        .checked_mul(100)
+        .and_then(|u| u.checked_add(cents))
+        .ok_or("amount too large")?;
+    Ok(if negative { -total } else { total })
+}
+
+fn validate(
+    settings: &Settings,
+    section_types: &BTreeMap<String, String>,
+    s: Split<'_>,
+) -> Result<Document, Vec<Diagnostic>> {
+    let mut c = FileCheck {
+        src: s.src,
+        fm_offset: s.fm_offset,
+        errors: Vec::new(),
+    };
+    let mut fm = FrontMatter::default();
+    let mut title_seen = false;
+    // Which type's fields are allowed here: explicit `type`, else the nearest section's page_type.
+    let explicit_type = s
+        .entries
+        .iter()
+        .find(|(k, _)| k.get_ref() == "type")
+        .and_then(|(_, v)| v.get_ref().as_str().map(|t| (t.to_string(), v.span().start)));
+    let inherited = if s.kind == Kind::Page {
+        inherited_type(section_types, parent_dir(&s.src.rel))
+    } else {
+        None
+    };
+    let ctype: Option<&ContentType> = match (&explicit_type, inherited) {
+        (Some((t, off)), _) => match settings.types.get(t) {
+            Some(ct) => Some(ct),
+            None => {
+                let known: Vec<&str> = settings.types.keys().map(String::as_str).collect();
+                c.err::<()>(
+                    *off,
+                    format!("unknown content type `{t}`"),
+                    did_you_mean(t, known.iter().copied()).unwrap_or_else(|| {
+                        if known.is_empty() {
+                            "declare it in config.toml under [types.<name>]".into()
+                        } else {
+                            format!("declared types are: {}", known.join(", "))
+                        }
+                    }),
+                );
+                None
+            }
+        },
+        (None, Some(t)) => settings.types.get(t),
+        (None, None) => None,
+    };
+    fm.doc_type = ctype.map(|t| t.name.clone());
+
+    let mut typed: BTreeMap<&str, &Spanned<DeValue<'_>>> = BTreeMap::new();
+    for (key, v) in &s.entries {
+        let k = key.get_ref().as_str();
+        let kstart = key.span().start;
+        if s.kind == Kind::Page && SECTION_ONLY_KEYS.contains(&k) {
+            c.err::<()>(
+                kstart,
+                format!("`{k}` is only allowed in a section's _index.md"),
+                "move it to the _index.md of the folder, or remove it",
+            );
+            continue;
+        }
+        match k {
+            "title" => {
+                title_seen = true;
+                if let Some(t) = c.string(k, v) {
+                    if t.trim().is_empty() {
+                        c.err::<()>(v.span().start, "`title` is empty", "give the page a title");
+                    }
+                    fm.title = t.trim().to_string();
+                }
+            }
+            "description" => fm.description = c.string(k, v).unwrap_or_default(),
+            "date" => fm.date = c.date(k, v),
+            "updated" => fm.updated = c.date(k, v),
+            "draft" => fm.draft = c.boolean(k, v).unwrap_or(false),
+            "weight" => fm.weight = c.integer(k, v).unwrap_or(0),
+            "slug" => {
+                fm.slug = c.string(k, v).map(|value| At {
+                    value,
+                    offset: s.fm_offset + v.span().start,
+                })
+            }
+            "template" => {
+                fm.template = c.string(k, v).map(|value| At {
+                    value,
+                    offset: s.fm_offset + v.span().start,
+                })
+            }
+            "suchworte" => fm.suchworte = c.string_list(k, v).unwrap_or_default(),
+            "type" => {
+                c.string(k, v);
+            }
+            "extra" => match v.get_ref() {
+                DeValue::Table(_) => fm.extra = to_json(v.get_ref()),
+                other => {
+                    c.err::<()>(
+                        v.span().start,
+                        format!("`extra` must be a table, found {}", other.type_str()),
+                        "write [extra] on its own line followed by key = value lines",
+                    );
+                }
+            },
+            "sort_by" => {
+                if let Some(sb) = c.string(k, v) {
+                    fm.sort_by = match sb.as_str() {
+                        "weight" => SortBy::Weight,
+                        "title" => SortBy::Title,
+                        "date" => SortBy::Date,
+                        _ => {
+                            c.err::<()>(
+                                v.span().start,
+                                format!("unknown sort order `{sb}`"),
+                                did_you_mean(&sb, ["weight", "title", "date"])
+                                    .unwrap_or_else(|| "use \"weight\", \"title\" or \"date\"".into()),
+                            );
+                            SortBy::Weight
+                        }
+                    }
+                }
+            }
+            "paginate_by" => {
+                if let Some(n) = c.integer(k, v) {
+                    if n < 0 {
+                        c.err::<()>(v.span().start, "`paginate_by` must not be negative", "use 0 for no pagination");
+                    }
+                    fm.paginate_by = usize::try_from(n).unwrap_or(0);
+                }
+            }
+            "page_type" => {
+                if let Some(t) = c.string(k, v) {
+                    if !settings.types.contains_key(&t) {
+                        let known: Vec<&str> = settings.types.keys().map(String::as_str).collect();
+                        c.err::<()>(
+                            v.span().start,
+                            format!("unknown content type `{t}`"),
+                            did_you_mean(&t, known.iter().copied())
+                                .unwrap_or_else(|| "declare it in config.toml under [types.<name>]".into()),
+                        );
+                    }
+                    fm.page_type = Some(t);
+                }
+            }
+            _ => match ctype.and_then(|t| t.fields.iter().find(|f| f.name == k)) {
+                Some(_) => {
+                    typed.insert(k, v);
+                }
+                None => {
+                    let mut known: Vec<&str> = RESERVED_KEYS
+                        .iter()
+                        .copied()
+                        .filter(|r| s.kind == Kind::Section || !SECTION_ONLY_KEYS.contains(r))
+                        .collect();
+                    if let Some(t) = ctype {
+                        known.extend(t.fields.iter().map(|f| f.name.as_str()));
+                    }
+                    let hint = did_you_mean(k, known.iter().copied()).unwrap_or_else(|| match ctype {
+                        Some(t) => format!(
+                            "pages of type `{}` have the fields: {}",
+                            t.name,
+                            t.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                        None => "remove it, or declare a content type with this field in config.toml and set `type`".into(),
+                    });
+                    c.err::<()>(kstart, format!("unknown key `{k}`"), hint);
+                }
+            },
+        }
+    }
+    if !title_seen {
+        c.err::<()>(
+            0,
+            "missing required key `title`",
+            "add a line title = \"…\" to the front matter",
+        );
+    }
+    if let Some(t) = ctype {
+        for f in &t.fields {
+            match typed.get(f.name.as_str()) {
+                Some(v) => {
+                    if let Some(val) = field_value(&mut c, f, v) {
+                        fm.fields.push((f.name.clone(), val));
+                    }
+                }
+                None if f.required => {
+                    c.err::<()>(
+                        0,
+                        format!("missing required field `{}` of type `{}`", f.name, t.name),
+                        format!("add `{} = …` ({})", f.name, f.kind.describe()),
+                    );
+                }
+                None => {}
+            }
+        }
+    }
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    Ok(Document {
+        src: s.src.clone(),
+        kind: s.kind,
+        fm,
+        body_offset: s.body_offset,
+    })
+}
+
+fn inherited_type<'a>(section_types: &'a BTreeMap<String, String>, dir: &str) -> Option<&'a String> {
+    let mut d = dir;
+    loop {
+        if let Some(t) = section_types.get(d) {
+            return Some(t);
+        }
+        if d.is_empty() {
+            return None;
+        }
+        d = parent_dir(d);
+    }
+}
+
+fn field_value(c: &mut FileCheck<'_>, f: &FieldDef, v: &Spanned<DeValue<'_>>) -> Option<FieldValue> {
+    let key = f.name.as_str();
+    let val = match f.kind {
+        FieldKind::Text => {
+            let s = c.string(key, v)?;
+            if !f.options.is_empty() && !f.options.contains(&s) {
+                let opts = f.options.iter().map(String::as_str);
+                return c.err(
+                    v.span().start,
+                    format!("`{key}` must be one of: {}", f.options.join(", ")),
+                    did_you_mean(&s, opts).unwrap_or_else(|| format!("allowed values: {}", f.options.join(", "))),
+                );
+            }
+            FieldValue::Text(s)
+        }
+        FieldKind::Markdown => FieldValue::Markdown(At {
+            value: c.string(key, v)?,
+            offset: c.fm_offset + v.span().start,
+        }),
+        FieldKind::List => FieldValue::List(c.string_list(key, v)?.into_iter().map(|a| a.value).collect()),
+        FieldKind::Integer => FieldValue::Integer(c.integer(key, v)?),
+        FieldKind::Bool => FieldValue::Bool(c.boolean(key, v)?),
+        FieldKind::Date => FieldValue::Date(c.date(key, v)?),
+        FieldKind::Money => {
+            let cents = match v.get_ref() {
+                DeValue::String(s) => parse_money_de(s, &f.currency).map_err(|e| (e, s.to_string())),
+                DeValue::Integer(i) => i
+                    .as_str()
+                    .replace('_', "")
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|n| n.checked_mul(100))
+                    .ok_or(("amount too large".into(), i.as_str().to_string())),
+                other => Err(("not an amount".into(), other.type_str().to_string())),
+            };
+            match cents {
+                Ok(cents) => FieldValue::Money {
+                    cents,
+                    currency: f.currency.clone(),
+                },
+                Err((why, found)) => {
+                    return c.err(
+                        v.span().start,
+                        format!("`{key}` must be an amount in {}: {why} (found {found})", f.currency),
+                        format!("write it in German notation, e.g. {key} = \"1.115.000,00 {}\"", f.currency),
+                    )
+                }
+            }
+        }
+    };
+    Some(val)
+}
+
+fn to_json(v: &DeValue<'_>) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        DeValue::String(s) => J::String(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+            .map(J::from)
+            .unwrap_or(J::Null),
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(J::Number)
+            .unwrap_or(J::Null),
+        DeValue::Boolean(b) => J::Bool(*b),
+        DeValue::Datetime(d) => J::String(d.to_string()),
+        DeValue::Array(a) => J::Array(a.iter().map(|x| to_json(x.get_ref())).collect()),
+        DeValue::Table(t) => J::Object(
+            t.iter()
+                .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,720 @@
+//! Stage 6: view models and templates → HTML files in memory.
+//!
+//! Takes the resolved site, the rendered bodies and the keywords, and returns one [`Output`] per
+//! file to write. This module is the only one that knows Tera; templates see only the plain
+//! serialisable view structs below (the theme contract, docs/theme-contract.md).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tera::{Context, Tera};
+
+use crate::config::Settings;
+use crate::error::{did_you_mean, BuildError, Diagnostic};
+use crate::links::Body;
+use crate::load::Template;
+use crate::parse::{Date, FieldValue, Kind};
+use crate::resolve::{all_pages, ancestors, Node, Site};
+use crate::taxonomy::Keywords;
+
+/// A file to write, relative to the output directory.
+#[derive(Debug)]
+pub(crate) struct Output {
+    pub rel: String,
+    pub bytes: Vec<u8>,
+    /// The source this file was made from, for collision messages.
+    pub source: PathBuf,
+}
+
+/// DM per euro, fixed on 31 December 1998.
+const DM_PER_EUR_MILLIONTHS: i128 = 1_955_830;
+
+/// Formats cents in German notation: 111500000 → "1.115.000,00".
+pub(crate) fn format_de(cents: i64) -> String {
+    let neg = cents < 0;
+    let c = cents.unsigned_abs();
+    let units = (c / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(ch);
+    }
+    format!("{}{grouped},{:02}", if neg { "-" } else { "" }, c % 100)
+}
+
+/// DM cents → euro cents at the fixed rate, rounded half away from zero.
+pub(crate) fn dm_to_euro_cents(dm_cents: i64) -> i64 {
+    let n = i128::from(dm_cents) * 1_000_000;
+    let q = (n.abs() + DM_PER_EUR_MILLIONTHS / 2) / DM_PER_EUR_MILLIONTHS;
+    let q = i64::try_from(q).unwrap_or(i64::MAX);
+    if dm_cents < 0 {
+        -q
+    } else {
+        q
+    }
+}
+
+#[derive(Serialize)]
+struct LinkView<'a> {
+    title: &'a str,
+    permalink: String,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct DateView {
+    iso: String,
+    display: String,
+}
+
+impl From<&Date> for DateView {
+    fn from(d: &Date) -> Self {
+        DateView {
+            iso: d.iso(),
+            display: d.display(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct KeywordView<'a> {
+    name: &'a str,
+    slug: &'a str,
+    permalink: String,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct SummaryView<'a> {
+    title: &'a str,
+    permalink: String,
+    path: &'a str,
+    description: &'a str,
+    summary: &'a str,
+    date: Option<DateView>,
+    weight: i64,
+    #[serde(rename = "type")]
+    doc_type: Option<&'a str>,
+    fields: Value,
+    suchworte: Vec<KeywordView<'a>>,
+}
+
+#[derive(Serialize)]
+struct PageView<'a> {
+    title: &'a str,
+    description: &'a str,
+    permalink: String,
+    path: &'a str,
+    slug: &'a str,
+    date: Option<DateView>,
+    updated: Option<DateView>,
+    weight: i64,
+    draft: bool,
+    content: &'a str,
+    summary: &'a str,
+    toc: &'a [crate::markdown::TocEntry],
+    word_count: usize,
+    reading_time: usize,
+    #[serde(rename = "type")]
+    doc_type: Option<&'a str>,
+    /// The content type's label, e.g. "Modellprojekt".
+    type_label: Option<&'a str>,
+    fields: Value,
+    field_labels: Value,
+    suchworte: Vec<KeywordView<'a>>,
+    breadcrumbs: Vec<LinkView<'a>>,
+    section: Option<LinkView<'a>>,
+    prev: Option<LinkView<'a>>,
+    next: Option<LinkView<'a>>,
+    backlinks: Vec<LinkView<'a>>,
+    assets: Vec<String>,
+    extra: &'a Value,
+}
+
+#[derive(Serialize)]
+struct PaginatorView {
+    current: usize,
+    total: usize,
+    first: String,
+    last: String,
+    prev: Option<String>,
+    next: Option<String>,
+    pages: Vec<PagerLink>,
+}
+
+#[derive(Serialize)]
+struct PagerLink {
+    number: usize,
+    permalink: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct SectionView<'a> {
+    #[serde(flatten)]
+    page: PageView<'a>,
+    pages: Vec<SummaryView<'a>>,
+    subsections: Vec<SummaryView<'a>>,
+    paginator: Option<PaginatorView>,
+    all_pages: Vec<SummaryView<'a>>,
+}
+
+#[derive(Serialize)]
+struct SiteView<'a> {
+    title: &'a str,
+    description: &'a str,
+    language: &'a str,
+    base_url: &'a str,
+    root: &'a str,
+    keywords_url: String,
+    menu: Vec<LinkView<'a>>,
+    extra: &'a toml::Table,
+}
+
+/// Everything the views are made from, borrowed.
+struct Ctx<'a> {
+    settings: &'a Settings,
+    site: &'a Site,
+    bodies: &'a [Body],
+    keywords: &'a Keywords,
+}
+
+static NULL: Value = Value::Null;
+
+impl<'a> Ctx<'a> {
+    fn permalink(&self, path: &str) -> String {
+        format!("{}{}", self.settings.base_url, path.trim_start_matches('/'))
+    }
+
+    fn link(&self, id: usize) -> LinkView<'a> {
+        let n: &'a Node = &self.site.nodes[id];
+        LinkView {
+            title: &n.doc.fm.title,
+            permalink: self.permalink(&n.path),
+            path: &n.path,
+        }
+    }
+
+    fn keyword_path(&self, slug: &str) -> String {
+        format!("/{}/{slug}/", self.settings.keywords.path)
+    }
+
+    fn keyword_refs(&self, id: usize) -> Vec<KeywordView<'a>> {
+        self.keywords.by_node[id]
+            .iter()
+            .map(|&k| self.keyword_view(k))
+            .collect()
+    }
+
+    fn keyword_view(&self, k: usize) -> KeywordView<'a> {
+        let kw = &self.keywords.list[k];
+        KeywordView {
+            name: &kw.name,
+            slug: &kw.slug,
+            permalink: self.permalink(&self.keyword_path(&kw.slug)),
+            count: kw.pages.len(),
+        }
+    }
+
+    fn fields(&self, id: usize) -> (Value, Value) {
+        let n = &self.site.nodes[id];
+        let mut fields = serde_json::Map::new();
+        let mut labels = serde_json::Map::new();
+        let ctype = n.doc.fm.doc_type.as_ref().and_then(|t| self.settings.types.get(t));
+        for (name, v) in &n.doc.fm.fields {
+            let value = match v {
+                FieldValue::Text(s) => json!(s),
+                FieldValue::List(l) => json!(l),
+                FieldValue::Integer(i) => json!(i),
+                FieldValue::Bool(b) => json!(b),
+                FieldValue::Date(d) => json!(DateView::from(d)),
+                FieldValue::Money { cents, currency } => money_json(*cents, currency),
+                FieldValue::Markdown(_) => json!(self.bodies[id]
+                    .field_html
+                    .iter()
+                    .find(|(f, _)| f == name)
+                    .map_or("", |(_, h)| h.as_str())),
+            };
+            fields.insert(name.clone(), value);
+            let label = ctype
+                .and_then(|t| t.fields.iter().find(|f| &f.name == name))
+                .map_or(name.as_str(), |f| f.label.as_str());
+            labels.insert(name.clone(), json!(label));
+        }
+        (Value::Object(fields), Value::Object(labels))
+    }
+
+    fn summary(&self, id: usize) -> SummaryView<'a> {
+        let n: &'a Node = &self.site.nodes[id];
+        SummaryView {
+            title: &n.doc.fm.title,
+            permalink: self.permalink(&n.path),
+            path: &n.path,
+            description: &n.doc.fm.description,
+            summary: &self.bodies[id].summary,
+            date: n.doc.fm.date.as_ref().map(DateView::from),
+            weight: n.doc.fm.weight,
+            doc_type: n.doc.fm.doc_type.as_deref(),
+            fields: self.fields(id).0,
+            suchworte: self.keyword_refs(id),
+        }
+    }
+
+    fn page(&self, id: usize) -> PageView<'a> {
+        let n: &'a Node = &self.site.nodes[id];
+        let b: &'a Body = &self.bodies[id];
+        let (fields, field_labels) = self.fields(id);
+        let mut backlinks: Vec<usize> = b.backlinks.clone();
+        backlinks.sort_by(|x, y| {
+            self.site.nodes[*x]
+                .doc
+                .fm
+                .title
+                .cmp(&self.site.nodes[*y].doc.fm.title)
+        });
+        PageView {
+            title: &n.doc.fm.title,
+            description: &n.doc.fm.description,
+            permalink: self.permalink(&n.path),
+            path: &n.path,
+            slug: n.path.trim_end_matches('/').rsplit('/').next().unwrap_or(""),
+            date: n.doc.fm.date.as_ref().map(DateView::from),
+            updated: n.doc.fm.updated.as_ref().map(DateView::from),
+            weight: n.doc.fm.weight,
+            draft: n.doc.fm.draft,
+            content: &b.html,
+            summary: &b.summary,
+            toc: &b.toc,
+            word_count: b.word_count,
+            reading_time: b.word_count.div_ceil(200).max(1),
+            doc_type: n.doc.fm.doc_type.as_deref(),
+            type_label: n
+                .doc
+                .fm
+                .doc_type
+                .as_ref()
+                .and_then(|t| self.settings.types.get(t))
+                .map(|t| t.label.as_str()),
+            fields,
+            field_labels,
+            suchworte: self.keyword_refs(id),
+            breadcrumbs: ancestors(&self.site.nodes, id)
+                .into_iter()
+                .map(|a| self.link(a))
+                .collect(),
+            section: n.parent.map(|p| self.link(p)),
+            prev: n.prev.map(|p| self.link(p)),
+            next: n.next.map(|p| self.link(p)),
+            backlinks: backlinks.into_iter().map(|x| self.link(x)).collect(),
+            assets: n.assets.iter().map(|a| self.permalink(a)).collect(),
+            extra: if n.doc.fm.extra.is_null() {
+                &NULL
+            } else {
+                &n.doc.fm.extra
+            },
+        }
+    }
+}
+
+fn money_json(cents: i64, currency: &str) -> Value {
+    let euro_cents = match currency {
+        "DM" => Some(dm_to_euro_cents(cents)),
+        "EUR" | "€" => Some(cents),
+        _ => None,
+    };
+    let amount = format_de(cents);
+    json!({
+        "cents": cents,
+        "amount": amount,
+        "currency": currency,
+        "display": format!("{amount} {currency}"),
+        "euro_cents": euro_cents,
+        "euro": euro_cents.map(format_de),
+        "euro_display": euro_cents.map(|e| format!("{} €", format_de(e))),
+    })
+}
+
+/// Loads the templates into Tera with the engine's filters and functions.
+pub(crate) fn templates(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildError> {
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".xml"]);
+    let list: Vec<(&str, &str)> = templates
+        .iter()
+        .map(|t| (t.name.as_str(), t.text.as_str()))
+        .collect();
+    if let Err(e) = tera.add_raw_templates(list) {
+        return Err(template_error(&e, templates).into());
+    }
+    let base = settings.base_url.clone();
+    tera.register_function(
+        "url",
+        move |args: &HashMap<String, Value>| -> tera::Result<Value> {
+            let path = args
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| tera::Error::msg("url() needs path=\"/…\""))?;
+            Ok(json!(format!("{base}{}", path.trim_start_matches('/'))))
+        },
+    );
+    tera.register_filter("money_de", |v: &Value, args: &HashMap<String, Value>| {
+        let cents = v
+            .as_i64()
+            .or_else(|| v.as_f64().map(|f| f.round() as i64))
+            .ok_or_else(|| tera::Error::msg("money_de expects an amount in cents"))?;
+        let currency = args.get("currency").and_then(Value::as_str).unwrap_or("");
+        let s = format_de(cents);
+        Ok(json!(if currency.is_empty() {
+            s
+        } else {
+            format!("{s} {currency}")
+        }))
+    });
+    tera.register_filter("euro_de", |v: &Value, _: &HashMap<String, Value>| {
+        let cents = v
+            .as_i64()
+            .or_else(|| v.as_f64().map(|f| f.round() as i64))
+            .ok_or_else(|| tera::Error::msg("euro_de expects an amount in DM cents"))?;
+        Ok(json!(format!("{} €", format_de(dm_to_euro_cents(cents)))))
+    });
+    Ok(tera)
+}
+
+/// Tera's error chain as one diagnostic, placed in the template file where Tera says.
+fn template_error(e: &tera::Error, templates: &[Template]) -> Diagnostic {
+    let chain = error_chain(e);
+    let name = templates
+        .iter()
+        .find(|t| chain.iter().any(|m| m.contains(&format!("'{}'", t.name))));
+    let path = name.map_or(PathBuf::from("templates"), |t| t.shown.clone());
+    let mut d = Diagnostic::error(path, format!("template error: {}", chain.join(": ")))
+        .with_hint("fix the template syntax (Tera: {{ value }}, {% if %}…{% endif %})");
+    // Tera/pest messages carry " --> line:col".
+    if let (Some(t), Some(pos)) = (name, chain.iter().find_map(|m| pest_position(m))) {
+        let offset = line_col_offset(&t.text, pos.0, pos.1);
+        d = d.at(&t.text, offset);
+    }
+    d
+}
+
+fn pest_position(msg: &str) -> Option<(usize, usize)> {
+    let rest = &msg[msg.find("--> ")? + 4..];
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ':')).unwrap_or(rest.len());
+    let (l, c) = rest[..end].split_once(':')?;
+    Some((l.parse().ok()?, c.parse().ok()?))
+}
+
+fn line_col_offset(text: &str, line: usize, col: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let line_text = &text[start.min(text.len())..];
+    start + line_text.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum::<usize>()
+}
+
+fn error_chain(e: &tera::Error) -> Vec<String> {
+    let mut out = vec![e.to_string()];
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if out.last() != Some(&s) {
+            out.push(s);
+        }
+        cur = c.source();
+    }
+    out
+}
+
+enum Job {
+    Node(usize),
+    SectionPage(usize, usize),
+    KeywordIndex,
+    Keyword(usize),
+}
+
+pub(crate) fn render(
+    settings: &Settings,
+    tera: &Tera,
+    translations: &BTreeMap<String, String>,
+    site: &Site,
+    bodies: &[Body],
+    keywords: &Keywords,
+    keyword_html: &KeywordHtml,
+) -> (Vec<Output>, Vec<Diagnostic>) {
+    let ctx = Ctx {
+        settings,
+        site,
+        bodies,
+        keywords,
+    };
+    let mut menu: Vec<usize> = site.nodes[site.home].subsections.clone();
+    menu.retain(|&s| s != site.home);
+    let site_view = SiteView {
+        title: &settings.title,
+        description: &settings.description,
+        language: &settings.language,
+        base_url: &settings.base_url,
+        root: &settings.base_url,
+        keywords_url: ctx.permalink(&format!("/{}/", settings.keywords.path)),
+        menu: menu.into_iter().map(|s| ctx.link(s)).collect(),
+        extra: &settings.extra,
+    };
+    let mut base = Context::new();
+    base.insert("site", &site_view);
+    base.insert("t", translations);
+
+    let mut diags = Vec::new();
+    let mut jobs = Vec::new();
+    for (id, n) in site.nodes.iter().enumerate() {
+        jobs.push(Job::Node(id));
+        if n.is_section() && n.doc.fm.paginate_by > 0 {
+            let pages = n.pages.len().div_ceil(n.doc.fm.paginate_by);
+            for p in 2..=pages {
+                jobs.push(Job::SectionPage(id, p));
+            }
+        }
+        if let Some(t) = &n.doc.fm.template {
+            if !tera.get_template_names().any(|x| x == t.value) {
+                let names: Vec<&str> = tera.get_template_names().collect();
+                diags.push(
+                    Diagnostic::error(&n.doc.src.shown, format!("template `{}` not found", t.value))
+                        .at(&n.doc.src.text, t.offset)
+                        .with_hint(did_you_mean(&t.value, names.iter().copied()).unwrap_or_else(|| {
+                            "put it in templates/ of the site or of the theme".into()
+                        })),
+                );
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return (Vec::new(), diags);
+    }
+    jobs.push(Job::KeywordIndex);
+    jobs.extend((0..keywords.list.len()).map(Job::Keyword));
+
+    let results: Vec<Result<Output, Diagnostic>> = jobs
+        .par_iter()
+        .map(|job| render_job(&ctx, tera, &base, keyword_html, job))
+        .collect();
+    let mut outputs = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(o) => outputs.push(o),
+            Err(d) => diags.push(d),
+        }
+    }
+    (outputs, diags)
+}
+
+/// HTML of the keyword description pages, rendered by the links stage.
+#[derive(Debug, Default)]
+pub(crate) struct KeywordHtml {
+    pub index: String,
+    pub index_title: Option<String>,
+    /// By keyword index.
+    pub descriptions: HashMap<usize, String>,
+}
+
+fn paginated_path(path: &str, page: usize) -> String {
+    if page <= 1 {
+        path.to_string()
+    } else {
+        format!("{path}seite/{page}/")
+    }
+}
+
+fn render_job(
+    ctx: &Ctx<'_>,
+    tera: &Tera,
+    base: &Context,
+    kw_html: &KeywordHtml,
+    job: &Job,
+) -> Result<Output, Diagnostic> {
+    let mut c = base.clone();
+    let settings = ctx.settings;
+    let (template, path, source): (String, String, PathBuf) = match *job {
+        Job::Node(id) | Job::SectionPage(id, _) => {
+            let n = &ctx.site.nodes[id];
+            let page_no = match *job {
+                Job::SectionPage(_, p) => p,
+                _ => 1,
+            };
+            let path = paginated_path(&n.path, page_no);
+            let template = match &n.doc.fm.template {
+                Some(t) => t.value.clone(),
+                None if n.doc.kind == Kind::Section && id == ctx.site.home => "index.html".into(),
+                None if n.doc.kind == Kind::Section => "section.html".into(),
+                None => n
+                    .doc
+                    .fm
+                    .doc_type
+                    .as_ref()
+                    .map(|t| format!("{t}.html"))
+                    .filter(|t| tera.get_template_names().any(|x| x == t))
+                    .unwrap_or_else(|| "page.html".into()),
+            };
+            if n.is_section() {
+                let per = n.doc.fm.paginate_by;
+                let (slice, paginator) = if per > 0 {
+                    let total = n.pages.len().div_ceil(per).max(1);
+                    let start = (page_no - 1) * per;
+                    let slice = &n.pages[start.min(n.pages.len())..(start + per).min(n.pages.len())];
+                    let link = |p: usize| ctx.permalink(&paginated_path(&n.path, p));
+                    let pager = PaginatorView {
+                        current: page_no,
+                        total,
+                        first: link(1),
+                        last: link(total),
+                        prev: (page_no > 1).then(|| link(page_no - 1)),
+                        next: (page_no < total).then(|| link(page_no + 1)),
+                        pages: (1..=total)
+                            .map(|p| PagerLink {
+                                number: p,
+                                permalink: link(p),
+                                current: p == page_no,
+                            })
+                            .collect(),
+                    };
+                    (slice, Some(pager))
+                } else {
+                    (&n.pages[..], None)
+                };
+                let view = SectionView {
+                    page: ctx.page(id),
+                    pages: slice.iter().map(|&p| ctx.summary(p)).collect(),
+                    subsections: n.subsections.iter().map(|&s| ctx.summary(s)).collect(),
+                    paginator,
+                    all_pages: all_pages(&ctx.site.nodes, id)
+                        .into_iter()
+                        .map(|p| ctx.summary(p))
+                        .collect(),
+                };
+                c.insert("section", &view);
+            } else {
+                c.insert("page", &ctx.page(id));
+            }
+            (template, path, n.doc.src.shown.clone())
+        }
+        Job::KeywordIndex => {
+            let path = format!("/{}/", settings.keywords.path);
+            let mut letters: Vec<String> = ('A'..='Z').map(|c| c.to_string()).collect();
+            letters.push("#".into());
+            let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+            for (i, k) in ctx.keywords.list.iter().enumerate() {
+                let l = crate::collate::index_letter(&k.name);
+                match groups.iter_mut().find(|(g, _)| *g == l) {
+                    Some((_, v)) => v.push(i),
+                    None => groups.push((l, vec![i])),
+                }
+            }
+            // "#" (digits, symbols) after Z, as in printed indexes.
+            groups.sort_by_key(|(l, _)| (l == "#", l.clone()));
+            let anchor = |l: &str| {
+                if l == "#" {
+                    "zeichen".to_string()
+                } else {
+                    format!("buchstabe-{}", l.to_lowercase())
+                }
+            };
+            let view = json!({
+                "title": kw_html.index_title.clone(),
+                "content": kw_html.index,
+                "total": ctx.keywords.list.len(),
+                "permalink": ctx.permalink(&path),
+                "letters": letters.iter().map(|l| json!({
+                    "letter": l,
+                    "anchor": anchor(l),
+                    "present": groups.iter().any(|(g, _)| g == l),
+                })).collect::<Vec<_>>(),
+                "groups": groups.iter().map(|(l, ks)| json!({
+                    "letter": l,
+                    "anchor": anchor(l),
+                    "keywords": ks.iter().map(|&k| ctx.keyword_view(k)).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            });
+            c.insert("keywords", &view);
+            ("keywords.html".into(), path, PathBuf::from(format!("content/{}", settings.keywords.path)))
+        }
+        Job::Keyword(k) => {
+            let kw = &ctx.keywords.list[k];
+            let path = ctx.keyword_path(&kw.slug);
+            let index_path = format!("/{}/", settings.keywords.path);
+            let view = json!({
+                "name": kw.name,
+                "slug": kw.slug,
+                "permalink": ctx.permalink(&path),
+                "count": kw.pages.len(),
+                "content": kw_html.descriptions.get(&k).cloned().unwrap_or_default(),
+                "pages": kw.pages.iter().map(|&p| ctx.summary(p)).collect::<Vec<_>>(),
+                "related": kw.related.iter().map(|&(r, n)| {
+                    let mut v = json!(ctx.keyword_view(r));
+                    v["shared"] = json!(n);
+                    v
+                }).collect::<Vec<_>>(),
+                "see_also": kw.see_also.iter().map(|&s| ctx.keyword_view(s)).collect::<Vec<_>>(),
+                "breadcrumbs": [
+                    ctx.link(ctx.site.home),
+                    LinkView {
+                        title: kw_html.index_title.as_deref().unwrap_or(&settings.keywords.path),
+                        permalink: ctx.permalink(&index_path),
+                        path: &index_path,
+                    },
+                ],
+            });
+            c.insert("keyword", &view);
+            let source = kw
+                .description
+                .as_ref()
+                .map_or_else(|| PathBuf::from(format!("keyword `{}`", kw.name)), |d| d.src.shown.clone());
+            ("keyword.html".into(), path, source)
+        }
+    };
+    c.insert("current_path", &path);
+    c.insert("current_url", &ctx.permalink(&path));
+    let html = tera.render(&template, &c).map_err(|e| {
+        Diagnostic::error(
+            &source,
+            format!("rendering with template `{template}` failed: {}", error_chain(&e).join(": ")),
+        )
+        .with_hint("check the template; every value it uses is listed in docs/theme-contract.md")
+    })?;
+    Ok(Output {
+        rel: format!("{}index.html", path.trim_start_matches('/')),
+        bytes: html.into_bytes(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn german_money_format() {
+        assert_eq!(format_de(111_500_000), "1.115.000,00");
+        assert_eq!(format_de(14_400_000), "144.000,00");
+        assert_eq!(format_de(5), "0,05");
+        assert_eq!(format_de(-123_456), "-1.234,56");
+    }
+
+    #[test]
+    fn dm_to_euro_uses_the_fixed_rate() {
+        // 1.95583 DM = 1 EUR
+        assert_eq!(dm_to_euro_cents(195_583), 100_000);
+        // 1.115.000,00 DM = 570.090,45 EUR (1115000 / 1.95583 = 570090.4475…)
+        assert_eq!(dm_to_euro_cents(111_500_000), 57_009_045);
+        assert_eq!(dm_to_euro_cents(-195_583), -100_000);
+    }
+
+    #[test]
+    fn pest_positions_are_found() {
+        assert_eq!(pest_position("  --> 3:14\n  |"), Some((3, 14)));
+        assert_eq!(line_col_offset("ab\ncd\n", 2, 2), 4);
+    }
+}

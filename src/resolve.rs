@@ -1,0 +1,368 @@
+//! Stage 3: the section tree, URLs, sort order and neighbours.
+//!
+//! Takes the parsed [`Document`]s and returns a [`Site`]: every document with its URL path, its
+//! parent section, the sorted pages and subsections of each section, prev/next within a section,
+//! and where each bundle asset goes. Duplicate URLs and unsafe slugs are errors.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::collate::GermanCollator;
+use crate::config::Settings;
+use crate::error::Diagnostic;
+use crate::load::AssetFile;
+use crate::parse::{parent_dir, Document, Kind, SortBy};
+use crate::slug::slugify;
+
+#[derive(Debug)]
+pub(crate) struct Node {
+    pub doc: Document,
+    /// URL path, starting and ending with `/`, e.g. `/initiativen/equal/`.
+    pub path: String,
+    pub parent: Option<usize>,
+    /// Direct pages of a section, in the section's sort order.
+    pub pages: Vec<usize>,
+    /// Direct subsections, by weight then title.
+    pub subsections: Vec<usize>,
+    pub prev: Option<usize>,
+    pub next: Option<usize>,
+    /// Output-relative paths of this document's bundle assets.
+    pub assets: Vec<String>,
+}
+
+impl Node {
+    pub fn is_section(&self) -> bool {
+        self.doc.kind == Kind::Section
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Site {
+    pub nodes: Vec<Node>,
+    pub home: usize,
+    /// Content-relative source path → node index.
+    pub by_rel: HashMap<String, usize>,
+    /// Source paths of drafts left out of this build, for clearer link errors.
+    pub drafts: HashSet<String>,
+    /// `content/<keyword path>/*.md`: the keyword index text and per-keyword descriptions.
+    pub keyword_docs: Vec<Document>,
+    /// (source asset, output-relative destination).
+    pub asset_copies: Vec<(AssetFile, String)>,
+}
+
+pub(crate) fn resolve(
+    settings: &Settings,
+    collator: &GermanCollator,
+    docs: Vec<Document>,
+    assets: Vec<AssetFile>,
+) -> (Site, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let kw_prefix = format!("{}/", settings.keywords.path);
+    let mut drafts = HashSet::new();
+    let mut keyword_docs = Vec::new();
+    let mut kept = Vec::new();
+    for d in docs {
+        if d.fm.draft && !settings.drafts {
+            drafts.insert(d.src.rel.clone());
+        } else if d.src.rel.starts_with(&kw_prefix) {
+            keyword_docs.push(d);
+        } else {
+            kept.push(d);
+        }
+    }
+    // Sections first (shallow to deep), so a page's parent always exists already.
+    kept.sort_by_key(|d| (d.kind != Kind::Section, d.src.rel.matches('/').count(), d.src.rel.clone()));
+    if !kept.iter().any(|d| d.src.rel == "_index.md") {
+        kept.insert(0, synthetic_home(settings));
+    }
+
+    let mut nodes: Vec<Node> = Vec::with_capacity(kept.len());
+    let mut section_of_dir: HashMap<String, usize> = HashMap::new();
+    let mut by_path: HashMap<String, usize> = HashMap::new();
+    let mut by_rel = HashMap::new();
+    for doc in kept {
+        let dir = parent_dir(&doc.src.rel).to_string();
+        let stem = doc
+            .src
+            .rel
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(".md")
+            .to_string();
+        let is_bundle = doc.kind == Kind::Page && stem == "index";
+        // The folder whose section is the parent, and the segment this document adds.
+        let (parent_dir_of_doc, own_segment) = match (doc.kind, is_bundle) {
+            (Kind::Section, _) if dir.is_empty() => (None, None),
+            (Kind::Section, _) => (
+                Some(parent_dir(&dir).to_string()),
+                Some(dir.rsplit('/').next().unwrap_or("").to_string()),
+            ),
+            (Kind::Page, true) => (
+                Some(parent_dir(&dir).to_string()),
+                Some(dir.rsplit('/').next().unwrap_or("").to_string()),
+            ),
+            (Kind::Page, false) => (Some(dir.clone()), Some(stem)),
+        };
+        if is_bundle && section_of_dir.contains_key(&dir) {
+            diags.push(
+                Diagnostic::error(&doc.src.shown, "a folder cannot hold both _index.md and index.md")
+                    .with_hint("use _index.md for a section with pages, index.md for a single page with its files"),
+            );
+            continue;
+        }
+        let segment = match (&doc.fm.slug, own_segment) {
+            (Some(slug), _) => match check_slug(&slug.value) {
+                Ok(s) => Some(s),
+                Err(hint) => {
+                    diags.push(
+                        Diagnostic::error(
+                            &doc.src.shown,
+                            format!("invalid slug `{}`", slug.value),
+                        )
+                        .at(&doc.src.text, slug.offset)
+                        .with_hint(hint),
+                    );
+                    continue;
+                }
+            },
+            (None, Some(seg)) => {
+                let s = slugify(&seg);
+                if s.is_empty() {
+                    diags.push(
+                        Diagnostic::error(&doc.src.shown, format!("cannot make a URL from the name `{seg}`"))
+                            .with_hint("rename the file or folder using letters or digits, or set slug = \"…\""),
+                    );
+                    continue;
+                }
+                Some(s)
+            }
+            (None, None) => None,
+        };
+        let (parent, base) = match &parent_dir_of_doc {
+            None => (None, "/".to_string()),
+            Some(pd) => {
+                let parent = nearest_section(&section_of_dir, pd);
+                (parent, dir_path(&section_of_dir, &nodes, pd))
+            }
+        };
+        let path = match segment {
+            Some(seg) => format!("{base}{seg}/"),
+            None => base,
+        };
+        if let Some(&other) = by_path.get(&path) {
+            let o: &Node = &nodes[other];
+            diags.push(
+                Diagnostic::error(
+                    &doc.src.shown,
+                    format!("URL {path} is also the URL of {}", o.doc.src.shown.display()),
+                )
+                .with_hint("two files give the same address; rename one or set a different slug"),
+            );
+            continue;
+        }
+        if path == format!("/{}/", settings.keywords.path) || path.starts_with(&format!("/{}/", settings.keywords.path)) {
+            diags.push(
+                Diagnostic::error(
+                    &doc.src.shown,
+                    format!("URL {path} is reserved for the keyword pages"),
+                )
+                .with_hint(format!(
+                    "keyword descriptions go in content/{}/<keyword-slug>.md; rename this file or set a different slug",
+                    settings.keywords.path
+                )),
+            );
+            continue;
+        }
+        let id = nodes.len();
+        if doc.kind == Kind::Section {
+            section_of_dir.insert(dir.clone(), id);
+        } else if is_bundle {
+            // Bundle assets live in the bundle's folder.
+            section_of_dir.entry(format!("\u{0}bundle:{dir}")).or_insert(id);
+        }
+        by_path.insert(path.clone(), id);
+        by_rel.insert(doc.src.rel.clone(), id);
+        nodes.push(Node {
+            doc,
+            path,
+            parent,
+            pages: Vec::new(),
+            subsections: Vec::new(),
+            prev: None,
+            next: None,
+            assets: Vec::new(),
+        });
+    }
+    let home = by_rel.get("_index.md").copied().unwrap_or(0);
+
+    // Children lists.
+    for id in 0..nodes.len() {
+        if let Some(p) = nodes[id].parent {
+            if nodes[id].is_section() {
+                nodes[p].subsections.push(id);
+            } else {
+                nodes[p].pages.push(id);
+            }
+        }
+    }
+    for id in 0..nodes.len() {
+        if !nodes[id].is_section() {
+            continue;
+        }
+        let mut pages = std::mem::take(&mut nodes[id].pages);
+        sort_pages(&nodes, &mut pages, nodes[id].doc.fm.sort_by, collator);
+        for (i, &p) in pages.iter().enumerate() {
+            nodes[p].prev = i.checked_sub(1).map(|j| pages[j]);
+            nodes[p].next = pages.get(i + 1).copied();
+        }
+        nodes[id].pages = pages;
+        let mut subs = std::mem::take(&mut nodes[id].subsections);
+        sort_pages(&nodes, &mut subs, SortBy::Weight, collator);
+        nodes[id].subsections = subs;
+    }
+
+    // Assets go beside the page bundle or section of their folder, else keep their path.
+    let mut asset_copies = Vec::new();
+    for a in assets {
+        let dir = parent_dir(&a.rel).to_string();
+        let name = a.rel.rsplit('/').next().unwrap_or("").to_string();
+        let owner = section_of_dir
+            .get(&format!("\u{0}bundle:{dir}"))
+            .or_else(|| section_of_dir.get(&dir))
+            .copied();
+        let dest = match owner {
+            Some(o) => {
+                let dest = format!("{}{name}", &nodes[o].path[1..]);
+                nodes[o].assets.push(dest.clone());
+                dest
+            }
+            None => a.rel.clone(),
+        };
+        if a.rel.starts_with(&kw_prefix) {
+            continue;
+        }
+        asset_copies.push((a, dest));
+    }
+
+    (
+        Site {
+            nodes,
+            home,
+            by_rel,
+            drafts,
+            keyword_docs,
+            asset_copies,
+        },
+        diags,
+    )
+}
+
+fn synthetic_home(settings: &Settings) -> Document {
+    Document {
+        src: crate::load::SourceFile {
+            rel: "_index.md".into(),
+            shown: "content/_index.md".into(),
+            text: String::new(),
+        },
+        kind: Kind::Section,
+        fm: crate::parse::FrontMatter {
+            title: settings.title.clone(),
+            description: settings.description.clone(),
+            ..Default::default()
+        },
+        body_offset: 0,
+    }
+}
+
+/// A slug must be one URL segment; anything that could climb out of the output is refused.
+fn check_slug(slug: &str) -> Result<String, String> {
+    let s = slugify(slug);
+    if slug.contains(['/', '\\']) || slug.contains("..") || slug.starts_with('~') {
+        return Err(format!(
+            "a slug is one URL segment without / or ..{}",
+            if s.is_empty() { String::new() } else { format!("; e.g. slug = \"{s}\"") }
+        ));
+    }
+    if s.is_empty() {
+        return Err("use letters, digits and hyphens, e.g. slug = \"mein-projekt\"".into());
+    }
+    Ok(s)
+}
+
+fn nearest_section(section_of_dir: &HashMap<String, usize>, dir: &str) -> Option<usize> {
+    let mut d = dir;
+    loop {
+        if let Some(&id) = section_of_dir.get(d) {
+            return Some(id);
+        }
+        if d.is_empty() {
+            return None;
+        }
+        d = parent_dir(d);
+    }
+}
+
+/// URL path of a folder: its section's path, or its parent's path plus its slugified name.
+fn dir_path(section_of_dir: &HashMap<String, usize>, nodes: &[Node], dir: &str) -> String {
+    if let Some(&id) = section_of_dir.get(dir) {
+        return nodes[id].path.clone();
+    }
+    if dir.is_empty() {
+        return "/".into();
+    }
+    let name = dir.rsplit('/').next().unwrap_or(dir);
+    let seg = slugify(name);
+    let base = dir_path(section_of_dir, nodes, parent_dir(dir));
+    if seg.is_empty() {
+        base
+    } else {
+        format!("{base}{seg}/")
+    }
+}
+
+pub(crate) fn sort_pages(nodes: &[Node], ids: &mut [usize], by: SortBy, collator: &GermanCollator) {
+    let title_cmp = |a: &usize, b: &usize| {
+        collator
+            .compare(&nodes[*a].doc.fm.title, &nodes[*b].doc.fm.title)
+            .then_with(|| nodes[*a].path.cmp(&nodes[*b].path))
+    };
+    match by {
+        SortBy::Weight => ids.sort_by(|a, b| {
+            nodes[*a]
+                .doc
+                .fm
+                .weight
+                .cmp(&nodes[*b].doc.fm.weight)
+                .then_with(|| title_cmp(a, b))
+        }),
+        SortBy::Title => ids.sort_by(title_cmp),
+        // Newest first; undated pages last.
+        SortBy::Date => ids.sort_by(|a, b| {
+            let da = nodes[*a].doc.fm.date;
+            let db = nodes[*b].doc.fm.date;
+            db.cmp(&da).then_with(|| title_cmp(a, b))
+        }),
+    }
+}
+
+/// Every page below a section, recursively, in tree order.
+pub(crate) fn all_pages(nodes: &[Node], section: usize) -> Vec<usize> {
+    let mut out = nodes[section].pages.clone();
+    for &s in &nodes[section].subsections {
+        out.extend(all_pages(nodes, s));
+    }
+    out
+}
+
+/// Ancestors of a node from the home page down to its parent.
+pub(crate) fn ancestors(nodes: &[Node], id: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut cur = nodes[id].parent;
+    while let Some(p) = cur {
+        out.push(p);
+        cur = nodes[p].parent;
+    }
+    out.reverse();
+    out
+}
+

@@ -1,0 +1,353 @@
+//! Stage 5: the Suchworte (keywords) of all pages.
+//!
+//! Takes the resolved [`Site`] and returns [`Keywords`]: every keyword once (NFC-normalised,
+//! merged case-insensitively, synonyms mapped to their preferred form) in German collation, the
+//! pages carrying it, co-occurring keywords and "siehe auch" references. Slug collisions are
+//! errors naming both keywords; near-duplicates are warnings.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::collate::GermanCollator;
+use crate::config::Settings;
+use crate::error::{did_you_mean, Diagnostic};
+use crate::parse::{At, Document};
+use crate::resolve::Site;
+use crate::slug::{nfc, slugify};
+
+#[derive(Debug)]
+pub(crate) struct Keyword {
+    pub name: String,
+    pub slug: String,
+    /// Pages carrying it, sorted by title (German collation).
+    pub pages: Vec<usize>,
+    /// Co-occurring keywords (index into [`Keywords::list`]) and how many pages they share.
+    pub related: Vec<(usize, usize)>,
+    pub see_also: Vec<usize>,
+    /// `content/<keywords.path>/<slug>.md`, if the editors wrote one.
+    pub description: Option<Document>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Keywords {
+    /// In German collation order.
+    pub list: Vec<Keyword>,
+    /// For each node, its keywords (indices into `list`) in collation order.
+    pub by_node: Vec<Vec<usize>>,
+    /// `content/<keywords.path>/_index.md`: title and text of the index page.
+    pub index_doc: Option<Document>,
+}
+
+/// A keyword as written, after whitespace and Unicode normalisation.
+fn clean(s: &str) -> String {
+    nfc(s).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+pub(crate) fn collect(
+    settings: &Settings,
+    collator: &GermanCollator,
+    site: &Site,
+    keyword_docs: Vec<Document>,
+) -> (Keywords, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let kw = &settings.keywords;
+    let synonyms: HashMap<String, String> = kw
+        .synonyms
+        .iter()
+        .map(|(from, to)| (fold(&clean(from)), clean(to)))
+        .collect();
+    let allowed: HashMap<String, String> =
+        kw.allowed.iter().map(|a| (fold(&clean(a)), clean(a))).collect();
+
+    // Folded key → (spellings with counts, first use, pages).
+    struct Acc {
+        spellings: BTreeMap<String, usize>,
+        first_use: (usize, usize),
+        pages: Vec<usize>,
+    }
+    let mut acc: HashMap<String, Acc> = HashMap::new();
+    let mut node_keys: Vec<Vec<String>> = vec![Vec::new(); site.nodes.len()];
+    for (id, node) in site.nodes.iter().enumerate() {
+        let doc = &node.doc;
+        for At { value, offset } in &doc.fm.suchworte {
+            let mut name = clean(value);
+            if name.is_empty() {
+                diags.push(
+                    Diagnostic::error(&doc.src.shown, "empty keyword in `suchworte`")
+                        .at(&doc.src.text, *offset)
+                        .with_hint("remove the empty entry \"\""),
+                );
+                continue;
+            }
+            if let Some(preferred) = synonyms.get(&fold(&name)) {
+                name = preferred.clone();
+            }
+            if !allowed.is_empty() {
+                match allowed.get(&fold(&name)) {
+                    Some(a) => name = a.clone(),
+                    None => {
+                        let hint = did_you_mean(&name, allowed.values().map(String::as_str))
+                            .unwrap_or_else(|| "add it to [keywords] allowed in config.toml, or use an allowed keyword".into());
+                        diags.push(
+                            Diagnostic::error(&doc.src.shown, format!("keyword `{name}` is not in the controlled vocabulary"))
+                                .at(&doc.src.text, *offset)
+                                .with_hint(hint),
+                        );
+                        continue;
+                    }
+                }
+            }
+            let key = fold(&name);
+            if node_keys[id].contains(&key) {
+                continue;
+            }
+            let e = acc.entry(key.clone()).or_insert_with(|| Acc {
+                spellings: BTreeMap::new(),
+                first_use: (id, *offset),
+                pages: Vec::new(),
+            });
+            *e.spellings.entry(name).or_insert(0) += 1;
+            e.pages.push(id);
+            node_keys[id].push(key);
+        }
+    }
+
+    // Display name: the most used spelling; ties go to the first in collation order.
+    let mut list: Vec<(String, String, Acc)> = acc
+        .into_iter()
+        .map(|(key, a)| {
+            let name = a
+                .spellings
+                .iter()
+                .max_by(|x, y| x.1.cmp(y.1).then_with(|| collator.compare(y.0, x.0)))
+                .map(|(n, _)| n.clone())
+                .unwrap_or_default();
+            (key, name, a)
+        })
+        .collect();
+    list.sort_by(|a, b| collator.compare(&a.1, &b.1).then_with(|| a.1.cmp(&b.1)));
+
+    let place = |(id, off): (usize, usize)| {
+        let doc = &site.nodes[id].doc;
+        let (line, col, _) = crate::error::position(&doc.src.text, off);
+        format!("{}:{line}:{col}", doc.src.shown.display())
+    };
+
+    // Slugs must be unique and non-empty.
+    let mut by_slug: HashMap<String, usize> = HashMap::new();
+    let mut keywords = Vec::with_capacity(list.len());
+    let mut index_of_key: HashMap<String, usize> = HashMap::new();
+    for (key, name, a) in list {
+        let slug = slugify(&name);
+        let (fid, foff) = a.first_use;
+        let fdoc = &site.nodes[fid].doc;
+        if slug.is_empty() {
+            diags.push(
+                Diagnostic::error(&fdoc.src.shown, format!("keyword `{name}` has no letters or digits for its URL"))
+                    .at(&fdoc.src.text, foff)
+                    .with_hint("use a keyword with letters or digits"),
+            );
+            continue;
+        }
+        if let Some(&other) = by_slug.get(&slug) {
+            let other: &Keyword = &keywords[other];
+            diags.push(
+                Diagnostic::error(
+                    &fdoc.src.shown,
+                    format!("keywords `{name}` and `{}` both have the URL /{}/{slug}/", other.name, kw.path),
+                )
+                .at(&fdoc.src.text, foff)
+                .with_hint(format!(
+                    "use one spelling for both (or map one to the other in [keywords.synonyms]); `{}` is used at {}",
+                    other.name,
+                    place(first_use_of(site, other))
+                )),
+            );
+            continue;
+        }
+        if a.spellings.len() > 1 {
+            let variants: Vec<&str> = a.spellings.keys().map(String::as_str).collect();
+            diags.push(
+                Diagnostic::warning(
+                    &fdoc.src.shown,
+                    format!("keyword written in different ways: {}", variants.join(", ")),
+                )
+                .at(&fdoc.src.text, foff)
+                .with_hint(format!("they are merged as `{name}`; use one spelling everywhere")),
+            );
+        }
+        let mut pages = a.pages;
+        pages.sort_by(|x, y| {
+            collator
+                .compare(&site.nodes[*x].doc.fm.title, &site.nodes[*y].doc.fm.title)
+                .then_with(|| site.nodes[*x].path.cmp(&site.nodes[*y].path))
+        });
+        by_slug.insert(slug.clone(), keywords.len());
+        index_of_key.insert(key, keywords.len());
+        keywords.push(Keyword {
+            name,
+            slug,
+            pages,
+            related: Vec::new(),
+            see_also: Vec::new(),
+            description: None,
+        });
+    }
+
+    near_duplicates(&keywords, kw.near_duplicate_distance, site, &mut diags);
+
+    // Per-node keyword lists, in collation order (the index order).
+    let mut by_node: Vec<Vec<usize>> = node_keys
+        .iter()
+        .map(|keys| keys.iter().filter_map(|k| index_of_key.get(k).copied()).collect())
+        .collect();
+    for ks in &mut by_node {
+        ks.sort_unstable();
+    }
+
+    // Related keywords by co-occurrence.
+    let mut co: Vec<HashMap<usize, usize>> = vec![HashMap::new(); keywords.len()];
+    for ks in &by_node {
+        for &a in ks {
+            for &b in ks {
+                if a != b {
+                    *co[a].entry(b).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    for (i, counts) in co.into_iter().enumerate() {
+        let mut rel: Vec<(usize, usize)> = counts.into_iter().collect();
+        rel.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        rel.truncate(kw.related);
+        keywords[i].related = rel;
+    }
+
+    // "Siehe auch" from the config.
+    for (from, tos) in &kw.see_also {
+        let Some(&fi) = index_of_key.get(&fold(&clean(from))) else {
+            diags.push(unknown_in_config(from, "see_also", &keywords));
+            continue;
+        };
+        for to in tos {
+            match index_of_key.get(&fold(&clean(to))) {
+                Some(&ti) if ti != fi => {
+                    if !keywords[fi].see_also.contains(&ti) {
+                        keywords[fi].see_also.push(ti);
+                    }
+                }
+                Some(_) => {}
+                None => diags.push(unknown_in_config(to, "see_also", &keywords)),
+            }
+        }
+    }
+
+    // Description pages: content/<path>/_index.md and content/<path>/<slug>.md.
+    let mut index_doc = None;
+    for d in keyword_docs {
+        let file = d.src.rel.rsplit('/').next().unwrap_or("");
+        if d.src.rel.matches('/').count() > 1 {
+            diags.push(
+                Diagnostic::error(&d.src.shown, "keyword descriptions cannot be in subfolders")
+                    .with_hint(format!("put it directly in content/{}/", kw.path)),
+            );
+            continue;
+        }
+        if file == "_index.md" {
+            index_doc = Some(d);
+            continue;
+        }
+        let slug = file.trim_end_matches(".md");
+        match by_slug.get(slug) {
+            Some(&i) => keywords[i].description = Some(d),
+            None => {
+                let hint = did_you_mean(slug, by_slug.keys().map(String::as_str)).unwrap_or_else(|| {
+                    "name the file after the keyword's URL slug, e.g. beschaeftigungsfoerderung.md".into()
+                });
+                diags.push(
+                    Diagnostic::error(
+                        &d.src.shown,
+                        format!("description for keyword `{slug}`, but no page carries that keyword"),
+                    )
+                    .with_hint(hint),
+                );
+            }
+        }
+    }
+
+    (
+        Keywords {
+            list: keywords,
+            by_node,
+            index_doc,
+        },
+        diags,
+    )
+}
+
+fn first_use_of(site: &Site, k: &Keyword) -> (usize, usize) {
+    let id = k.pages.first().copied().unwrap_or(0);
+    let key = fold(&k.name);
+    let off = site.nodes[id]
+        .doc
+        .fm
+        .suchworte
+        .iter()
+        .find(|s| fold(&clean(&s.value)) == key)
+        .map_or(0, |s| s.offset);
+    (id, off)
+}
+
+fn unknown_in_config(name: &str, table: &str, keywords: &[Keyword]) -> Diagnostic {
+    let hint = did_you_mean(name, keywords.iter().map(|k| k.name.as_str()))
+        .unwrap_or_else(|| "only keywords that pages carry can be referenced".into());
+    Diagnostic::warning(
+        "config.toml",
+        format!("[keywords.{table}] names `{name}`, which no page carries; the reference is left out"),
+    )
+    .with_hint(hint)
+}
+
+/// Warns about keywords that are probably the same word (singular/plural, typos).
+fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Vec<Diagnostic>) {
+    if max == 0 {
+        return;
+    }
+    let folded: Vec<Vec<char>> = keywords.iter().map(|k| fold(&k.name).chars().collect()).collect();
+    let mut order: Vec<usize> = (0..keywords.len()).collect();
+    order.sort_by_key(|&i| folded[i].len());
+    for (pos, &i) in order.iter().enumerate() {
+        for &j in &order[pos + 1..] {
+            let (a, b) = (&folded[i], &folded[j]);
+            if b.len() - a.len() > max {
+                break;
+            }
+            // Short words differ by a letter or two all the time (EU, ESF): only longer ones.
+            if a.len() <= 3 * max {
+                continue;
+            }
+            let sa: String = a.iter().collect();
+            let sb: String = b.iter().collect();
+            let d = strsim::levenshtein(&sa, &sb);
+            if d <= max {
+                let (x, y) = if i < j { (i, j) } else { (j, i) };
+                let (id, off) = first_use_of(site, &keywords[y]);
+                let doc = &site.nodes[id].doc;
+                diags.push(
+                    Diagnostic::warning(
+                        &doc.src.shown,
+                        format!(
+                            "keywords `{}` and `{}` look alike (edit distance {d})",
+                            keywords[x].name, keywords[y].name
+                        ),
+                    )
+                    .at(&doc.src.text, off)
+                    .with_hint("if they mean the same, use one of them, or map one to the other in [keywords.synonyms]"),
+                );
+            }
+        }
+    }
+}
