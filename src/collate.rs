@@ -19,7 +19,6 @@ use icu_locale_core::locale;
 
 /// German (DIN 5007-1) string comparison. `Send + Sync`, cheap to share
 /// between rayon threads by reference.
-#[allow(dead_code)] // used by taxonomy (wip)
 #[derive(Debug)]
 pub(crate) struct GermanCollator {
     inner: Inner,
@@ -33,7 +32,6 @@ enum Inner {
     Simple,
 }
 
-#[allow(dead_code)] // used by taxonomy (wip)
 impl GermanCollator {
     /// German collator from compiled data. Never panics: falls back to the
     /// root collation, and if even that fails, to a simple folded comparison.
@@ -94,7 +92,6 @@ fn fold_key(s: &str) -> String {
 
 /// Index letter of a term for grouping: the first alphanumeric character's base letter, uppercased,
 /// umlauts folded (Ä/ä→"A", Ö→"O", Ü→"U", ß→"S", É→"E", via deunicode of that char); digits and anything else → "#".
-#[allow(dead_code)] // used by taxonomy (wip)
 pub(crate) fn index_letter(s: &str) -> String {
     let normalized = crate::slug::nfc(s);
     let first = normalized.chars().find(|c| c.is_alphanumeric());

@@ -305,7 +305,11 @@ pub(crate) fn parse(
                     .at(text, off)
                     .with_hint(format!(
                         "use a single lowercase URL segment such as \"{}\"",
-                        if clean.is_empty() { "suchworte" } else { &clean }
+                        if clean.is_empty() {
+                            "suchworte"
+                        } else {
+                            &clean
+                        }
                     )),
             );
         }
@@ -392,7 +396,10 @@ fn content_type(
             errors.push(
                 Diagnostic::error(
                     shown,
-                    format!("field `{fname}` of type `{name}` has unknown field type `{}`", raw.kind),
+                    format!(
+                        "field `{fname}` of type `{name}` has unknown field type `{}`",
+                        raw.kind
+                    ),
                 )
                 .at(text, locate(&fname))
                 .with_hint(
@@ -410,7 +417,9 @@ fn content_type(
                     format!("field `{fname}` of type `{name}` uses a reserved front matter key"),
                 )
                 .at(text, locate(&fname))
-                .with_hint("choose another name; the built-in keys are title, description, date, …"),
+                .with_hint(
+                    "choose another name; the built-in keys are title, description, date, …",
+                ),
             );
             continue;
         }
@@ -453,7 +462,9 @@ fn normalise_base_url(url: &str) -> Result<String, String> {
         return Err(format!("base_url `{url}` has no host"));
     }
     if url.contains(['?', '#', ' ']) {
-        return Err(format!("base_url `{url}` must not contain a query, fragment or space"));
+        return Err(format!(
+            "base_url `{url}` must not contain a query, fragment or space"
+        ));
     }
     let mut u = url.to_string();
     if !u.ends_with('/') {
@@ -519,8 +530,8 @@ mod tests {
 
     #[test]
     fn unknown_key_has_position_and_hint() {
-        let errs = parse_str("title = \"T\"\nbase_url = \"https://e.org/\"\ntheem = \"x\"\n")
-            .unwrap_err();
+        let errs =
+            parse_str("title = \"T\"\nbase_url = \"https://e.org/\"\ntheem = \"x\"\n").unwrap_err();
         assert_eq!(errs.len(), 1);
         let d = &errs[0];
         assert_eq!((d.line, d.col), (3, 1));

@@ -71,7 +71,13 @@ impl Diagnostic {
     /// `path:line:col: error: message`, then the source line with a caret, then the hint.
     pub fn render(&self, color: bool) -> String {
         let (red, yellow, cyan, bold, reset) = if color {
-            ("\x1b[1;31m", "\x1b[1;33m", "\x1b[1;36m", "\x1b[1m", "\x1b[0m")
+            (
+                "\x1b[1;31m",
+                "\x1b[1;33m",
+                "\x1b[1;36m",
+                "\x1b[1m",
+                "\x1b[0m",
+            )
         } else {
             ("", "", "", "", "")
         };

@@ -155,29 +155,50 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     lap("render", &mut timings);
 
     // Every output path once; static files and assets may not shadow pages.
-    let mut copies: Vec<(PathBuf, String)> = static_files
-        .into_iter()
-        .map(|s| (s.abs, s.rel))
-        .collect();
-    copies.extend(site.asset_copies.iter().map(|(a, dest)| (a.abs.clone(), dest.clone())));
+    let mut copies: Vec<(PathBuf, String)> =
+        static_files.into_iter().map(|s| (s.abs, s.rel)).collect();
+    copies.extend(
+        site.asset_copies
+            .iter()
+            .map(|(a, dest)| (a.abs.clone(), dest.clone())),
+    );
     let mut seen: HashMap<&str, PathBuf> = HashMap::new();
     for o in &outputs {
         if let Some(prev) = seen.insert(o.rel.as_str(), o.source.clone()) {
             diags.push(
-                Diagnostic::error(&o.source, format!("output file {} is also written for {}", o.rel, prev.display()))
-                    .with_hint("two sources give the same URL; rename one or change its slug"),
+                Diagnostic::error(
+                    &o.source,
+                    format!(
+                        "output file {} is also written for {}",
+                        o.rel,
+                        prev.display()
+                    ),
+                )
+                .with_hint("two sources give the same URL; rename one or change its slug"),
             );
         }
         if !write::is_safe_rel(&o.rel) {
-            diags.push(Diagnostic::error(&o.source, format!("unsafe output path `{}`", o.rel)));
+            diags.push(Diagnostic::error(
+                &o.source,
+                format!("unsafe output path `{}`", o.rel),
+            ));
         }
     }
     for (src, dest) in &copies {
-        let shown = src.strip_prefix(&settings.root).unwrap_or(src).to_path_buf();
+        let shown = src
+            .strip_prefix(&settings.root)
+            .unwrap_or(src)
+            .to_path_buf();
         if let Some(prev) = seen.get(dest.as_str()) {
             diags.push(
-                Diagnostic::error(&shown, format!("file {dest} would overwrite the page made from {}", prev.display()))
-                    .with_hint("rename the file"),
+                Diagnostic::error(
+                    &shown,
+                    format!(
+                        "file {dest} would overwrite the page made from {}",
+                        prev.display()
+                    ),
+                )
+                .with_hint("rename the file"),
             );
         }
     }

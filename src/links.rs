@@ -58,7 +58,9 @@ impl Resolver<'_> {
                     })
                 };
                 Err(LinkError {
-                    message: format!("link to a missing page: `{source_path}` does not exist in content/"),
+                    message: format!(
+                        "link to a missing page: `{source_path}` does not exist in content/"
+                    ),
                     hint: Some(hint),
                 })
             }
@@ -80,13 +82,19 @@ impl LinkResolver for Resolver<'_> {
             || dest.starts_with('/')
             || dest.starts_with('#')
             || dest.split_once(':').is_some_and(|(scheme, _)| {
-                !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+                !scheme.is_empty()
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
             });
         if external || !path.ends_with(".md") {
             return Ok(None);
         }
         // A relative link to a Markdown file, from the folder of the linking file.
-        let mut parts: Vec<&str> = parent_dir(self.rel).split('/').filter(|s| !s.is_empty()).collect();
+        let mut parts: Vec<&str> = parent_dir(self.rel)
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
         for seg in path.split('/') {
             match seg {
                 "" | "." => {}
@@ -94,7 +102,9 @@ impl LinkResolver for Resolver<'_> {
                     if parts.pop().is_none() {
                         return Err(LinkError {
                             message: format!("link `{dest}` points outside content/"),
-                            hint: Some("use a path below content/, e.g. @/initiativen/_index.md".into()),
+                            hint: Some(
+                                "use a path below content/, e.g. @/initiativen/_index.md".into(),
+                            ),
                         });
                     }
                 }
@@ -181,19 +191,24 @@ pub(crate) fn render_bodies(
             if let Some(a) = &t.anchor {
                 if !a.is_empty() && !anchor_sets[t.page].contains(a.as_str()) {
                     let target = &site.nodes[t.page].doc.src.shown;
-                    let hint = did_you_mean(a, anchor_sets[t.page].iter().copied()).unwrap_or_else(|| {
-                        let mut known: Vec<&str> = anchor_sets[t.page].iter().copied().collect();
-                        known.sort_unstable();
-                        if known.is_empty() {
-                            "that page has no headings; link to the page without #…".into()
-                        } else {
-                            format!("headings there: #{}", known.join(", #"))
-                        }
-                    });
+                    let hint =
+                        did_you_mean(a, anchor_sets[t.page].iter().copied()).unwrap_or_else(|| {
+                            let mut known: Vec<&str> =
+                                anchor_sets[t.page].iter().copied().collect();
+                            known.sort_unstable();
+                            if known.is_empty() {
+                                "that page has no headings; link to the page without #…".into()
+                            } else {
+                                format!("headings there: #{}", known.join(", #"))
+                            }
+                        });
                     diags.push(
                         Diagnostic::error(
                             &doc.src.shown,
-                            format!("link to a missing anchor: `#{a}` is not a heading in {}", target.display()),
+                            format!(
+                                "link to a missing anchor: `#{a}` is not a heading in {}",
+                                target.display()
+                            ),
                         )
                         .at(&doc.src.text, *off)
                         .with_hint(hint),

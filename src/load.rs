@@ -59,9 +59,11 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
     let mut sources = Sources::default();
     let content_dir = settings.root.join("content");
     if !content_dir.is_dir() {
-        return Err(Diagnostic::error("content", "the site has no `content/` folder")
-            .with_hint("create content/_index.md for the home page, or pass --root DIR")
-            .into());
+        return Err(
+            Diagnostic::error("content", "the site has no `content/` folder")
+                .with_hint("create content/_index.md for the home page, or pass --root DIR")
+                .into(),
+        );
     }
     for entry in walk(&content_dir, &settings.root, &mut diags) {
         let (rel, abs) = entry;
@@ -88,7 +90,10 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
         let hint = if available.is_empty() {
             "the folder themes/ has no theme; `wegweiser init` creates a site with the default theme".to_string()
         } else {
-            format!("set `theme` in config.toml to one of: {}", available.join(", "))
+            format!(
+                "set `theme` in config.toml to one of: {}",
+                available.join(", ")
+            )
         };
         return Err(Diagnostic::error(
             "config.toml",
@@ -107,7 +112,10 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
             if !rel.ends_with(".html") && !rel.ends_with(".xml") && !rel.ends_with(".txt") {
                 continue;
             }
-            let shown = abs.strip_prefix(&settings.root).unwrap_or(&abs).to_path_buf();
+            let shown = abs
+                .strip_prefix(&settings.root)
+                .unwrap_or(&abs)
+                .to_path_buf();
             if let Some(text) = read_text(&abs, &shown, &mut diags) {
                 templates.insert(
                     rel.clone(),
@@ -126,7 +134,10 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
         .join("i18n")
         .join(format!("{}.toml", settings.language));
     if i18n.is_file() {
-        let shown = i18n.strip_prefix(&settings.root).unwrap_or(&i18n).to_path_buf();
+        let shown = i18n
+            .strip_prefix(&settings.root)
+            .unwrap_or(&i18n)
+            .to_path_buf();
         if let Some(text) = read_text(&i18n, &shown, &mut diags) {
             match toml::from_str::<BTreeMap<String, String>>(&text) {
                 Ok(t) => sources.translations = t,

@@ -11,7 +11,11 @@ use wegweiser::error::{BuildError, Diagnostic};
 use wegweiser::{BuildOptions, Overrides};
 
 #[derive(Parser)]
-#[command(name = "wegweiser", version, about = "Builds a linked, keyword-indexed static site from Markdown with TOML front matter")]
+#[command(
+    name = "wegweiser",
+    version,
+    about = "Builds a linked, keyword-indexed static site from Markdown with TOML front matter"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -75,7 +75,10 @@ pub(crate) struct At<T> {
 pub(crate) enum FieldValue {
     Text(String),
     List(Vec<String>),
-    Money { cents: i64, currency: String },
+    Money {
+        cents: i64,
+        currency: String,
+    },
     Date(Date),
     Integer(i64),
     Bool(bool),
@@ -260,7 +263,12 @@ struct FileCheck<'a> {
 }
 
 impl FileCheck<'_> {
-    fn err<T>(&mut self, span_start: usize, msg: impl Into<String>, hint: impl Into<String>) -> Option<T> {
+    fn err<T>(
+        &mut self,
+        span_start: usize,
+        msg: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Option<T> {
         self.errors.push(
             Diagnostic::error(&self.src.shown, msg)
                 .at(&self.src.text, self.fm_offset + span_start)
@@ -293,10 +301,16 @@ impl FileCheck<'_> {
 
     fn integer(&mut self, key: &str, v: &Spanned<DeValue<'_>>) -> Option<i64> {
         match v.get_ref() {
-            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-                Ok(n) => Some(n),
-                Err(_) => self.err(v.span().start, format!("`{key}` is out of range"), "use a smaller number"),
-            },
+            DeValue::Integer(i) => {
+                match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                    Ok(n) => Some(n),
+                    Err(_) => self.err(
+                        v.span().start,
+                        format!("`{key}` is out of range"),
+                        "use a smaller number",
+                    ),
+                }
+            }
             other => self.err(
                 v.span().start,
                 format!("`{key}` must be an integer, found {}", other.type_str()),
@@ -329,7 +343,10 @@ impl FileCheck<'_> {
         let DeValue::Array(items) = v.get_ref() else {
             return self.err(
                 v.span().start,
-                format!("`{key}` must be a list of strings, found {}", v.get_ref().type_str()),
+                format!(
+                    "`{key}` must be a list of strings, found {}",
+                    v.get_ref().type_str()
+                ),
                 format!("write {key} = [\"…\", \"…\"]"),
             );
         };
@@ -343,7 +360,10 @@ impl FileCheck<'_> {
                 other => {
                     self.err::<()>(
                         item.span().start,
-                        format!("`{key}` must contain only strings, found {}", other.type_str()),
+                        format!(
+                            "`{key}` must contain only strings, found {}",
+                            other.type_str()
+                        ),
                         "put each entry in quotes",
                     );
                 }
@@ -410,7 +430,10 @@ pub(crate) fn parse_money_de(s: &str, currency: &str) -> Result<i64, String> {
     if !grouped_ok || !groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit())) {
         return Err("not an amount".into());
     }
-    let units: i64 = groups.concat().parse().map_err(|_| "amount too large".to_string())?;
+    let units: i64 = groups
+        .concat()
+        .parse()
+        .map_err(|_| "amount too large".to_string())?;
     let cents: i64 = match frac.len() {
         0 => 0,
         1 => frac.parse::<i64>().map_err(|_| "not an amount")? * 10,
@@ -440,7 +463,11 @@ fn validate(
         .entries
         .iter()
         .find(|(k, _)| k.get_ref() == "type")
-        .and_then(|(_, v)| v.get_ref().as_str().map(|t| (t.to_string(), v.span().start)));
+        .and_then(|(_, v)| {
+            v.get_ref()
+                .as_str()
+                .map(|t| (t.to_string(), v.span().start))
+        });
     let inherited = if s.kind == Kind::Page {
         inherited_type(section_types, parent_dir(&s.src.rel))
     } else {
@@ -533,8 +560,9 @@ fn validate(
                             c.err::<()>(
                                 v.span().start,
                                 format!("unknown sort order `{sb}`"),
-                                did_you_mean(&sb, ["weight", "title", "date"])
-                                    .unwrap_or_else(|| "use \"weight\", \"title\" or \"date\"".into()),
+                                did_you_mean(&sb, ["weight", "title", "date"]).unwrap_or_else(
+                                    || "use \"weight\", \"title\" or \"date\"".into(),
+                                ),
                             );
                             SortBy::Weight
                         }
@@ -544,7 +572,11 @@ fn validate(
             "paginate_by" => {
                 if let Some(n) = c.integer(k, v) {
                     if n < 0 {
-                        c.err::<()>(v.span().start, "`paginate_by` must not be negative", "use 0 for no pagination");
+                        c.err::<()>(
+                            v.span().start,
+                            "`paginate_by` must not be negative",
+                            "use 0 for no pagination",
+                        );
                     }
                     fm.paginate_by = usize::try_from(n).unwrap_or(0);
                 }
@@ -556,8 +588,9 @@ fn validate(
                         c.err::<()>(
                             v.span().start,
                             format!("unknown content type `{t}`"),
-                            did_you_mean(&t, known.iter().copied())
-                                .unwrap_or_else(|| "declare it in config.toml under [types.<name>]".into()),
+                            did_you_mean(&t, known.iter().copied()).unwrap_or_else(|| {
+                                "declare it in config.toml under [types.<name>]".into()
+                            }),
                         );
                     }
                     fm.page_type = Some(t);
@@ -626,7 +659,10 @@ fn validate(
     })
 }
 
-fn inherited_type<'a>(section_types: &'a BTreeMap<String, String>, dir: &str) -> Option<&'a String> {
+fn inherited_type<'a>(
+    section_types: &'a BTreeMap<String, String>,
+    dir: &str,
+) -> Option<&'a String> {
     let mut d = dir;
     loop {
         if let Some(t) = section_types.get(d) {
@@ -639,7 +675,11 @@ fn inherited_type<'a>(section_types: &'a BTreeMap<String, String>, dir: &str) ->
     }
 }
 
-fn field_value(c: &mut FileCheck<'_>, f: &FieldDef, v: &Spanned<DeValue<'_>>) -> Option<FieldValue> {
+fn field_value(
+    c: &mut FileCheck<'_>,
+    f: &FieldDef,
+    v: &Spanned<DeValue<'_>>,
+) -> Option<FieldValue> {
     let key = f.name.as_str();
     let val = match f.kind {
         FieldKind::Text => {
@@ -649,7 +689,8 @@ fn field_value(c: &mut FileCheck<'_>, f: &FieldDef, v: &Spanned<DeValue<'_>>) ->
                 return c.err(
                     v.span().start,
                     format!("`{key}` must be one of: {}", f.options.join(", ")),
-                    did_you_mean(&s, opts).unwrap_or_else(|| format!("allowed values: {}", f.options.join(", "))),
+                    did_you_mean(&s, opts)
+                        .unwrap_or_else(|| format!("allowed values: {}", f.options.join(", "))),
                 );
             }
             FieldValue::Text(s)
@@ -658,13 +699,20 @@ fn field_value(c: &mut FileCheck<'_>, f: &FieldDef, v: &Spanned<DeValue<'_>>) ->
             value: c.string(key, v)?,
             offset: c.fm_offset + v.span().start,
         }),
-        FieldKind::List => FieldValue::List(c.string_list(key, v)?.into_iter().map(|a| a.value).collect()),
+        FieldKind::List => FieldValue::List(
+            c.string_list(key, v)?
+                .into_iter()
+                .map(|a| a.value)
+                .collect(),
+        ),
         FieldKind::Integer => FieldValue::Integer(c.integer(key, v)?),
         FieldKind::Bool => FieldValue::Bool(c.boolean(key, v)?),
         FieldKind::Date => FieldValue::Date(c.date(key, v)?),
         FieldKind::Money => {
             let cents = match v.get_ref() {
-                DeValue::String(s) => parse_money_de(s, &f.currency).map_err(|e| (e, s.to_string())),
+                DeValue::String(s) => {
+                    parse_money_de(s, &f.currency).map_err(|e| (e, s.to_string()))
+                }
                 DeValue::Integer(i) => i
                     .as_str()
                     .replace('_', "")
@@ -682,8 +730,14 @@ fn field_value(c: &mut FileCheck<'_>, f: &FieldDef, v: &Spanned<DeValue<'_>>) ->
                 Err((why, found)) => {
                     return c.err(
                         v.span().start,
-                        format!("`{key}` must be an amount in {}: {why} (found {found})", f.currency),
-                        format!("write it in German notation, e.g. {key} = \"1.115.000,00 {}\"", f.currency),
+                        format!(
+                            "`{key}` must be an amount in {}: {why} (found {found})",
+                            f.currency
+                        ),
+                        format!(
+                            "write it in German notation, e.g. {key} = \"1.115.000,00 {}\"",
+                            f.currency
+                        ),
                     )
                 }
             }

@@ -225,7 +225,12 @@ impl<'a> Ctx<'a> {
         let n = &self.site.nodes[id];
         let mut fields = serde_json::Map::new();
         let mut labels = serde_json::Map::new();
-        let ctype = n.doc.fm.doc_type.as_ref().and_then(|t| self.settings.types.get(t));
+        let ctype = n
+            .doc
+            .fm
+            .doc_type
+            .as_ref()
+            .and_then(|t| self.settings.types.get(t));
         for (name, v) in &n.doc.fm.fields {
             let value = match v {
                 FieldValue::Text(s) => json!(s),
@@ -282,7 +287,12 @@ impl<'a> Ctx<'a> {
             description: &n.doc.fm.description,
             permalink: self.permalink(&n.path),
             path: &n.path,
-            slug: n.path.trim_end_matches('/').rsplit('/').next().unwrap_or(""),
+            slug: n
+                .path
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or(""),
             date: n.doc.fm.date.as_ref().map(DateView::from),
             updated: n.doc.fm.updated.as_ref().map(DateView::from),
             weight: n.doc.fm.weight,
@@ -403,7 +413,9 @@ fn template_error(e: &tera::Error, templates: &[Template]) -> Diagnostic {
 
 fn pest_position(msg: &str) -> Option<(usize, usize)> {
     let rest = &msg[msg.find("--> ")? + 4..];
-    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ':')).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == ':'))
+        .unwrap_or(rest.len());
     let (l, c) = rest[..end].split_once(':')?;
     Some((l.parse().ok()?, c.parse().ok()?))
 }
@@ -415,7 +427,12 @@ fn line_col_offset(text: &str, line: usize, col: usize) -> usize {
         .map(str::len)
         .sum();
     let line_text = &text[start.min(text.len())..];
-    start + line_text.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum::<usize>()
+    start
+        + line_text
+            .chars()
+            .take(col.saturating_sub(1))
+            .map(char::len_utf8)
+            .sum::<usize>()
 }
 
 fn error_chain(e: &tera::Error) -> Vec<String> {
@@ -483,11 +500,16 @@ pub(crate) fn render(
             if !tera.get_template_names().any(|x| x == t.value) {
                 let names: Vec<&str> = tera.get_template_names().collect();
                 diags.push(
-                    Diagnostic::error(&n.doc.src.shown, format!("template `{}` not found", t.value))
-                        .at(&n.doc.src.text, t.offset)
-                        .with_hint(did_you_mean(&t.value, names.iter().copied()).unwrap_or_else(|| {
+                    Diagnostic::error(
+                        &n.doc.src.shown,
+                        format!("template `{}` not found", t.value),
+                    )
+                    .at(&n.doc.src.text, t.offset)
+                    .with_hint(
+                        did_you_mean(&t.value, names.iter().copied()).unwrap_or_else(|| {
                             "put it in templates/ of the site or of the theme".into()
-                        })),
+                        }),
+                    ),
                 );
             }
         }
@@ -564,7 +586,8 @@ fn render_job(
                 let (slice, paginator) = if per > 0 {
                     let total = n.pages.len().div_ceil(per).max(1);
                     let start = (page_no - 1) * per;
-                    let slice = &n.pages[start.min(n.pages.len())..(start + per).min(n.pages.len())];
+                    let slice =
+                        &n.pages[start.min(n.pages.len())..(start + per).min(n.pages.len())];
                     let link = |p: usize| ctx.permalink(&paginated_path(&n.path, p));
                     let pager = PaginatorView {
                         current: page_no,
@@ -639,7 +662,11 @@ fn render_job(
                 })).collect::<Vec<_>>(),
             });
             c.insert("keywords", &view);
-            ("keywords.html".into(), path, PathBuf::from(format!("content/{}", settings.keywords.path)))
+            (
+                "keywords.html".into(),
+                path,
+                PathBuf::from(format!("content/{}", settings.keywords.path)),
+            )
         }
         Job::Keyword(k) => {
             let kw = &ctx.keywords.list[k];
@@ -668,10 +695,10 @@ fn render_job(
                 ],
             });
             c.insert("keyword", &view);
-            let source = kw
-                .description
-                .as_ref()
-                .map_or_else(|| PathBuf::from(format!("keyword `{}`", kw.name)), |d| d.src.shown.clone());
+            let source = kw.description.as_ref().map_or_else(
+                || PathBuf::from(format!("keyword `{}`", kw.name)),
+                |d| d.src.shown.clone(),
+            );
             ("keyword.html".into(), path, source)
         }
     };
@@ -680,7 +707,10 @@ fn render_job(
     let html = tera.render(&template, &c).map_err(|e| {
         Diagnostic::error(
             &source,
-            format!("rendering with template `{template}` failed: {}", error_chain(&e).join(": ")),
+            format!(
+                "rendering with template `{template}` failed: {}",
+                error_chain(&e).join(": ")
+            ),
         )
         .with_hint("check the template; every value it uses is listed in docs/theme-contract.md")
     })?;

@@ -70,7 +70,13 @@ pub(crate) fn resolve(
         }
     }
     // Sections first (shallow to deep), so a page's parent always exists already.
-    kept.sort_by_key(|d| (d.kind != Kind::Section, d.src.rel.matches('/').count(), d.src.rel.clone()));
+    kept.sort_by_key(|d| {
+        (
+            d.kind != Kind::Section,
+            d.src.rel.matches('/').count(),
+            d.src.rel.clone(),
+        )
+    });
     if !kept.iter().any(|d| d.src.rel == "_index.md") {
         kept.insert(0, synthetic_home(settings));
     }
@@ -115,12 +121,9 @@ pub(crate) fn resolve(
                 Ok(s) => Some(s),
                 Err(hint) => {
                     diags.push(
-                        Diagnostic::error(
-                            &doc.src.shown,
-                            format!("invalid slug `{}`", slug.value),
-                        )
-                        .at(&doc.src.text, slug.offset)
-                        .with_hint(hint),
+                        Diagnostic::error(&doc.src.shown, format!("invalid slug `{}`", slug.value))
+                            .at(&doc.src.text, slug.offset)
+                            .with_hint(hint),
                     );
                     continue;
                 }
@@ -154,13 +157,18 @@ pub(crate) fn resolve(
             diags.push(
                 Diagnostic::error(
                     &doc.src.shown,
-                    format!("URL {path} is also the URL of {}", o.doc.src.shown.display()),
+                    format!(
+                        "URL {path} is also the URL of {}",
+                        o.doc.src.shown.display()
+                    ),
                 )
                 .with_hint("two files give the same address; rename one or set a different slug"),
             );
             continue;
         }
-        if path == format!("/{}/", settings.keywords.path) || path.starts_with(&format!("/{}/", settings.keywords.path)) {
+        if path == format!("/{}/", settings.keywords.path)
+            || path.starts_with(&format!("/{}/", settings.keywords.path))
+        {
             diags.push(
                 Diagnostic::error(
                     &doc.src.shown,
@@ -178,7 +186,9 @@ pub(crate) fn resolve(
             section_of_dir.insert(dir.clone(), id);
         } else if is_bundle {
             // Bundle assets live in the bundle's folder.
-            section_of_dir.entry(format!("\u{0}bundle:{dir}")).or_insert(id);
+            section_of_dir
+                .entry(format!("\u{0}bundle:{dir}"))
+                .or_insert(id);
         }
         by_path.insert(path.clone(), id);
         by_rel.insert(doc.src.rel.clone(), id);
@@ -280,7 +290,11 @@ fn check_slug(slug: &str) -> Result<String, String> {
     if slug.contains(['/', '\\']) || slug.contains("..") || slug.starts_with('~') {
         return Err(format!(
             "a slug is one URL segment without / or ..{}",
-            if s.is_empty() { String::new() } else { format!("; e.g. slug = \"{s}\"") }
+            if s.is_empty() {
+                String::new()
+            } else {
+                format!("; e.g. slug = \"{s}\"")
+            }
         ));
     }
     if s.is_empty() {
@@ -365,4 +379,3 @@ pub(crate) fn ancestors(nodes: &[Node], id: usize) -> Vec<usize> {
     out.reverse();
     out
 }
-

@@ -16,7 +16,6 @@
 use icu_normalizer::ComposingNormalizerBorrowed;
 
 /// Unicode NFC normalisation of `s`.
-#[allow(dead_code)] // used by taxonomy (wip)
 pub(crate) fn nfc(s: &str) -> String {
     ComposingNormalizerBorrowed::new_nfc()
         .normalize(s)
@@ -24,7 +23,6 @@ pub(crate) fn nfc(s: &str) -> String {
 }
 
 /// German-convention URL slug of `s`. May be empty.
-#[allow(dead_code)] // used by taxonomy (wip)
 pub(crate) fn slugify(s: &str) -> String {
     let normalized = nfc(s);
     let mut out = String::with_capacity(normalized.len());

@@ -59,8 +59,11 @@ pub(crate) fn collect(
         .iter()
         .map(|(from, to)| (fold(&clean(from)), clean(to)))
         .collect();
-    let allowed: HashMap<String, String> =
-        kw.allowed.iter().map(|a| (fold(&clean(a)), clean(a))).collect();
+    let allowed: HashMap<String, String> = kw
+        .allowed
+        .iter()
+        .map(|a| (fold(&clean(a)), clean(a)))
+        .collect();
 
     // Folded key → (spellings with counts, first use, pages).
     struct Acc {
@@ -92,9 +95,12 @@ pub(crate) fn collect(
                         let hint = did_you_mean(&name, allowed.values().map(String::as_str))
                             .unwrap_or_else(|| "add it to [keywords] allowed in config.toml, or use an allowed keyword".into());
                         diags.push(
-                            Diagnostic::error(&doc.src.shown, format!("keyword `{name}` is not in the controlled vocabulary"))
-                                .at(&doc.src.text, *offset)
-                                .with_hint(hint),
+                            Diagnostic::error(
+                                &doc.src.shown,
+                                format!("keyword `{name}` is not in the controlled vocabulary"),
+                            )
+                            .at(&doc.src.text, *offset)
+                            .with_hint(hint),
                         );
                         continue;
                     }
@@ -146,9 +152,12 @@ pub(crate) fn collect(
         let fdoc = &site.nodes[fid].doc;
         if slug.is_empty() {
             diags.push(
-                Diagnostic::error(&fdoc.src.shown, format!("keyword `{name}` has no letters or digits for its URL"))
-                    .at(&fdoc.src.text, foff)
-                    .with_hint("use a keyword with letters or digits"),
+                Diagnostic::error(
+                    &fdoc.src.shown,
+                    format!("keyword `{name}` has no letters or digits for its URL"),
+                )
+                .at(&fdoc.src.text, foff)
+                .with_hint("use a keyword with letters or digits"),
             );
             continue;
         }
@@ -176,7 +185,9 @@ pub(crate) fn collect(
                     format!("keyword written in different ways: {}", variants.join(", ")),
                 )
                 .at(&fdoc.src.text, foff)
-                .with_hint(format!("they are merged as `{name}`; use one spelling everywhere")),
+                .with_hint(format!(
+                    "they are merged as `{name}`; use one spelling everywhere"
+                )),
             );
         }
         let mut pages = a.pages;
@@ -202,7 +213,11 @@ pub(crate) fn collect(
     // Per-node keyword lists, in collation order (the index order).
     let mut by_node: Vec<Vec<usize>> = node_keys
         .iter()
-        .map(|keys| keys.iter().filter_map(|k| index_of_key.get(k).copied()).collect())
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|k| index_of_key.get(k).copied())
+                .collect()
+        })
         .collect();
     for ks in &mut by_node {
         ks.sort_unstable();
@@ -270,7 +285,9 @@ pub(crate) fn collect(
                 diags.push(
                     Diagnostic::error(
                         &d.src.shown,
-                        format!("description for keyword `{slug}`, but no page carries that keyword"),
+                        format!(
+                            "description for keyword `{slug}`, but no page carries that keyword"
+                        ),
                     )
                     .with_hint(hint),
                 );
@@ -306,7 +323,9 @@ fn unknown_in_config(name: &str, table: &str, keywords: &[Keyword]) -> Diagnosti
         .unwrap_or_else(|| "only keywords that pages carry can be referenced".into());
     Diagnostic::warning(
         "config.toml",
-        format!("[keywords.{table}] names `{name}`, which no page carries; the reference is left out"),
+        format!(
+            "[keywords.{table}] names `{name}`, which no page carries; the reference is left out"
+        ),
     )
     .with_hint(hint)
 }
@@ -316,7 +335,10 @@ fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Ve
     if max == 0 {
         return;
     }
-    let folded: Vec<Vec<char>> = keywords.iter().map(|k| fold(&k.name).chars().collect()).collect();
+    let folded: Vec<Vec<char>> = keywords
+        .iter()
+        .map(|k| fold(&k.name).chars().collect())
+        .collect();
     let mut order: Vec<usize> = (0..keywords.len()).collect();
     order.sort_by_key(|&i| folded[i].len());
     for (pos, &i) in order.iter().enumerate() {

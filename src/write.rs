@@ -38,8 +38,12 @@ pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<(), BuildError
         || out.parent().is_none();
     if dangerous {
         return Err(BuildError::Other(vec![
-            format!("refusing to use `{}` as the output directory", out.display()),
-            "it would replace the site's own files; choose a separate folder such as public/".into(),
+            format!(
+                "refusing to use `{}` as the output directory",
+                out.display()
+            ),
+            "it would replace the site's own files; choose a separate folder such as public/"
+                .into(),
         ]));
     }
     Ok(())
@@ -102,7 +106,11 @@ pub(crate) fn write(out_dir: &Path, plan: Plan) -> Result<usize, BuildError> {
         }
         if let Err(e) = std::fs::rename(out_dir, &aside) {
             let _ = std::fs::remove_dir_all(&staging);
-            return Err(BuildError::io("move aside the previous output", out_dir, &e));
+            return Err(BuildError::io(
+                "move aside the previous output",
+                out_dir,
+                &e,
+            ));
         }
     }
     if let Err(e) = std::fs::rename(&staging, out_dir) {

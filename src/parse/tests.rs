@@ -32,7 +32,16 @@ fn errors(files: Vec<SourceFile>) -> Vec<String> {
     let (_, diags) = parse(&settings(), files);
     diags
         .iter()
-        .map(|d| format!("{}:{}:{}: {} [{}]", d.path.display(), d.line, d.col, d.message, d.hint.clone().unwrap_or_default()))
+        .map(|d| {
+            format!(
+                "{}:{}:{}: {} [{}]",
+                d.path.display(),
+                d.line,
+                d.col,
+                d.message,
+                d.hint.clone().unwrap_or_default()
+            )
+        })
         .collect()
 }
 
@@ -46,8 +55,14 @@ fn split_handles_crlf_and_body_offset() {
 
 #[test]
 fn unclosed_and_missing_front_matter() {
-    assert!(split_front_matter("+++\ntitle = \"A\"\n").unwrap_err().0.contains("unclosed"));
-    assert!(split_front_matter("# Title\n").unwrap_err().0.contains("missing front matter"));
+    assert!(split_front_matter("+++\ntitle = \"A\"\n")
+        .unwrap_err()
+        .0
+        .contains("unclosed"));
+    assert!(split_front_matter("# Title\n")
+        .unwrap_err()
+        .0
+        .contains("missing front matter"));
     assert!(split_front_matter("").unwrap_err().0.contains("empty"));
 }
 
@@ -67,14 +82,28 @@ fn typed_page_parses_all_field_kinds() {
     assert_eq!(page.body(), "Text");
     assert_eq!(
         page.fm.fields[1],
-        ("foerderung".to_string(), FieldValue::Money { cents: 54_776_317, currency: "DM".into() })
+        (
+            "foerderung".to_string(),
+            FieldValue::Money {
+                cents: 54_776_317,
+                currency: "DM".into()
+            }
+        )
     );
-    assert_eq!(page.fm.fields[4].1, FieldValue::Date(Date { year: 2001, month: 1, day: 6 }));
+    assert_eq!(
+        page.fm.fields[4].1,
+        FieldValue::Date(Date {
+            year: 2001,
+            month: 1,
+            day: 6
+        })
+    );
 }
 
 #[test]
 fn all_errors_of_a_file_are_reported_with_positions() {
-    let files = vec![
+    let files =
+        vec![
         src("p/_index.md", "+++\ntitle = \"P\"\npage_type = \"projekt\"\n+++\n"),
         src(
             "p/a.md",
