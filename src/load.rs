@@ -109,7 +109,8 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
             continue;
         }
         for (rel, abs) in walk(&base, &settings.root, &mut diags) {
-            if !rel.ends_with(".html") && !rel.ends_with(".xml") && !rel.ends_with(".txt") {
+            let known = [".html", ".xml", ".txt", ".csv", ".json"];
+            if !known.iter().any(|ext| rel.ends_with(ext)) {
                 continue;
             }
             let shown = abs

@@ -55,6 +55,21 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A bug in wegweiser must still end in a readable message, not a stack trace.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("error: internal error in wegweiser{place}: {msg}");
+        eprintln!("caused by: a bug, not your content; please report it with the file that triggered it");
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -81,7 +96,12 @@ fn main() -> ExitCode {
         },
         write,
     };
-    match wegweiser::build(&opts) {
+    let result = match std::panic::catch_unwind(|| wegweiser::build(&opts)) {
+        Ok(r) => r,
+        // The panic hook has already said what happened.
+        Err(_) => return ExitCode::from(1),
+    };
+    match result {
         Ok(report) => {
             print_diagnostics(&report.warnings, color);
             if timings {

@@ -30,8 +30,9 @@ pub(crate) const RESERVED_KEYS: &[&str] = &[
     "sort_by",
     "paginate_by",
     "page_type",
+    "outputs",
 ];
-const SECTION_ONLY_KEYS: &[&str] = &["sort_by", "paginate_by", "page_type"];
+const SECTION_ONLY_KEYS: &[&str] = &["sort_by", "paginate_by", "page_type", "outputs"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -101,6 +102,9 @@ pub(crate) struct FrontMatter {
     pub doc_type: Option<String>,
     pub sort_by: SortBy,
     pub paginate_by: usize,
+    /// Extra files rendered from the section (e.g. `projekte.csv`), each by the template of
+    /// the same name, written beside the section's page.
+    pub outputs: Vec<At<String>>,
     pub page_type: Option<String>,
     pub extra: serde_json::Value,
     /// Typed fields in declaration order.
@@ -566,6 +570,24 @@ fn validate(
                             );
                             SortBy::Weight
                         }
+                    }
+                }
+            }
+            "outputs" => {
+                for o in c.string_list(k, v).unwrap_or_default() {
+                    let name = o.value.as_str();
+                    let ok = !name.is_empty()
+                        && !name.contains(['/', '\\'])
+                        && !name.starts_with('.')
+                        && name != "index.html";
+                    if ok {
+                        fm.outputs.push(o);
+                    } else {
+                        c.errors.push(
+                            Diagnostic::error(&c.src.shown, format!("invalid output name `{name}`"))
+                                .at(&c.src.text, o.offset)
+                                .with_hint("an output is a file name such as \"projekte.csv\", rendered by the template of the same name"),
+                        );
                     }
                 }
             }

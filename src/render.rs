@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::error::{did_you_mean, BuildError, Diagnostic};
 use crate::links::Body;
 use crate::load::Template;
-use crate::parse::{Date, FieldValue, Kind};
+use crate::parse::{Date, FieldValue};
 use crate::resolve::{all_pages, ancestors, Node, Site};
 use crate::taxonomy::Keywords;
 
@@ -384,6 +384,20 @@ pub(crate) fn templates(settings: &Settings, templates: &[Template]) -> Result<T
             format!("{s} {currency}")
         }))
     });
+    // RFC 4180 field: always quoted, inner quotes doubled; for open-data CSV templates.
+    tera.register_filter("csv", |v: &Value, _: &HashMap<String, Value>| {
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        };
+        Ok(json!(format!("\"{}\"", s.replace('"', "\"\""))))
+    });
     tera.register_filter("euro_de", |v: &Value, _: &HashMap<String, Value>| {
         let cents = v
             .as_i64()
@@ -450,6 +464,8 @@ fn error_chain(e: &tera::Error) -> Vec<String> {
 
 enum Job {
     Node(usize),
+    /// An extra output of a section, e.g. `projekte.csv`.
+    Extra(usize, usize),
     SectionPage(usize, usize),
     KeywordIndex,
     Keyword(usize),
@@ -494,6 +510,17 @@ pub(crate) fn render(
             let pages = n.pages.len().div_ceil(n.doc.fm.paginate_by);
             for p in 2..=pages {
                 jobs.push(Job::SectionPage(id, p));
+            }
+        }
+        for (i, o) in n.doc.fm.outputs.iter().enumerate() {
+            if tera.get_template_names().any(|x| x == o.value) {
+                jobs.push(Job::Extra(id, i));
+            } else {
+                diags.push(
+                    Diagnostic::error(&n.doc.src.shown, format!("no template `{}` for this output", o.value))
+                        .at(&n.doc.src.text, o.offset)
+                        .with_hint(format!("create templates/{} in the site or the theme", o.value)),
+                );
             }
         }
         if let Some(t) = &n.doc.fm.template {
@@ -561,25 +588,29 @@ fn render_job(
     let mut c = base.clone();
     let settings = ctx.settings;
     let (template, path, source): (String, String, PathBuf) = match *job {
-        Job::Node(id) | Job::SectionPage(id, _) => {
+        Job::Node(id) | Job::SectionPage(id, _) | Job::Extra(id, _) => {
             let n = &ctx.site.nodes[id];
             let page_no = match *job {
                 Job::SectionPage(_, p) => p,
                 _ => 1,
             };
             let path = paginated_path(&n.path, page_no);
-            let template = match &n.doc.fm.template {
-                Some(t) => t.value.clone(),
-                None if n.doc.kind == Kind::Section && id == ctx.site.home => "index.html".into(),
-                None if n.doc.kind == Kind::Section => "section.html".into(),
-                None => n
-                    .doc
-                    .fm
-                    .doc_type
-                    .as_ref()
-                    .map(|t| format!("{t}.html"))
-                    .filter(|t| tera.get_template_names().any(|x| x == t))
-                    .unwrap_or_else(|| "page.html".into()),
+            let template = if let Job::Extra(_, i) = *job {
+                n.doc.fm.outputs[i].value.clone()
+            } else {
+                match &n.doc.fm.template {
+                    Some(t) => t.value.clone(),
+                    None if n.is_section() && id == ctx.site.home => "index.html".into(),
+                    None if n.is_section() => "section.html".into(),
+                    None => n
+                        .doc
+                        .fm
+                        .doc_type
+                        .as_ref()
+                        .map(|t| format!("{t}.html"))
+                        .filter(|t| tera.get_template_names().any(|x| x == t))
+                        .unwrap_or_else(|| "page.html".into()),
+                }
             };
             if n.is_section() {
                 let per = n.doc.fm.paginate_by;
@@ -704,6 +735,10 @@ fn render_job(
     };
     c.insert("current_path", &path);
     c.insert("current_url", &ctx.permalink(&path));
+    let file = match job {
+        Job::Extra(..) => template.clone(),
+        _ => "index.html".to_string(),
+    };
     let html = tera.render(&template, &c).map_err(|e| {
         Diagnostic::error(
             &source,
@@ -715,7 +750,7 @@ fn render_job(
         .with_hint("check the template; every value it uses is listed in docs/theme-contract.md")
     })?;
     Ok(Output {
-        rel: format!("{}index.html", path.trim_start_matches('/')),
+        rel: format!("{}{file}", path.trim_start_matches('/')),
         bytes: html.into_bytes(),
         source,
     })
