@@ -68,7 +68,9 @@ fn main() -> ExitCode {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
         eprintln!("error: internal error in wegweiser{place}: {msg}");
-        eprintln!("caused by: a bug, not your content; please report it with the file that triggered it");
+        eprintln!(
+            "caused by: a bug, not your content; please report it with the file that triggered it"
+        );
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,

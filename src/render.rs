@@ -353,6 +353,7 @@ fn money_json(cents: i64, currency: &str) -> Value {
 pub(crate) fn templates(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildError> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
+    tera.set_escape_fn(escape_html);
     let list: Vec<(&str, &str)> = templates
         .iter()
         .map(|t| (t.name.as_str(), t.text.as_str()))
@@ -406,6 +407,23 @@ pub(crate) fn templates(settings: &Settings, templates: &[Template]) -> Result<T
         Ok(json!(format!("{} €", format_de(dm_to_euro_cents(cents)))))
     });
     Ok(tera)
+}
+
+/// Escapes what HTML needs escaped; unlike Tera's default it leaves `/` alone, so URLs stay
+/// readable and pages smaller.
+fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + input.len() / 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Tera's error chain as one diagnostic, placed in the template file where Tera says.
@@ -517,9 +535,15 @@ pub(crate) fn render(
                 jobs.push(Job::Extra(id, i));
             } else {
                 diags.push(
-                    Diagnostic::error(&n.doc.src.shown, format!("no template `{}` for this output", o.value))
-                        .at(&n.doc.src.text, o.offset)
-                        .with_hint(format!("create templates/{} in the site or the theme", o.value)),
+                    Diagnostic::error(
+                        &n.doc.src.shown,
+                        format!("no template `{}` for this output", o.value),
+                    )
+                    .at(&n.doc.src.text, o.offset)
+                    .with_hint(format!(
+                        "create templates/{} in the site or the theme",
+                        o.value
+                    )),
                 );
             }
         }
@@ -749,6 +773,11 @@ fn render_job(
         )
         .with_hint("check the template; every value it uses is listed in docs/theme-contract.md")
     })?;
+    // `{% extends %}` leaves a newline before the doctype.
+    let html = match html.find(|c: char| !c.is_whitespace()) {
+        Some(0) | None => html,
+        Some(i) => html[i..].to_string(),
+    };
     Ok(Output {
         rel: format!("{}{file}", path.trim_start_matches('/')),
         bytes: html.into_bytes(),
@@ -759,6 +788,14 @@ fn render_job(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_keeps_slashes() {
+        assert_eq!(
+            escape_html("<a href=\"x\">'&'</a> https://e.org/"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt; https://e.org/"
+        );
+    }
 
     #[test]
     fn german_money_format() {
