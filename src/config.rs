@@ -43,7 +43,8 @@ fn default_theme() -> String {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMarkdown {
-    #[serde(default = "yes")]
+    /// Off by default: pulldown-cmark makes English quotes (“…”), wrong in German text.
+    #[serde(default)]
     smart_punctuation: bool,
     #[serde(default = "yes")]
     highlight: bool,
@@ -52,7 +53,7 @@ struct RawMarkdown {
 impl Default for RawMarkdown {
     fn default() -> Self {
         RawMarkdown {
-            smart_punctuation: true,
+            smart_punctuation: false,
             highlight: true,
         }
     }
