@@ -322,7 +322,7 @@ fn render_impl(
             }
             Event::Start(Tag::Table(alignments)) => {
                 out.push(Event::Html(CowStr::Borrowed(
-                    "<div class=\"table-wrap\">\n",
+                    "<div class=\"table-wrap\" tabindex=\"0\">\n",
                 )));
                 out.push(Event::Start(Tag::Table(alignments)));
             }

@@ -161,7 +161,7 @@ fn toc_title_is_plain_text() {
 fn table_is_wrapped() {
     let r = md("| Amt | Ort |\n|-----|-----|\n| Bürgeramt | Rathaus |\n");
     insta::assert_snapshot!(r.html, @r#"
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex="0">
     <table><thead><tr><th>Amt</th><th>Ort</th></tr></thead><tbody>
     <tr><td>Bürgeramt</td><td>Rathaus</td></tr>
     </tbody></table>
@@ -504,7 +504,7 @@ ort = 'Rathaus'
     insta::assert_snapshot!(r.html, @r##"
     <p>Willkommen beim <strong>Bürgeramt</strong>. Mehr unter <a href="#kontakt">Kontakt</a>.</p>
     <h2 id="oeffnungszeiten">Öffnungszeiten</h2>
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex="0">
     <table><thead><tr><th style="text-align: left">Tag</th><th style="text-align: right">Zeit</th></tr></thead><tbody>
     <tr><td style="text-align: left">Mo</td><td style="text-align: right">8–12</td></tr>
     </tbody></table>
