@@ -385,6 +385,15 @@ pub(crate) fn templates(settings: &Settings, templates: &[Template]) -> Result<T
             format!("{s} {currency}")
         }))
     });
+    // Cents as a plain decimal ("1115000.00"), for machine-readable outputs.
+    tera.register_filter("decimal", |v: &Value, _: &HashMap<String, Value>| {
+        let cents = v
+            .as_i64()
+            .ok_or_else(|| tera::Error::msg("decimal expects an amount in cents"))?;
+        let sign = if cents < 0 { "-" } else { "" };
+        let c = cents.unsigned_abs();
+        Ok(json!(format!("{sign}{}.{:02}", c / 100, c % 100)))
+    });
     // RFC 4180 field: always quoted, inner quotes doubled; for open-data CSV templates.
     tera.register_filter("csv", |v: &Value, _: &HashMap<String, Value>| {
         let s = match v {
