@@ -186,16 +186,29 @@ impl FieldKind {
         "text", "list", "money", "date", "integer", "bool", "markdown",
     ];
     fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "text" => FieldKind::Text,
-            "list" => FieldKind::List,
-            "money" => FieldKind::Money,
-            "date" => FieldKind::Date,
-            "integer" => FieldKind::Integer,
-            "bool" => FieldKind::Bool,
-            "markdown" => FieldKind::Markdown,
-            _ => return None,
-        })
+        [
+            FieldKind::Text,
+            FieldKind::List,
+            FieldKind::Money,
+            FieldKind::Date,
+            FieldKind::Integer,
+            FieldKind::Bool,
+            FieldKind::Markdown,
+        ]
+        .into_iter()
+        .find(|k| k.name() == s)
+    }
+    /// The name used in config.toml (and shown to templates as `field_types`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::List => "list",
+            FieldKind::Money => "money",
+            FieldKind::Date => "date",
+            FieldKind::Integer => "integer",
+            FieldKind::Bool => "bool",
+            FieldKind::Markdown => "markdown",
+        }
     }
     pub fn describe(self) -> &'static str {
         match self {

@@ -126,6 +126,8 @@ struct PageView<'a> {
     type_label: Option<&'a str>,
     fields: Value,
     field_labels: Value,
+    /// Field name → field type name (`text`, `money`, …).
+    field_types: Value,
     suchworte: Vec<KeywordView<'a>>,
     breadcrumbs: Vec<LinkView<'a>>,
     section: Option<LinkView<'a>>,
@@ -221,10 +223,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn fields(&self, id: usize) -> (Value, Value) {
+    fn fields(&self, id: usize) -> (Value, Value, Value) {
         let n = &self.site.nodes[id];
         let mut fields = serde_json::Map::new();
         let mut labels = serde_json::Map::new();
+        let mut types = serde_json::Map::new();
         let ctype = n
             .doc
             .fm
@@ -246,12 +249,18 @@ impl<'a> Ctx<'a> {
                     .map_or("", |(_, h)| h.as_str())),
             };
             fields.insert(name.clone(), value);
-            let label = ctype
-                .and_then(|t| t.fields.iter().find(|f| &f.name == name))
-                .map_or(name.as_str(), |f| f.label.as_str());
-            labels.insert(name.clone(), json!(label));
+            let def = ctype.and_then(|t| t.fields.iter().find(|f| &f.name == name));
+            labels.insert(
+                name.clone(),
+                json!(def.map_or(name.as_str(), |f| f.label.as_str())),
+            );
+            types.insert(name.clone(), json!(def.map(|f| f.kind.name())));
         }
-        (Value::Object(fields), Value::Object(labels))
+        (
+            Value::Object(fields),
+            Value::Object(labels),
+            Value::Object(types),
+        )
     }
 
     fn summary(&self, id: usize) -> SummaryView<'a> {
@@ -273,7 +282,7 @@ impl<'a> Ctx<'a> {
     fn page(&self, id: usize) -> PageView<'a> {
         let n: &'a Node = &self.site.nodes[id];
         let b: &'a Body = &self.bodies[id];
-        let (fields, field_labels) = self.fields(id);
+        let (fields, field_labels, field_types) = self.fields(id);
         let mut backlinks: Vec<usize> = b.backlinks.clone();
         backlinks.sort_by(|x, y| {
             self.site.nodes[*x]
@@ -312,6 +321,7 @@ impl<'a> Ctx<'a> {
                 .map(|t| t.label.as_str()),
             fields,
             field_labels,
+            field_types,
             suchworte: self.keyword_refs(id),
             breadcrumbs: ancestors(&self.site.nodes, id)
                 .into_iter()
