@@ -114,7 +114,13 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
         smart_punctuation: settings.markdown.smart_punctuation,
         highlight: settings.markdown.highlight,
     };
-    let (bodies, d) = links::render_bodies(&site, &settings.base_url, &md_opts, &hl);
+    let env = links::Env {
+        base_url: &settings.base_url,
+        opts: md_opts,
+        hl: &hl,
+        extra: &settings.extra,
+    };
+    let (bodies, d) = links::render_bodies(&site, &env);
     diags.extend(d);
     lap("markdown", &mut timings);
 
@@ -123,14 +129,14 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     diags.extend(d);
     let mut kw_html = render::KeywordHtml::default();
     if let Some(doc) = &keywords.index_doc {
-        let (html, d) = links::render_detached(&site, &settings.base_url, &md_opts, &hl, doc);
+        let (html, d) = links::render_detached(&site, &env, doc);
         diags.extend(d);
         kw_html.index = html;
         kw_html.index_title = Some(doc.fm.title.clone());
     }
     for (i, k) in keywords.list.iter().enumerate() {
         if let Some(doc) = &k.description {
-            let (html, d) = links::render_detached(&site, &settings.base_url, &md_opts, &hl, doc);
+            let (html, d) = links::render_detached(&site, &env, doc);
             diags.extend(d);
             kw_html.descriptions.insert(i, html);
         }

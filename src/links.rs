@@ -115,12 +115,78 @@ impl LinkResolver for Resolver<'_> {
     }
 }
 
-pub(crate) fn render_bodies(
-    site: &Site,
-    base_url: &str,
-    opts: &markdown::Options,
-    hl: &Highlighter,
-) -> (Vec<Body>, Vec<Diagnostic>) {
+/// What rendering Markdown needs besides the site.
+pub(crate) struct Env<'a> {
+    pub base_url: &'a str,
+    pub opts: markdown::Options,
+    pub hl: &'a Highlighter,
+    /// The config's `[extra]` table, for `{{ extra.key }}` placeholders.
+    pub extra: &'a toml::Table,
+}
+
+/// Replaces `{{ extra.key }}` in rendered HTML with the config's `[extra]` value, so publisher
+/// data (address, contacts) live in one place. Unknown keys are errors at their place in `src`.
+fn fill_placeholders(
+    html: &str,
+    env: &Env<'_>,
+    doc: &crate::parse::Document,
+    diags: &mut Vec<Diagnostic>,
+) -> String {
+    const OPEN: &str = "{{ extra.";
+    if !html.contains(OPEN) {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let key = after[..end].trim();
+        let placeholder = &rest[start..start + OPEN.len() + end + 2];
+        match env.extra.get(key).and_then(toml::Value::as_str) {
+            Some(v) => out.push_str(&escape_text(v)),
+            None => {
+                let offset = doc.src.text[doc.body_offset..]
+                    .find(placeholder)
+                    .map_or(doc.body_offset, |i| doc.body_offset + i);
+                let known = env
+                    .extra
+                    .iter()
+                    .filter(|(_, v)| v.is_str())
+                    .map(|(k, _)| k.as_str());
+                diags.push(
+                    Diagnostic::error(
+                        &doc.src.shown,
+                        format!(
+                            "`{{{{ extra.{key} }}}}`: no text `{key}` in [extra] of config.toml"
+                        ),
+                    )
+                    .at(&doc.src.text, offset)
+                    .with_hint(did_you_mean(key, known).unwrap_or_else(|| {
+                        format!("add {key} = \"…\" under [extra] in config.toml")
+                    })),
+                );
+                out.push_str(placeholder);
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn escape_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+pub(crate) fn render_bodies(site: &Site, env: &Env<'_>) -> (Vec<Body>, Vec<Diagnostic>) {
+    let (base_url, opts, hl) = (env.base_url, &env.opts, env.hl);
     struct Out {
         body: Body,
         links: Vec<(usize, LinkTarget)>,
@@ -151,7 +217,7 @@ pub(crate) fn render_bodies(
                     links.push((base + off, t.clone()));
                 }
             };
-            let r = markdown::render(doc.body(), opts, hl, &resolver);
+            let mut r = markdown::render(doc.body(), opts, hl, &resolver);
             collect(&r, doc.body_offset);
             let mut field_html = Vec::new();
             for (name, v) in &doc.fm.fields {
@@ -162,6 +228,7 @@ pub(crate) fn render_bodies(
                     field_html.push((name.clone(), fr.html));
                 }
             }
+            r.html = fill_placeholders(&r.html, env, doc, &mut diags);
             Out {
                 body: Body {
                     word_count: count_words(&r.html),
@@ -252,18 +319,16 @@ fn count_words(html: &str) -> usize {
 /// Renders a document that is not a node of the site (keyword descriptions), links resolved.
 pub(crate) fn render_detached(
     site: &Site,
-    base_url: &str,
-    opts: &markdown::Options,
-    hl: &Highlighter,
+    env: &Env<'_>,
     doc: &crate::parse::Document,
 ) -> (String, Vec<Diagnostic>) {
     let resolver = Resolver {
         site,
-        base_url,
+        base_url: env.base_url,
         rel: &doc.src.rel,
     };
-    let r = markdown::render(doc.body(), opts, hl, &resolver);
-    let diags = r
+    let r = markdown::render(doc.body(), &env.opts, env.hl, &resolver);
+    let mut diags: Vec<Diagnostic> = r
         .errors
         .iter()
         .map(|(off, e)| {
@@ -272,5 +337,6 @@ pub(crate) fn render_detached(
                 .with_hint_opt(e.hint.clone())
         })
         .collect();
-    (r.html, diags)
+    let html = fill_placeholders(&r.html, env, doc, &mut diags);
+    (html, diags)
 }
