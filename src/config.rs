@@ -465,7 +465,7 @@ fn content_type(
     })
 }
 
-fn normalise_base_url(url: &str) -> Result<String, String> {
+pub(crate) fn normalise_base_url(url: &str) -> Result<String, String> {
     let url = url.trim();
     let ok_scheme = url.starts_with("http://") || url.starts_with("https://");
     if !ok_scheme {

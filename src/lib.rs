@@ -31,6 +31,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use config::Overrides;
+
+/// Checks a `--base-url` value; the message says what is wrong.
+pub fn validate_base_url(url: &str) -> Result<String, String> {
+    config::normalise_base_url(url)
+}
 use error::{BuildError, Diagnostic, Diagnostics};
 
 /// What to build.
@@ -119,6 +124,7 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
         opts: md_opts,
         hl: &hl,
         extra: &settings.extra,
+        collator: &collator,
     };
     let (bodies, d) = links::render_bodies(&site, &env);
     diags.extend(d);
@@ -133,6 +139,7 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
         diags.extend(d);
         kw_html.index = html;
         kw_html.index_title = Some(doc.fm.title.clone());
+        kw_html.index_description = doc.fm.description.clone();
     }
     for (i, k) in keywords.list.iter().enumerate() {
         if let Some(doc) = &k.description {

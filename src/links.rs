@@ -21,7 +21,7 @@ pub(crate) struct Body {
     pub word_count: usize,
     /// HTML of the document's Markdown fields, by field name.
     pub field_html: Vec<(String, String)>,
-    /// Nodes that link here, without duplicates.
+    /// Nodes that link here, without duplicates, sorted by title (German collation).
     pub backlinks: Vec<usize>,
 }
 
@@ -122,6 +122,7 @@ pub(crate) struct Env<'a> {
     pub hl: &'a Highlighter,
     /// The config's `[extra]` table, for `{{ extra.key }}` placeholders.
     pub extra: &'a toml::Table,
+    pub collator: &'a crate::collate::GermanCollator,
 }
 
 /// Replaces `{{ extra.key }}` in rendered HTML with the config's `[extra]` value, so publisher
@@ -290,9 +291,17 @@ pub(crate) fn render_bodies(site: &Site, env: &Env<'_>) -> (Vec<Body>, Vec<Diagn
     let bodies = outs
         .into_iter()
         .zip(backlinks)
-        .map(|(o, b)| Body {
-            backlinks: b.into_iter().collect(),
-            ..o.body
+        .map(|(o, b)| {
+            let mut backlinks: Vec<usize> = b.into_iter().collect();
+            backlinks.sort_by(|x, y| {
+                env.collator
+                    .compare(&site.nodes[*x].doc.fm.title, &site.nodes[*y].doc.fm.title)
+                    .then_with(|| site.nodes[*x].path.cmp(&site.nodes[*y].path))
+            });
+            Body {
+                backlinks,
+                ..o.body
+            }
         })
         .collect();
     (bodies, diags)

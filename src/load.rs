@@ -88,7 +88,7 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
             })
             .unwrap_or_default();
         let hint = if available.is_empty() {
-            "the folder themes/ has no theme; `wegweiser init` creates a site with the default theme".to_string()
+            "the site has no themes/ folder; copy a theme (e.g. themes/default from the wegweiser repository) into themes/".to_string()
         } else {
             format!(
                 "set `theme` in config.toml to one of: {}",

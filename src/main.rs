@@ -89,6 +89,13 @@ fn main() -> ExitCode {
         } => (common, output_dir, true, timings),
         Command::Check { common } => (common, None, false, false),
     };
+    if let Some(url) = &common.base_url {
+        if let Err(msg) = wegweiser::validate_base_url(url) {
+            eprintln!("error: invalid value for --base-url: {msg}");
+            eprintln!("  = hint: use an absolute URL such as https://www.example.org/portal/");
+            return ExitCode::from(2);
+        }
+    }
     let opts = BuildOptions {
         root: common.root,
         overrides: Overrides {
@@ -112,8 +119,10 @@ fn main() -> ExitCode {
                 }
             }
             let what = format!(
-                "{} pages, {} sections, {} keywords",
-                report.pages, report.sections, report.keywords
+                "{}, {}, {}",
+                count(report.pages, "page"),
+                count(report.sections, "section"),
+                count(report.keywords, "keyword")
             );
             if write {
                 eprintln!(
@@ -149,6 +158,10 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 fn print_diagnostics(diags: &[Diagnostic], color: bool) {

@@ -184,6 +184,8 @@ struct Ctx<'a> {
     site: &'a Site,
     bodies: &'a [Body],
     keywords: &'a Keywords,
+    /// Title of the keyword index: its `_index.md` title, else the theme's `keywords` string.
+    keywords_title: String,
 }
 
 static NULL: Value = Value::Null;
@@ -283,14 +285,6 @@ impl<'a> Ctx<'a> {
         let n: &'a Node = &self.site.nodes[id];
         let b: &'a Body = &self.bodies[id];
         let (fields, field_labels, field_types) = self.fields(id);
-        let mut backlinks: Vec<usize> = b.backlinks.clone();
-        backlinks.sort_by(|x, y| {
-            self.site.nodes[*x]
-                .doc
-                .fm
-                .title
-                .cmp(&self.site.nodes[*y].doc.fm.title)
-        });
         PageView {
             title: &n.doc.fm.title,
             description: &n.doc.fm.description,
@@ -330,7 +324,7 @@ impl<'a> Ctx<'a> {
             section: n.parent.map(|p| self.link(p)),
             prev: n.prev.map(|p| self.link(p)),
             next: n.next.map(|p| self.link(p)),
-            backlinks: backlinks.into_iter().map(|x| self.link(x)).collect(),
+            backlinks: b.backlinks.iter().map(|&x| self.link(x)).collect(),
             assets: n.assets.iter().map(|a| self.permalink(a)).collect(),
             extra: if n.doc.fm.extra.is_null() {
                 &NULL
@@ -522,6 +516,11 @@ pub(crate) fn render(
         site,
         bodies,
         keywords,
+        keywords_title: keyword_html
+            .index_title
+            .clone()
+            .or_else(|| translations.get("keywords").cloned())
+            .unwrap_or_else(|| settings.keywords.path.clone()),
     };
     let mut menu: Vec<usize> = site.nodes[site.home].subsections.clone();
     menu.retain(|&s| s != site.home);
@@ -609,6 +608,7 @@ pub(crate) fn render(
 pub(crate) struct KeywordHtml {
     pub index: String,
     pub index_title: Option<String>,
+    pub index_description: String,
     /// By keyword index.
     pub descriptions: HashMap<usize, String>,
 }
@@ -721,6 +721,7 @@ fn render_job(
             };
             let view = json!({
                 "title": kw_html.index_title.clone(),
+                "description": kw_html.index_description,
                 "content": kw_html.index,
                 "total": ctx.keywords.list.len(),
                 "permalink": ctx.permalink(&path),
@@ -762,7 +763,7 @@ fn render_job(
                 "breadcrumbs": [
                     ctx.link(ctx.site.home),
                     LinkView {
-                        title: kw_html.index_title.as_deref().unwrap_or(&settings.keywords.path),
+                        title: &ctx.keywords_title,
                         permalink: ctx.permalink(&index_path),
                         path: &index_path,
                     },

@@ -235,6 +235,12 @@ pub(crate) fn resolve(
     let mut asset_copies = Vec::new();
     for a in assets {
         let dir = parent_dir(&a.rel).to_string();
+        // A draft's files stay as unpublished as the draft itself.
+        if drafts.contains(&format!("{dir}/index.md"))
+            || drafts.contains(&format!("{dir}/_index.md"))
+        {
+            continue;
+        }
         let name = a.rel.rsplit('/').next().unwrap_or("").to_string();
         let owner = section_of_dir
             .get(&format!("\u{0}bundle:{dir}"))

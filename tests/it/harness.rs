@@ -1,0 +1,285 @@
+//! Test harness: a copy of a test site in a temporary folder, built with the real binary.
+//!
+//! ```ignore
+//! let site = SiteTest::new("basic");       // tests/it/sites/basic + tests/it/theme
+//! site.build();                            // `wegweiser build --root <tmp>`, must succeed
+//! assert_eq!(site.line("public/obst/apfel/index.html", "title"), "Apfel");
+//! ```
+//!
+//! The site lives in `<tmp>/site` (shown as `[ROOT]` in messages), so a test can also check
+//! that nothing was written beside it.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn it_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("it")
+}
+
+/// A test site in a fresh temporary folder.
+pub struct SiteTest {
+    tmp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl SiteTest {
+    /// Copies `tests/it/sites/<case>/` and, unless the case brings its own `themes/`, the test
+    /// theme `tests/it/theme/` as `themes/test/`.
+    pub fn new(case: &str) -> Self {
+        let src = it_dir().join("sites").join(case);
+        assert!(src.is_dir(), "no test site {}", src.display());
+        let tmp = tempfile::Builder::new()
+            .prefix("wegweiser-it-")
+            .tempdir()
+            .expect("create temporary folder");
+        let root = tmp.path().join("site");
+        copy_dir(&src, &root);
+        if !root.join("themes").exists() {
+            copy_dir(&it_dir().join("theme"), &root.join("themes").join("test"));
+        }
+        SiteTest { tmp, root }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Runs the binary in the site root with a clean environment. `build` and `check` get
+    /// `--root <site>` appended unless `args` has one.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wegweiser"));
+        cmd.args(args);
+        if matches!(args.first(), Some(&"build" | &"check")) && !args.contains(&"--root") {
+            cmd.arg("--root").arg(&self.root);
+        }
+        cmd.current_dir(&self.root).env_clear().env("NO_COLOR", "1");
+        if let Some(path) = std::env::var_os("PATH") {
+            cmd.env("PATH", path);
+        }
+        let out = cmd.output().expect("run wegweiser");
+        Run {
+            code: out.status.code().expect("wegweiser was killed by a signal"),
+            stdout: self.redact(&String::from_utf8_lossy(&out.stdout)),
+            stderr: self.redact(&String::from_utf8_lossy(&out.stderr)),
+        }
+    }
+
+    /// `build` with extra arguments; panics with stderr unless it succeeds.
+    #[track_caller]
+    pub fn build_with(&self, args: &[&str]) -> Run {
+        let mut all = vec!["build"];
+        all.extend_from_slice(args);
+        self.run(&all).success()
+    }
+
+    /// `build`; panics with stderr unless it succeeds.
+    #[track_caller]
+    pub fn build(&self) -> Run {
+        self.build_with(&[])
+    }
+
+    /// Runs a `build` that must fail with exit code 1 after a previous successful build, and
+    /// checks that it changed nothing: `public/` byte for byte the same, no temporary build
+    /// folder left over, nothing written beside the site.
+    #[track_caller]
+    pub fn build_fails_cleanly(&self) -> Run {
+        assert!(
+            self.exists("public"),
+            "build_fails_cleanly needs a previous successful build"
+        );
+        let before = self.snapshot_dir("public");
+        let run = self.run(&["build"]).failure();
+        assert_eq!(
+            self.snapshot_dir("public"),
+            before,
+            "a failed build changed public/"
+        );
+        self.assert_no_leftovers();
+        run
+    }
+
+    /// No `.public.tmp-build-*` or `.public.old-*` folder in the site, nothing beside the site.
+    #[track_caller]
+    pub fn assert_no_leftovers(&self) {
+        let hidden: Vec<String> = list(&self.root)
+            .into_iter()
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(hidden.is_empty(), "left behind in the site: {hidden:?}");
+        assert_eq!(list(self.tmp.path()), ["site"], "written beside the site");
+    }
+
+    /// Text of a file below the site root.
+    #[track_caller]
+    pub fn file(&self, rel: &str) -> String {
+        let p = self.root.join(rel);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+    }
+
+    /// The value of the `key: value` line of a file written by the test theme.
+    #[track_caller]
+    pub fn line(&self, rel: &str, key: &str) -> String {
+        let text = self.file(rel);
+        let prefix = format!("{key}:");
+        let found = text.lines().find_map(|l| l.strip_prefix(&prefix));
+        match found {
+            Some(v) => v.trim().to_string(),
+            None => panic!("no `{key}:` line in {rel}:\n{text}"),
+        }
+    }
+
+    /// The titles of a `[title](url) | …` line, e.g. "Apfel | Äpfel | Arbeit".
+    #[track_caller]
+    pub fn titles(&self, rel: &str, key: &str) -> String {
+        titles(&self.line(rel, key))
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.root.join(rel).exists()
+    }
+
+    /// Writes a file (creating folders), e.g. to break a page before a rebuild.
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Self {
+        let p = self.root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, contents).unwrap();
+        self
+    }
+
+    pub fn remove(&self, rel: &str) -> &Self {
+        let p = self.root.join(rel);
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p).unwrap();
+        } else {
+            std::fs::remove_file(&p).unwrap();
+        }
+        self
+    }
+
+    /// Every file and folder below `rel` with a hash of each file's bytes, to compare a folder
+    /// before and after a build.
+    pub fn snapshot_dir(&self, rel: &str) -> BTreeMap<String, String> {
+        let base = self.root.join(rel);
+        let mut out = BTreeMap::new();
+        for entry in walkdir::WalkDir::new(&base).min_depth(1) {
+            let entry = entry.unwrap();
+            let name = entry.path().strip_prefix(&base).unwrap();
+            let name = name.to_string_lossy().replace('\\', "/");
+            let what = if entry.file_type().is_dir() {
+                "dir".to_string()
+            } else {
+                let bytes = std::fs::read(entry.path()).unwrap();
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                bytes.hash(&mut h);
+                format!("{} bytes, hash {:016x}", bytes.len(), h.finish())
+            };
+            out.insert(name, what);
+        }
+        out
+    }
+
+    /// The files below `rel`, relative to it, sorted.
+    pub fn files(&self, rel: &str) -> Vec<String> {
+        self.snapshot_dir(rel)
+            .into_iter()
+            .filter(|(_, what)| what != "dir")
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        let canonical = self
+            .root
+            .canonicalize()
+            .unwrap_or_else(|_| self.root.clone());
+        for root in [&canonical, &self.root] {
+            text = text.replace(root.to_string_lossy().as_ref(), "[ROOT]");
+        }
+        text
+    }
+}
+
+/// Exit code and output of one run.
+#[derive(Debug)]
+pub struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.code
+    }
+
+    pub fn stdout(&self) -> &str {
+        &self.stdout
+    }
+
+    /// Standard error, with the site root shown as `[ROOT]`.
+    pub fn stderr(&self) -> &str {
+        &self.stderr
+    }
+
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, 0, "expected success; stderr:\n{}", self.stderr);
+        self
+    }
+
+    /// Exit code 1 (a failed build).
+    #[track_caller]
+    pub fn failure(self) -> Self {
+        assert_eq!(
+            self.code, 1,
+            "expected exit code 1; stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// `[A](https://…) | [B](https://…) (2)` → `A | B (2)`: a line of links without the URLs.
+pub fn titles(links: &str) -> String {
+    let mut out = String::new();
+    let mut rest = links;
+    while let Some(start) = rest.find('[') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(close) = after.find("](") else {
+            rest = after;
+            break;
+        };
+        out.push_str(&after[..close]);
+        let url = &after[close + 2..];
+        rest = &url[url.find(')').map_or(url.len(), |i| i + 1)..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn list(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}

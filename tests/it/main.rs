@@ -1,0 +1,12 @@
+//! Integration tests: small sites in `sites/`, built by the real `wegweiser` binary with the
+//! plain-text test theme in `theme/`, and the output read back.
+
+mod harness;
+
+mod basic;
+mod cli;
+mod errors;
+mod keywords;
+mod links;
+mod portal;
+mod snapshots;
