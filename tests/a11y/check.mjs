@@ -1,25 +1,25 @@
-// Checks every page of a built site: Nu Html Checker (vnu) for validity, axe-core for
+// Builds a site and checks every page: Nu Html Checker (vnu) for validity, axe-core for
 // WCAG 2.1 AA, and no horizontal scrolling at 320 px. Serves the site itself on 127.0.0.1.
 //
-//   node check.mjs <site-dir> <port>
+//   node check.mjs <wegweiser-binary> <site-root>
 //
-// The site must have been built with --base-url http://127.0.0.1:<port>/ so that styles and
-// links load from this server (the machine has no other network).
+// The site is built with --base-url http://127.0.0.1:<free port>/ so that styles and links
+// load from this server (the machine has no other network).
 import { createServer } from 'node:http';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join, extname, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
-const [siteArg, portArg] = process.argv.slice(2);
-if (!siteArg || !portArg) {
-  console.error('usage: node check.mjs <site-dir> <port>');
+const [binArg, rootArg] = process.argv.slice(2);
+if (!binArg || !rootArg) {
+  console.error('usage: node check.mjs <wegweiser-binary> <site-root>');
   process.exit(2);
 }
-const site = resolve(siteArg);
-const port = Number(portArg);
+const site = join(await mkdtemp(join(tmpdir(), 'ww-a11y-')), 'public');
 const types = { '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.js': 'text/javascript',
   '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.csv': 'text/csv',
   '.xml': 'application/xml', '.txt': 'text/plain', '.pdf': 'application/pdf' };
@@ -47,7 +47,9 @@ const server = createServer(async (req, res) => {
     res.end('not found');
   }
 });
-await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
+await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+const port = server.address().port;
+execFileSync(resolve(binArg), ['build', '--root', resolve(rootArg), '--base-url', `http://127.0.0.1:${port}/`, '--output-dir', site], { stdio: 'inherit' });
 
 const pages = (await walk(site)).filter((f) => f.endsWith('.html'));
 let failures = 0;
@@ -107,5 +109,6 @@ console.log(`axe: ${pages.length} pages at 1280 and 320 px, ${violations} violat
 failures += violations;
 await browser.close();
 server.close();
+await rm(join(site, '..'), { recursive: true, force: true });
 console.log(failures === 0 ? 'a11y: 0 problems' : `a11y: ${failures} problems`);
 process.exit(failures === 0 ? 0 : 1);
