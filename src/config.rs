@@ -31,6 +31,48 @@ struct RawConfig {
     types: BTreeMap<String, RawType>,
     #[serde(default)]
     extra: toml::Table,
+    #[serde(default)]
+    default_target: Option<String>,
+    #[serde(default)]
+    targets: BTreeMap<String, RawTarget>,
+}
+
+/// A publishing target (`[targets.internet]`): overrides of the base configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    base_url: Option<String>,
+    output_dir: Option<PathBuf>,
+    /// Include pages and sections marked `intern = true`.
+    #[serde(default)]
+    intern: bool,
+    #[serde(default)]
+    robots: Robots,
+    /// Relative links to `…/index.html`, for opening the output from a file share.
+    #[serde(default)]
+    relative: bool,
+    #[serde(default = "yes")]
+    search: bool,
+}
+
+/// What robots.txt says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Robots {
+    #[default]
+    Allow,
+    Disallow,
+}
+
+/// The target this build is for.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// `default` when the config declares no targets.
+    pub name: String,
+    pub include_intern: bool,
+    pub robots: Robots,
+    pub relative: bool,
+    pub search: bool,
 }
 
 fn default_language() -> String {
@@ -143,6 +185,7 @@ pub(crate) struct Settings {
     pub keywords: KeywordSettings,
     pub types: BTreeMap<String, ContentType>,
     pub extra: toml::Table,
+    pub target: Target,
 }
 
 #[derive(Debug, Clone)]
@@ -239,6 +282,19 @@ pub struct Overrides {
     pub output_dir: Option<PathBuf>,
     pub base_url: Option<String>,
     pub drafts: bool,
+    /// `--target NAME`; None builds the default target.
+    pub target: Option<String>,
+}
+
+/// The target names declared in `<root>/config.toml`, or None if it cannot be read or parsed
+/// (the full load reports that properly).
+pub(crate) fn target_names(root: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(root.join(CONFIG_FILE)).ok()?;
+    let table: toml::Table = toml::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()?;
+    Some(match table.get("targets").and_then(toml::Value::as_table) {
+        Some(t) => t.keys().cloned().collect(),
+        None => Vec::new(),
+    })
 }
 
 /// Reads and validates `<root>/config.toml`.
@@ -287,9 +343,20 @@ pub(crate) fn parse(
         keywords,
         types,
         extra,
+        default_target,
+        targets,
     } = raw;
     let mut errors = Vec::new();
-    let base_url = overrides.base_url.clone().unwrap_or(base_url);
+    let (target, target_base_url, target_output) =
+        match choose_target(default_target, targets, overrides, text, &shown) {
+            Ok(t) => t,
+            Err(d) => return Err(vec![d]),
+        };
+    let base_url = overrides
+        .base_url
+        .clone()
+        .or(target_base_url)
+        .unwrap_or(base_url);
     let base_url = match normalise_base_url(&base_url) {
         Ok(u) => u,
         Err(msg) => {
@@ -357,6 +424,7 @@ pub(crate) fn parse(
         output_dir: overrides
             .output_dir
             .clone()
+            .or_else(|| target_output.map(|o| root.join(o)))
             .unwrap_or_else(|| root.join("public")),
         title,
         description,
@@ -371,7 +439,83 @@ pub(crate) fn parse(
         keywords,
         types: content_types,
         extra,
+        target,
     })
+}
+
+/// Picks the target to build: `--target`, else `default_target`, else the only one.
+type Chosen = (Target, Option<String>, Option<PathBuf>);
+
+fn choose_target(
+    default_target: Option<String>,
+    mut targets: BTreeMap<String, RawTarget>,
+    overrides: &Overrides,
+    text: &str,
+    shown: &Path,
+) -> Result<Chosen, Diagnostic> {
+    let names: Vec<String> = targets.keys().cloned().collect();
+    let list = names.join(", ");
+    let wanted = overrides.target.clone().or(default_target.clone());
+    let name = match (wanted, targets.len()) {
+        (None, 0) => {
+            return Ok((
+                Target {
+                    name: "default".into(),
+                    include_intern: false,
+                    robots: Robots::Allow,
+                    relative: false,
+                    search: true,
+                },
+                None,
+                None,
+            ))
+        }
+        (None, 1) => names[0].clone(),
+        (None, _) => {
+            return Err(Diagnostic::error(
+                shown,
+                format!("several targets ({list}) and no default_target"),
+            )
+            .with_hint("set default_target = \"…\" in config.toml or pass --target NAME"))
+        }
+        (Some(n), _) => n,
+    };
+    let Some(raw) = targets.remove(&name) else {
+        let d = Diagnostic::error(shown, format!("unknown target `{name}`")).with_hint(
+            did_you_mean(&name, names.iter().map(String::as_str)).unwrap_or_else(|| {
+                if names.is_empty() {
+                    "declare targets in config.toml as [targets.intranet], [targets.internet]"
+                        .into()
+                } else {
+                    format!("targets are: {list}")
+                }
+            }),
+        );
+        // A wrong default_target is the config's fault; a wrong --target the caller's.
+        return Err(match (&overrides.target, default_target) {
+            (None, Some(_)) => d.at(text, text.find("default_target").unwrap_or(0)),
+            _ => d,
+        });
+    };
+    let RawTarget {
+        base_url,
+        output_dir,
+        intern,
+        robots,
+        relative,
+        search,
+    } = raw;
+    Ok((
+        Target {
+            name,
+            include_intern: intern,
+            robots,
+            relative,
+            search,
+        },
+        base_url,
+        output_dir,
+    ))
 }
 
 fn content_type(

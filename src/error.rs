@@ -176,6 +176,8 @@ pub enum BuildError {
     Content(Vec<Diagnostic>),
     /// Anything else, with a chain of causes, outermost first.
     Other(Vec<String>),
+    /// The command line asked for something that does not exist (exit code 2).
+    Usage(String, Option<String>),
 }
 
 impl BuildError {

@@ -7,8 +7,9 @@
 //! 3. [`resolve`]: URLs, section tree, sort order, prev/next → `Site`
 //! 4. [`links`]: Markdown → HTML with internal links and anchors checked, backlinks → `Body`s
 //! 5. [`taxonomy`]: Suchworte → `Keywords`
-//! 6. [`render`]: view models + Tera templates → `Output`s
-//! 7. [`write`]: everything into a temporary folder, swapped into place on success
+//! 6. [`render`]: view models + Tera templates → `Output`s, and [`search`]: the search index
+//! 7. [`publish`]: sitemap, robots.txt, feed; relative links for file shares
+//! 8. [`write`]: everything into a temporary folder, swapped into place on success
 //!
 //! Every stage reports problems as [`error::Diagnostic`]s; the build fails after a stage that
 //! found errors, having reported all of them.
@@ -20,8 +21,10 @@ pub(crate) mod links;
 pub(crate) mod load;
 pub(crate) mod markdown;
 pub(crate) mod parse;
+pub(crate) mod publish;
 pub(crate) mod render;
 pub(crate) mod resolve;
+pub(crate) mod search;
 pub(crate) mod slug;
 pub(crate) mod taxonomy;
 pub(crate) mod write;
@@ -78,6 +81,21 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
         timings.push((name, clock.elapsed()));
         clock = Instant::now();
     };
+    if let (Some(t), Some(names)) = (&opts.overrides.target, config::target_names(&opts.root)) {
+        if !names.contains(t) {
+            let hint = if names.is_empty() {
+                "config.toml declares no targets; add [targets.intranet] and [targets.internet]"
+                    .to_string()
+            } else {
+                error::did_you_mean(t, names.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("targets are: {}", names.join(", ")))
+            };
+            return Err(BuildError::Usage(
+                format!("unknown target `{t}` for --target"),
+                Some(hint),
+            ));
+        }
+    }
     let settings = config::load(&opts.root, &opts.overrides).map_err(BuildError::Content)?;
     if opts.write {
         write::check_output_dir(&settings.root, &settings.output_dir)?;
@@ -166,6 +184,12 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     );
     diags.extend(d);
     lap("render", &mut timings);
+    let summaries: Vec<String> = bodies.iter().map(|b| b.summary.clone()).collect();
+    let mut outputs = publish::publish(&settings, &site, &summaries, outputs);
+    if settings.target.search && !diags.has_errors() {
+        outputs.extend(search::index(&settings, &site, &bodies)?);
+        lap("search", &mut timings);
+    }
 
     // Every output path once; static files and assets may not shadow pages.
     let mut copies: Vec<(PathBuf, String)> =

@@ -48,6 +48,15 @@ impl Resolver<'_> {
                     anchor: anchor.map(str::to_string),
                 })
             }
+            None if self.site.intern_excluded.contains(source_path) => Err(LinkError {
+                message: format!(
+                    "link to internal content: content/{source_path} is intern and left out of this build"
+                ),
+                hint: Some(
+                    "a public page must not link to intranet-only content; remove the link or mark this page intern = true"
+                        .into(),
+                ),
+            }),
             None => {
                 let hint = if self.site.drafts.contains(source_path) {
                     "that page is a draft and not part of this build (build with --drafts, or remove the link)".to_string()

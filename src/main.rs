@@ -32,6 +32,9 @@ struct Common {
     /// Include pages with draft = true
     #[arg(long)]
     drafts: bool,
+    /// Build for this target of config.toml (e.g. intranet, internet); default: default_target
+    #[arg(long)]
+    target: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
             output_dir,
             base_url: common.base_url,
             drafts: common.drafts,
+            target: common.target,
         },
         write,
     };
@@ -146,6 +150,13 @@ fn main() -> ExitCode {
                 if errors == 1 { "" } else { "s" }
             );
             ExitCode::from(1)
+        }
+        Err(BuildError::Usage(msg, hint)) => {
+            eprintln!("error: {msg}");
+            if let Some(h) = hint {
+                eprintln!("  = hint: {h}");
+            }
+            ExitCode::from(2)
         }
         Err(BuildError::Other(chain)) => {
             let mut it = chain.iter();

@@ -31,6 +31,7 @@ pub(crate) const RESERVED_KEYS: &[&str] = &[
     "paginate_by",
     "page_type",
     "outputs",
+    "intern",
 ];
 const SECTION_ONLY_KEYS: &[&str] = &["sort_by", "paginate_by", "page_type", "outputs"];
 
@@ -94,6 +95,9 @@ pub(crate) struct FrontMatter {
     pub date: Option<Date>,
     pub updated: Option<Date>,
     pub draft: bool,
+    /// Intranet only: left out of every target that does not include internal content. On a
+    /// section it covers everything below it.
+    pub intern: bool,
     pub weight: i64,
     pub slug: Option<At<String>>,
     pub template: Option<At<String>>,
@@ -527,6 +531,7 @@ fn validate(
             "date" => fm.date = c.date(k, v),
             "updated" => fm.updated = c.date(k, v),
             "draft" => fm.draft = c.boolean(k, v).unwrap_or(false),
+            "intern" => fm.intern = c.boolean(k, v).unwrap_or(false),
             "weight" => fm.weight = c.integer(k, v).unwrap_or(0),
             "slug" => {
                 fm.slug = c.string(k, v).map(|value| At {

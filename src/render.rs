@@ -115,6 +115,8 @@ struct PageView<'a> {
     updated: Option<DateView>,
     weight: i64,
     draft: bool,
+    /// Intranet-only (only ever true in targets that include internal content).
+    intern: bool,
     content: &'a str,
     summary: &'a str,
     toc: &'a [crate::markdown::TocEntry],
@@ -176,7 +178,26 @@ struct SiteView<'a> {
     keywords_url: String,
     menu: Vec<LinkView<'a>>,
     extra: &'a toml::Table,
+    /// Absolute URL of the Atom feed.
+    feed_url: String,
+    /// Absolute URL of the search page, or null when this target has no search.
+    search_url: Option<String>,
+    /// Absolute URL of the search index folder (`…/pagefind/`), or null.
+    search_bundle_url: Option<String>,
+    target: TargetView<'a>,
 }
+
+#[derive(Serialize)]
+struct TargetView<'a> {
+    name: &'a str,
+    /// Internal content is part of this build.
+    intern: bool,
+    /// Links are relative for opening from a file share (file://).
+    relative: bool,
+}
+
+/// URL path of the search page.
+pub(crate) const SEARCH_PATH: &str = "/suche/";
 
 /// Everything the views are made from, borrowed.
 struct Ctx<'a> {
@@ -300,6 +321,7 @@ impl<'a> Ctx<'a> {
             updated: n.doc.fm.updated.as_ref().map(DateView::from),
             weight: n.doc.fm.weight,
             draft: n.doc.fm.draft,
+            intern: n.doc.fm.intern,
             content: &b.html,
             summary: &b.summary,
             toc: &b.toc,
@@ -500,6 +522,8 @@ enum Job {
     SectionPage(usize, usize),
     KeywordIndex,
     Keyword(usize),
+    /// A page made from a template alone: (template, URL path).
+    Special(&'static str, &'static str),
 }
 
 pub(crate) fn render(
@@ -533,6 +557,17 @@ pub(crate) fn render(
         keywords_url: ctx.permalink(&format!("/{}/", settings.keywords.path)),
         menu: menu.into_iter().map(|s| ctx.link(s)).collect(),
         extra: &settings.extra,
+        feed_url: ctx.permalink("/atom.xml"),
+        search_url: settings.target.search.then(|| ctx.permalink(SEARCH_PATH)),
+        search_bundle_url: settings
+            .target
+            .search
+            .then(|| ctx.permalink(&format!("/{}/", crate::search::BUNDLE_DIR))),
+        target: TargetView {
+            name: &settings.target.name,
+            intern: settings.target.include_intern,
+            relative: settings.target.relative,
+        },
     };
     let mut base = Context::new();
     base.insert("site", &site_view);
@@ -588,6 +623,13 @@ pub(crate) fn render(
     }
     jobs.push(Job::KeywordIndex);
     jobs.extend((0..keywords.list.len()).map(Job::Keyword));
+    let has = |name: &str| tera.get_template_names().any(|x| x == name);
+    if settings.target.search && has("search.html") {
+        jobs.push(Job::Special("search.html", SEARCH_PATH));
+    }
+    if has("404.html") {
+        jobs.push(Job::Special("404.html", "/404.html"));
+    }
 
     let results: Vec<Result<Output, Diagnostic>> = jobs
         .par_iter()
@@ -698,6 +740,14 @@ fn render_job(
             }
             (template, path, n.doc.src.shown.clone())
         }
+        Job::Special(template, path) => {
+            c.insert("breadcrumbs", &[ctx.link(ctx.site.home)]);
+            (
+                template.to_string(),
+                path.to_string(),
+                PathBuf::from(template),
+            )
+        }
         Job::KeywordIndex => {
             let path = format!("/{}/", settings.keywords.path);
             let mut letters: Vec<String> = ('A'..='Z').map(|c| c.to_string()).collect();
@@ -781,6 +831,7 @@ fn render_job(
     c.insert("current_url", &ctx.permalink(&path));
     let file = match job {
         Job::Extra(..) => template.clone(),
+        Job::Special(_, p) if !p.ends_with('/') => String::new(),
         _ => "index.html".to_string(),
     };
     let html = tera.render(&template, &c).map_err(|e| {

@@ -43,6 +43,8 @@ pub(crate) struct Site {
     pub by_rel: HashMap<String, usize>,
     /// Source paths of drafts left out of this build, for clearer link errors.
     pub drafts: HashSet<String>,
+    /// Source paths of internal documents left out of this target's build.
+    pub intern_excluded: HashSet<String>,
     /// `content/<keyword path>/*.md`: the keyword index text and per-keyword descriptions.
     pub keyword_docs: Vec<Document>,
     /// (source asset, output-relative destination).
@@ -60,8 +62,23 @@ pub(crate) fn resolve(
     let mut drafts = HashSet::new();
     let mut keyword_docs = Vec::new();
     let mut kept = Vec::new();
-    for d in docs {
-        if d.fm.draft && !settings.drafts {
+    // Folders whose section is internal: everything below them is internal too.
+    let intern_dirs: Vec<String> = docs
+        .iter()
+        .filter(|d| d.kind == Kind::Section && d.fm.intern)
+        .map(|d| parent_dir(&d.src.rel).to_string())
+        .collect();
+    let under_intern = |rel: &str| {
+        intern_dirs
+            .iter()
+            .any(|dir| dir.is_empty() || rel.starts_with(&format!("{dir}/")))
+    };
+    let mut intern_excluded = HashSet::new();
+    for mut d in docs {
+        d.fm.intern = d.fm.intern || under_intern(&d.src.rel);
+        if d.fm.intern && !settings.target.include_intern {
+            intern_excluded.insert(d.src.rel.clone());
+        } else if d.fm.draft && !settings.drafts {
             drafts.insert(d.src.rel.clone());
         } else if d.src.rel.starts_with(&kw_prefix) {
             keyword_docs.push(d);
@@ -266,6 +283,7 @@ pub(crate) fn resolve(
             home,
             by_rel,
             drafts,
+            intern_excluded,
             keyword_docs,
             asset_copies,
         },

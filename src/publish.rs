@@ -1,0 +1,213 @@
+//! Stage 7: target-specific files around the rendered pages.
+//!
+//! Takes the rendered [`Output`]s and the site, and returns the outputs plus `sitemap.xml`,
+//! `robots.txt` and the Atom feed `atom.xml`; in relative mode (file shares) it rewrites every
+//! link to the site into a relative link to `…/index.html`. Only what this target publishes is
+//! in the site at this point, so internal pages cannot leak into these files.
+
+use crate::config::{Robots, Settings};
+use crate::parse::Date;
+use crate::render::Output;
+use crate::resolve::Site;
+
+/// Entries in the Atom feed.
+const FEED_ENTRIES: usize = 30;
+
+pub(crate) fn publish(
+    settings: &Settings,
+    site: &Site,
+    summaries: &[String],
+    mut outputs: Vec<Output>,
+) -> Vec<Output> {
+    outputs.push(sitemap(settings, site));
+    outputs.push(robots(settings));
+    outputs.push(feed(settings, site, summaries));
+    if settings.target.relative {
+        let base = settings.base_url.as_str();
+        for o in &mut outputs {
+            if o.rel.ends_with(".html") {
+                if let Ok(text) = std::str::from_utf8(&o.bytes) {
+                    o.bytes = relativize(text, base, &o.rel).into_bytes();
+                }
+            }
+        }
+    }
+    outputs
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn lastmod(date: Option<Date>, updated: Option<Date>) -> Option<Date> {
+    match (date, updated) {
+        (Some(d), Some(u)) => Some(d.max(u)),
+        (d, u) => d.or(u),
+    }
+}
+
+fn sitemap(settings: &Settings, site: &Site) -> Output {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    let mut nodes: Vec<&crate::resolve::Node> = site.nodes.iter().collect();
+    nodes.sort_by(|a, b| a.path.cmp(&b.path));
+    for n in nodes {
+        xml.push_str("  <url><loc>");
+        xml.push_str(&xml_escape(&format!(
+            "{}{}",
+            settings.base_url,
+            &n.path[1..]
+        )));
+        xml.push_str("</loc>");
+        if let Some(d) = lastmod(n.doc.fm.date, n.doc.fm.updated) {
+            xml.push_str(&format!("<lastmod>{}</lastmod>", d.iso()));
+        }
+        xml.push_str("</url>\n");
+    }
+    xml.push_str("</urlset>\n");
+    Output {
+        rel: "sitemap.xml".into(),
+        bytes: xml.into_bytes(),
+        source: "sitemap".into(),
+    }
+}
+
+fn robots(settings: &Settings) -> Output {
+    let text = match settings.target.robots {
+        Robots::Allow => format!(
+            "User-agent: *\nAllow: /\n\nSitemap: {}sitemap.xml\n",
+            settings.base_url
+        ),
+        Robots::Disallow => "User-agent: *\nDisallow: /\n".to_string(),
+    };
+    Output {
+        rel: "robots.txt".into(),
+        bytes: text.into_bytes(),
+        source: "robots".into(),
+    }
+}
+
+/// New and updated pages: every document with a date, newest change first.
+fn feed(settings: &Settings, site: &Site, summaries: &[String]) -> Output {
+    let mut dated: Vec<(Date, usize)> = site
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| lastmod(n.doc.fm.date, n.doc.fm.updated).map(|d| (d, i)))
+        .collect();
+    dated.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(site.nodes[a.1].path.cmp(&site.nodes[b.1].path))
+    });
+    dated.truncate(FEED_ENTRIES);
+    let stamp = |d: Date| format!("{}T00:00:00Z", d.iso());
+    let base = &settings.base_url;
+    // A feed without dated pages still needs an `updated`; the Unix epoch says "unknown".
+    let updated = dated
+        .first()
+        .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), |(d, _)| stamp(*d));
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{}</title>\n  <id>{}</id>\n  <link rel=\"self\" href=\"{}atom.xml\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n  <updated>{updated}</updated>\n",
+        xml_escape(&settings.language),
+        xml_escape(&settings.title),
+        xml_escape(base),
+        xml_escape(base),
+        xml_escape(base),
+    );
+    for (d, i) in dated {
+        let n = &site.nodes[i];
+        let url = xml_escape(&format!("{base}{}", &n.path[1..]));
+        let summary = if n.doc.fm.description.is_empty() {
+            summaries.get(i).map_or("", String::as_str)
+        } else {
+            &n.doc.fm.description
+        };
+        xml.push_str(&format!(
+            "  <entry>\n    <title>{}</title>\n    <id>{url}</id>\n    <link href=\"{url}\"/>\n    <updated>{}</updated>\n",
+            xml_escape(&n.doc.fm.title),
+            stamp(d)
+        ));
+        if let Some(p) = n.doc.fm.date {
+            xml.push_str(&format!("    <published>{}</published>\n", stamp(p)));
+        }
+        if !summary.is_empty() {
+            xml.push_str(&format!("    <summary>{}</summary>\n", xml_escape(summary)));
+        }
+        xml.push_str(&format!(
+            "    <author><name>{}</name></author>\n  </entry>\n",
+            xml_escape(&settings.title)
+        ));
+    }
+    xml.push_str("</feed>\n");
+    Output {
+        rel: "atom.xml".into(),
+        bytes: xml.into_bytes(),
+        source: "feed".into(),
+    }
+}
+
+/// Rewrites every attribute value starting with `base` into a path relative to the page at
+/// `rel` (e.g. `a/b/index.html`), pointing at `index.html` for folder URLs, so the site works
+/// from `file://` without a server.
+pub(crate) fn relativize(html: &str, base: &str, rel: &str) -> String {
+    let depth = rel.matches('/').count();
+    let up = "../".repeat(depth);
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    loop {
+        // The next attribute value (after =" or =') that starts with the base URL.
+        let next = ["=\"", "='"]
+            .iter()
+            .filter_map(|q| rest.find(&format!("{q}{base}")).map(|i| (i, q.len())))
+            .min();
+        let Some((i, qlen)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let quote = rest[i + 1..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..i + qlen]);
+        let value_start = i + qlen + base.len();
+        let value_end = rest[value_start..]
+            .find(quote)
+            .map_or(rest.len(), |e| value_start + e);
+        let target = &rest[value_start..value_end];
+        let (path, suffix) = match target.find(['#', '?']) {
+            Some(k) => (&target[..k], &target[k..]),
+            None => (target, ""),
+        };
+        out.push_str(&up);
+        out.push_str(path);
+        if path.is_empty() || path.ends_with('/') {
+            out.push_str("index.html");
+        }
+        out.push_str(suffix);
+        rest = &rest[value_end..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_links_point_at_index_files() {
+        let base = "https://e.org/portal/";
+        let html = r#"<a href="https://e.org/portal/">H</a> <a href="https://e.org/portal/a/b/#x">X</a> <link href='https://e.org/portal/style.css'> <a href="https://other.org/">o</a>"#;
+        assert_eq!(
+            relativize(html, base, "a/b/c/index.html"),
+            r#"<a href="../../../index.html">H</a> <a href="../../../a/b/index.html#x">X</a> <link href='../../../style.css'> <a href="https://other.org/">o</a>"#
+        );
+        assert_eq!(
+            relativize(
+                r#"<a href="https://e.org/portal/">H</a>"#,
+                base,
+                "index.html"
+            ),
+            r#"<a href="index.html">H</a>"#
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! Stage 6b: the static full-text search index (Pagefind, used as a library).
+//!
+//! Takes the site and the rendered bodies of this target and returns the index files under
+//! `pagefind/`. Only documents this target publishes are in the site, so internal pages never
+//! reach a public index. Pagefind stems German words and splits the index into small chunks that
+//! the browser loads on demand.
+
+use std::collections::BTreeMap;
+
+use crate::config::Settings;
+use crate::error::BuildError;
+use crate::links::Body;
+use crate::parse::FieldValue;
+use crate::render::Output;
+use crate::resolve::Site;
+
+/// Folder of the index in the output.
+pub(crate) const BUNDLE_DIR: &str = "pagefind";
+
+/// Plain text of HTML: tags dropped, entities for the common characters decoded.
+fn text_of(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+}
+
+fn fail(e: impl std::fmt::Display) -> BuildError {
+    BuildError::Other(vec![
+        "building the search index failed".into(),
+        format!("{e:#}"),
+    ])
+}
+
+pub(crate) fn index(
+    settings: &Settings,
+    site: &Site,
+    bodies: &[Body],
+) -> Result<Vec<Output>, BuildError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| {
+            BuildError::Other(vec![
+                "cannot start the search indexer".into(),
+                e.to_string(),
+            ])
+        })?;
+    runtime.block_on(async {
+        let options = pagefind::options::PagefindServiceConfig::builder()
+            .force_language(settings.language.clone())
+            .build();
+        let mut idx = pagefind::api::PagefindIndex::new(Some(options)).map_err(fail)?;
+        for (i, node) in site.nodes.iter().enumerate() {
+            let fm = &node.doc.fm;
+            let mut content = String::new();
+            for part in [&fm.title, &fm.description] {
+                content.push_str(part);
+                content.push_str(". ");
+            }
+            for (_, v) in &fm.fields {
+                match v {
+                    FieldValue::Text(t) => content.push_str(t),
+                    FieldValue::List(l) => content.push_str(&l.join(", ")),
+                    _ => {}
+                }
+                content.push_str(". ");
+            }
+            for (_, html) in &bodies[i].field_html {
+                content.push_str(&text_of(html));
+                content.push(' ');
+            }
+            content.push_str(&text_of(&bodies[i].html));
+            let mut meta = BTreeMap::new();
+            meta.insert("title".to_string(), fm.title.clone());
+            if let Some(p) = node.parent {
+                meta.insert("section".to_string(), site.nodes[p].doc.fm.title.clone());
+            }
+            let url = format!("{}{}", settings.base_url, &node.path[1..]);
+            idx.add_custom_record(
+                url,
+                content,
+                settings.language.clone(),
+                Some(meta),
+                None,
+                None,
+            )
+            .await
+            .map_err(fail)?;
+        }
+        let files = idx.get_files().await.map_err(fail)?;
+        Ok(files
+            .into_iter()
+            .map(|f| Output {
+                rel: format!(
+                    "{BUNDLE_DIR}/{}",
+                    f.filename.to_string_lossy().replace('\\', "/")
+                ),
+                bytes: f.contents,
+                source: "search index".into(),
+            })
+            .collect())
+    })
+}
