@@ -31,6 +31,9 @@ struct RawConfig {
     types: BTreeMap<String, RawType>,
     #[serde(default)]
     extra: toml::Table,
+    /// Build the full-text search index (targets may override it).
+    #[serde(default = "yes")]
+    search: bool,
     #[serde(default)]
     default_target: Option<String>,
     #[serde(default)]
@@ -51,8 +54,7 @@ struct RawTarget {
     /// Relative links to `…/index.html`, for opening the output from a file share.
     #[serde(default)]
     relative: bool,
-    #[serde(default = "yes")]
-    search: bool,
+    search: Option<bool>,
 }
 
 /// What robots.txt says.
@@ -343,12 +345,13 @@ pub(crate) fn parse(
         keywords,
         types,
         extra,
+        search,
         default_target,
         targets,
     } = raw;
     let mut errors = Vec::new();
     let (target, target_base_url, target_output) =
-        match choose_target(default_target, targets, overrides, text, &shown) {
+        match choose_target(default_target, targets, search, overrides, text, &shown) {
             Ok(t) => t,
             Err(d) => return Err(vec![d]),
         };
@@ -449,6 +452,7 @@ type Chosen = (Target, Option<String>, Option<PathBuf>);
 fn choose_target(
     default_target: Option<String>,
     mut targets: BTreeMap<String, RawTarget>,
+    search_default: bool,
     overrides: &Overrides,
     text: &str,
     shown: &Path,
@@ -464,7 +468,7 @@ fn choose_target(
                     include_intern: false,
                     robots: Robots::Allow,
                     relative: false,
-                    search: true,
+                    search: search_default,
                 },
                 None,
                 None,
@@ -511,7 +515,7 @@ fn choose_target(
             include_intern: intern,
             robots,
             relative,
-            search,
+            search: search.unwrap_or(search_default),
         },
         base_url,
         output_dir,

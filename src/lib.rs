@@ -185,7 +185,8 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     diags.extend(d);
     lap("render", &mut timings);
     let summaries: Vec<String> = bodies.iter().map(|b| b.summary.clone()).collect();
-    let mut outputs = publish::publish(&settings, &site, &summaries, outputs);
+    let own: Vec<&str> = static_files.iter().map(|s| s.rel.as_str()).collect();
+    let mut outputs = publish::publish(&settings, &site, &summaries, &own, outputs);
     if settings.target.search && !diags.has_errors() {
         outputs.extend(search::index(&settings, &site, &bodies)?);
         lap("search", &mut timings);

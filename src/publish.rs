@@ -13,15 +13,24 @@ use crate::resolve::Site;
 /// Entries in the Atom feed.
 const FEED_ENTRIES: usize = 30;
 
+/// `own_files`: output paths the site provides itself (its `static/`); a site's own
+/// `robots.txt` or `sitemap.xml` replaces the generated one.
 pub(crate) fn publish(
     settings: &Settings,
     site: &Site,
     summaries: &[String],
+    own_files: &[&str],
     mut outputs: Vec<Output>,
 ) -> Vec<Output> {
-    outputs.push(sitemap(settings, site));
-    outputs.push(robots(settings));
-    outputs.push(feed(settings, site, summaries));
+    for generated in [
+        sitemap(settings, site),
+        robots(settings),
+        feed(settings, site, summaries),
+    ] {
+        if !own_files.contains(&generated.rel.as_str()) {
+            outputs.push(generated);
+        }
+    }
     if settings.target.relative {
         let base = settings.base_url.as_str();
         for o in &mut outputs {

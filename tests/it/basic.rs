@@ -13,17 +13,19 @@ fn builds_home_section_pages_and_static_files() {
     let run = site.build();
     assert_eq!(
         run.stderr(),
-        "built 3 pages, 2 sections, 0 keywords: 8 files in [ROOT]/public\n"
+        "built 3 pages, 2 sections, 0 keywords: 10 files in [ROOT]/public\n"
     );
     assert_eq!(
         site.files("public"),
         [
+            "atom.xml",
             "index.html",
             "obst/aepfel/index.html",
             "obst/apfel/index.html",
             "obst/arbeit/index.html",
             "obst/index.html",
             "robots.txt",
+            "sitemap.xml",
             "suchworte/index.html",
             "theme.css",
         ]
@@ -292,7 +294,7 @@ fn drafts_are_left_out_by_default() {
     let run = site.build();
     assert_eq!(
         run.stderr(),
-        "built 1 page, 2 sections, 1 keyword: 6 files in [ROOT]/public\n"
+        "built 1 page, 2 sections, 1 keyword: 9 files in [ROOT]/public\n"
     );
     assert!(site.exists("public/notizen/fertig/index.html"));
     assert!(!site.exists("public/notizen/entwurf"));

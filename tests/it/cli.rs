@@ -102,13 +102,16 @@ fn output_dir_flag_writes_there() {
     let run = site.build_with(&["--output-dir", "other"]);
     assert_eq!(
         run.stderr(),
-        "built 1 page, 1 section, 0 keywords: 4 files in other\n"
+        "built 1 page, 1 section, 0 keywords: 7 files in other\n"
     );
     assert_eq!(
         site.files("other"),
         [
+            "atom.xml",
             "index.html",
+            "robots.txt",
             "seite/index.html",
+            "sitemap.xml",
             "suchworte/index.html",
             "theme.css"
         ]

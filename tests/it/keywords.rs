@@ -16,7 +16,7 @@ fn index_groups_keywords_by_letter_in_german_order() {
     // No warnings for a clean site.
     assert_eq!(
         run.stderr(),
-        "built 4 pages, 2 sections, 8 keywords: 16 files in [ROOT]/public\n"
+        "built 4 pages, 2 sections, 8 keywords: 19 files in [ROOT]/public\n"
     );
     assert_eq!(site.line(INDEX, "total"), "8");
     assert_eq!(site.line(INDEX, "letters"), "AB............O...S......Z#");
@@ -138,7 +138,7 @@ fn see_also_naming_an_unused_keyword_is_a_warning() {
         "\
 config.toml: warning: [keywords.see_also] names `Wohngeld`, which no page carries; the reference is left out
   = hint: only keywords that pages carry can be referenced
-built 4 pages, 2 sections, 8 keywords: 16 files in [ROOT]/public
+built 4 pages, 2 sections, 8 keywords: 19 files in [ROOT]/public
 "
     );
     assert_eq!(
@@ -224,7 +224,7 @@ content/themen/drei.md:3:14: warning: keyword written in different ways: EQUAL, 
 3 | suchworte = [\"EQUAL\"]
   |              ^
   = hint: they are merged as `EQUAL`; use one spelling everywhere
-built 7 pages, 2 sections, 9 keywords: 20 files in [ROOT]/public
+built 7 pages, 2 sections, 9 keywords: 23 files in [ROOT]/public
 "
     );
     // One keyword, named by the most used spelling.
@@ -275,7 +275,7 @@ content/themen/netze.md:3:14: warning: keywords `Netzwerk` and `Netzwerke` look 
 3 | suchworte = [\"Netzwerke\"]
   |              ^
   = hint: if they mean the same, use one of them, or map one to the other in [keywords.synonyms]
-built 6 pages, 2 sections, 10 keywords: 20 files in [ROOT]/public
+built 6 pages, 2 sections, 10 keywords: 23 files in [ROOT]/public
 "
     );
     assert!(site.exists(&keyword("netzwerk")));
