@@ -73,14 +73,44 @@ fn gate(diags: &mut Diagnostics) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// Runs the whole pipeline.
-pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
-    let mut timings = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
-        timings.push((name, clock.elapsed()));
-        clock = Instant::now();
-    };
+/// Everything one build produced. The dev server keeps it to rebuild only what a change
+/// touches.
+pub(crate) struct Built {
+    pub settings: config::Settings,
+    pub tera: tera::Tera,
+    pub translations: std::collections::BTreeMap<String, String>,
+    pub hl: markdown::Highlighter,
+    pub collator: collate::GermanCollator,
+    /// Every parsed document, before the target's filtering (for re-resolving).
+    pub docs: Vec<parse::Document>,
+    pub site: resolve::Site,
+    pub bodies: Vec<links::Body>,
+    pub keywords: taxonomy::Keywords,
+    pub kw_html: render::KeywordHtml,
+    pub outputs: Vec<render::Output>,
+    /// (source file, output-relative destination) of static files and bundle assets.
+    pub copies: Vec<(PathBuf, String)>,
+    pub warnings: Vec<Diagnostic>,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+impl Built {
+    pub(crate) fn link_env(&self) -> links::Env<'_> {
+        links::Env {
+            base_url: &self.settings.base_url,
+            opts: markdown::Options {
+                smart_punctuation: self.settings.markdown.smart_punctuation,
+                highlight: self.settings.markdown.highlight,
+            },
+            hl: &self.hl,
+            extra: &self.settings.extra,
+            collator: &self.collator,
+        }
+    }
+}
+
+/// Checks `--target` against the config before anything else, as a usage error.
+fn check_target_flag(opts: &BuildOptions) -> Result<(), BuildError> {
     if let (Some(t), Some(names)) = (&opts.overrides.target, config::target_names(&opts.root)) {
         if !names.contains(t) {
             let hint = if names.is_empty() {
@@ -96,10 +126,58 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
             ));
         }
     }
-    let settings = config::load(&opts.root, &opts.overrides).map_err(BuildError::Content)?;
+    Ok(())
+}
+
+/// Reads and validates the configuration for these options.
+pub(crate) fn settings_for(opts: &BuildOptions) -> Result<config::Settings, BuildError> {
+    check_target_flag(opts)?;
+    config::load(&opts.root, &opts.overrides).map_err(BuildError::Content)
+}
+
+/// Runs the whole pipeline and writes the result (unless `opts.write` is false).
+pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
+    let settings = settings_for(opts)?;
     if opts.write {
         write::check_output_dir(&settings.root, &settings.output_dir)?;
     }
+    let built = build_site(settings)?;
+    let Built {
+        settings,
+        site,
+        keywords,
+        outputs,
+        copies,
+        warnings,
+        mut timings,
+        ..
+    } = built;
+    let pages = site.nodes.iter().filter(|n| !n.is_section()).count();
+    let mut report = Report {
+        pages,
+        sections: site.nodes.len() - pages,
+        keywords: keywords.list.len(),
+        output_dir: settings.output_dir.clone(),
+        warnings,
+        ..Default::default()
+    };
+    if opts.write {
+        let clock = Instant::now();
+        report.files_written = write::write(&settings.output_dir, write::Plan { outputs, copies })?;
+        timings.push(("write", clock.elapsed()));
+    }
+    report.timings = timings;
+    Ok(report)
+}
+
+/// All stages but writing: the site in memory.
+pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError> {
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        timings.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
     let mut diags = Diagnostics::new();
 
     let (sources, d) = load::load(&settings)?;
@@ -127,45 +205,38 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     lap("parse", &mut timings);
 
     let collator = collate::GermanCollator::new();
-    let (mut site, d) = resolve::resolve(&settings, &collator, docs, assets);
+    let (mut site, d) = resolve::resolve(&settings, &collator, docs.clone(), assets);
     diags.extend(d);
     lap("resolve", &mut timings);
     gate(&mut diags)?;
 
     let hl = markdown::Highlighter::new().map_err(BuildError::other)?;
-    let md_opts = markdown::Options {
-        smart_punctuation: settings.markdown.smart_punctuation,
-        highlight: settings.markdown.highlight,
+    let mut built = Built {
+        settings,
+        tera: tera::Tera::default(),
+        translations,
+        hl,
+        collator,
+        docs,
+        site: resolve::Site::default(),
+        bodies: Vec::new(),
+        keywords: taxonomy::Keywords::default(),
+        kw_html: render::KeywordHtml::default(),
+        outputs: Vec::new(),
+        copies: Vec::new(),
+        warnings: Vec::new(),
+        timings: Vec::new(),
     };
-    let env = links::Env {
-        base_url: &settings.base_url,
-        opts: md_opts,
-        hl: &hl,
-        extra: &settings.extra,
-        collator: &collator,
-    };
+    let env = built.link_env();
     let (bodies, d) = links::render_bodies(&site, &env);
     diags.extend(d);
     lap("markdown", &mut timings);
 
     let keyword_docs = std::mem::take(&mut site.keyword_docs);
-    let (keywords, d) = taxonomy::collect(&settings, &collator, &site, keyword_docs);
+    let (keywords, d) = taxonomy::collect(&built.settings, &built.collator, &site, keyword_docs);
     diags.extend(d);
-    let mut kw_html = render::KeywordHtml::default();
-    if let Some(doc) = &keywords.index_doc {
-        let (html, d) = links::render_detached(&site, &env, doc);
-        diags.extend(d);
-        kw_html.index = html;
-        kw_html.index_title = Some(doc.fm.title.clone());
-        kw_html.index_description = doc.fm.description.clone();
-    }
-    for (i, k) in keywords.list.iter().enumerate() {
-        if let Some(doc) = &k.description {
-            let (html, d) = links::render_detached(&site, &env, doc);
-            diags.extend(d);
-            kw_html.descriptions.insert(i, html);
-        }
-    }
+    let (kw_html, d) = keyword_html(&site, &env, &keywords);
+    diags.extend(d);
     lap("keywords", &mut timings);
     gate(&mut diags)?;
     let Some(tera) = tera else {
@@ -173,10 +244,11 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
         return Err(BuildError::other("templates failed to load"));
     };
 
+    let settings = &built.settings;
     let (outputs, d) = render::render(
-        &settings,
+        settings,
         &tera,
-        &translations,
+        &built.translations,
         &site,
         &bodies,
         &keywords,
@@ -186,13 +258,12 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     lap("render", &mut timings);
     let summaries: Vec<String> = bodies.iter().map(|b| b.summary.clone()).collect();
     let own: Vec<&str> = static_files.iter().map(|s| s.rel.as_str()).collect();
-    let mut outputs = publish::publish(&settings, &site, &summaries, &own, outputs);
+    let mut outputs = publish::publish(settings, &site, &summaries, &own, outputs);
     if settings.target.search && !diags.has_errors() {
-        outputs.extend(search::index(&settings, &site, &bodies)?);
+        outputs.extend(search::index(settings, &site, &bodies)?);
         lap("search", &mut timings);
     }
 
-    // Every output path once; static files and assets may not shadow pages.
     let mut copies: Vec<(PathBuf, String)> =
         static_files.into_iter().map(|s| (s.abs, s.rel)).collect();
     copies.extend(
@@ -200,8 +271,55 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
             .iter()
             .map(|(a, dest)| (a.abs.clone(), dest.clone())),
     );
+    diags.extend(check_collisions(settings, &outputs, &copies));
+    gate(&mut diags)?;
+
+    built.tera = tera;
+    built.site = site;
+    built.bodies = bodies;
+    built.keywords = keywords;
+    built.kw_html = kw_html;
+    built.outputs = outputs;
+    built.copies = copies;
+    built.warnings = diags.into_sorted();
+    built.timings = timings;
+    Ok(built)
+}
+
+/// HTML of the keyword index text and the keyword descriptions.
+pub(crate) fn keyword_html(
+    site: &resolve::Site,
+    env: &links::Env<'_>,
+    keywords: &taxonomy::Keywords,
+) -> (render::KeywordHtml, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut kw_html = render::KeywordHtml::default();
+    if let Some(doc) = &keywords.index_doc {
+        let (html, d) = links::render_detached(site, env, doc);
+        diags.extend(d);
+        kw_html.index = html;
+        kw_html.index_title = Some(doc.fm.title.clone());
+        kw_html.index_description = doc.fm.description.clone();
+    }
+    for (i, k) in keywords.list.iter().enumerate() {
+        if let Some(doc) = &k.description {
+            let (html, d) = links::render_detached(site, env, doc);
+            diags.extend(d);
+            kw_html.descriptions.insert(i, html);
+        }
+    }
+    (kw_html, diags)
+}
+
+/// Every output path once; static files and assets may not shadow pages.
+fn check_collisions(
+    settings: &config::Settings,
+    outputs: &[render::Output],
+    copies: &[(PathBuf, String)],
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
     let mut seen: HashMap<&str, PathBuf> = HashMap::new();
-    for o in &outputs {
+    for o in outputs {
         if let Some(prev) = seen.insert(o.rel.as_str(), o.source.clone()) {
             diags.push(
                 Diagnostic::error(
@@ -222,7 +340,7 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
             ));
         }
     }
-    for (src, dest) in &copies {
+    for (src, dest) in copies {
         let shown = src
             .strip_prefix(&settings.root)
             .unwrap_or(src)
@@ -240,21 +358,5 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
             );
         }
     }
-    gate(&mut diags)?;
-
-    let pages = site.nodes.iter().filter(|n| !n.is_section()).count();
-    let mut report = Report {
-        pages,
-        sections: site.nodes.len() - pages,
-        keywords: keywords.list.len(),
-        output_dir: settings.output_dir.clone(),
-        warnings: diags.into_sorted(),
-        ..Default::default()
-    };
-    if opts.write {
-        report.files_written = write::write(&settings.output_dir, write::Plan { outputs, copies })?;
-        lap("write", &mut timings);
-    }
-    report.timings = timings;
-    Ok(report)
+    diags
 }

@@ -4,7 +4,7 @@
 //! rendered Markdown fields and backlinks. `@/path.md#anchor` and relative `.md` links become
 //! page URLs; a missing page or anchor is an error at the link's line and column.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
@@ -23,6 +23,10 @@ pub(crate) struct Body {
     pub field_html: Vec<(String, String)>,
     /// Nodes that link here, without duplicates, sorted by title (German collation).
     pub backlinks: Vec<usize>,
+    /// Internal links written here: (byte offset in the file, target).
+    pub links: Vec<(usize, LinkTarget)>,
+    /// Heading ids of the body.
+    pub anchors: Vec<String>,
 }
 
 /// Resolves link destinations written in the document at `rel`.
@@ -195,125 +199,126 @@ fn escape_text(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-pub(crate) fn render_bodies(site: &Site, env: &Env<'_>) -> (Vec<Body>, Vec<Diagnostic>) {
-    let (base_url, opts, hl) = (env.base_url, &env.opts, env.hl);
-    struct Out {
-        body: Body,
-        links: Vec<(usize, LinkTarget)>,
-        anchors: Vec<String>,
-        diags: Vec<Diagnostic>,
+/// Renders the Markdown of one node (body and Markdown fields), links resolved.
+pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Diagnostic>) {
+    let doc = &site.nodes[id].doc;
+    let resolver = Resolver {
+        site,
+        base_url: env.base_url,
+        rel: &doc.src.rel,
+    };
+    let mut diags = Vec::new();
+    let mut links = Vec::new();
+    let mut collect = |r: &Rendered, base: usize| {
+        for (off, e) in &r.errors {
+            diags.push(
+                Diagnostic::error(&doc.src.shown, e.message.clone())
+                    .at(&doc.src.text, base + off)
+                    .with_hint_opt(e.hint.clone()),
+            );
+        }
+        for (off, t) in &r.links {
+            links.push((base + off, t.clone()));
+        }
+    };
+    let mut r = markdown::render(doc.body(), &env.opts, env.hl, &resolver);
+    collect(&r, doc.body_offset);
+    let mut field_html = Vec::new();
+    for (name, v) in &doc.fm.fields {
+        if let FieldValue::Markdown(md) = v {
+            // Offsets inside a TOML string are approximate (escapes); +1 skips the quote.
+            let fr = markdown::render_inline(&md.value, &env.opts, env.hl, &resolver);
+            collect(&fr, md.offset + 1);
+            field_html.push((name.clone(), fr.html));
+        }
     }
-    let outs: Vec<Out> = site
-        .nodes
-        .par_iter()
-        .map(|node| {
-            let doc = &node.doc;
-            let resolver = Resolver {
-                site,
-                base_url,
-                rel: &doc.src.rel,
-            };
-            let mut diags = Vec::new();
-            let mut links = Vec::new();
-            let mut collect = |r: &Rendered, base: usize| {
-                for (off, e) in &r.errors {
-                    diags.push(
-                        Diagnostic::error(&doc.src.shown, e.message.clone())
-                            .at(&doc.src.text, base + off)
-                            .with_hint_opt(e.hint.clone()),
-                    );
-                }
-                for (off, t) in &r.links {
-                    links.push((base + off, t.clone()));
-                }
-            };
-            let mut r = markdown::render(doc.body(), opts, hl, &resolver);
-            collect(&r, doc.body_offset);
-            let mut field_html = Vec::new();
-            for (name, v) in &doc.fm.fields {
-                if let FieldValue::Markdown(md) = v {
-                    // Offsets inside a TOML string are approximate (escapes); +1 skips the quote.
-                    let fr = markdown::render_inline(&md.value, opts, hl, &resolver);
-                    collect(&fr, md.offset + 1);
-                    field_html.push((name.clone(), fr.html));
-                }
-            }
-            r.html = fill_placeholders(&r.html, env, doc, &mut diags);
-            Out {
-                body: Body {
-                    word_count: count_words(&r.html),
-                    html: r.html,
-                    toc: r.toc,
-                    summary: r.summary_text,
-                    field_html,
-                    backlinks: Vec::new(),
-                },
-                links,
-                anchors: r.anchors,
-                diags,
-            }
-        })
-        .collect();
+    r.html = fill_placeholders(&r.html, env, doc, &mut diags);
+    let body = Body {
+        word_count: count_words(&r.html),
+        html: r.html,
+        toc: r.toc,
+        summary: r.summary_text,
+        field_html,
+        backlinks: Vec::new(),
+        links,
+        anchors: r.anchors,
+    };
+    (body, diags)
+}
 
-    let anchor_sets: Vec<HashSet<&str>> = outs
-        .iter()
-        .map(|o| o.anchors.iter().map(String::as_str).collect())
+pub(crate) fn render_bodies(site: &Site, env: &Env<'_>) -> (Vec<Body>, Vec<Diagnostic>) {
+    let outs: Vec<(Body, Vec<Diagnostic>)> = (0..site.nodes.len())
+        .into_par_iter()
+        .map(|id| render_one(site, env, id))
         .collect();
     let mut diags = Vec::new();
-    let mut backlinks: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); outs.len()];
-    for (src, o) in outs.iter().enumerate() {
-        diags.extend(o.diags.iter().cloned());
+    let mut bodies = Vec::with_capacity(outs.len());
+    for (b, d) in outs {
+        bodies.push(b);
+        diags.extend(d);
+    }
+    let sources: Vec<usize> = (0..bodies.len()).collect();
+    diags.extend(check_anchors(site, &bodies, &sources));
+    set_backlinks(site, env, &mut bodies);
+    (bodies, diags)
+}
+
+/// Checks the anchors of the links written in `sources`.
+pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for &src in sources {
         let doc = &site.nodes[src].doc;
-        for (off, t) in &o.links {
-            if let Some(a) = &t.anchor {
-                if !a.is_empty() && !anchor_sets[t.page].contains(a.as_str()) {
-                    let target = &site.nodes[t.page].doc.src.shown;
-                    let hint =
-                        did_you_mean(a, anchor_sets[t.page].iter().copied()).unwrap_or_else(|| {
-                            let mut known: Vec<&str> =
-                                anchor_sets[t.page].iter().copied().collect();
-                            known.sort_unstable();
-                            if known.is_empty() {
-                                "that page has no headings; link to the page without #…".into()
-                            } else {
-                                format!("headings there: #{}", known.join(", #"))
-                            }
-                        });
-                    diags.push(
-                        Diagnostic::error(
-                            &doc.src.shown,
-                            format!(
-                                "link to a missing anchor: `#{a}` is not a heading in {}",
-                                target.display()
-                            ),
-                        )
-                        .at(&doc.src.text, *off)
-                        .with_hint(hint),
-                    );
-                }
+        for (off, t) in &bodies[src].links {
+            let Some(a) = &t.anchor else { continue };
+            let anchors = &bodies[t.page].anchors;
+            if a.is_empty() || anchors.iter().any(|x| x == a) {
+                continue;
             }
+            let target = &site.nodes[t.page].doc.src.shown;
+            let hint = did_you_mean(a, anchors.iter().map(String::as_str)).unwrap_or_else(|| {
+                let mut known: Vec<&str> = anchors.iter().map(String::as_str).collect();
+                known.sort_unstable();
+                if known.is_empty() {
+                    "that page has no headings; link to the page without #…".into()
+                } else {
+                    format!("headings there: #{}", known.join(", #"))
+                }
+            });
+            diags.push(
+                Diagnostic::error(
+                    &doc.src.shown,
+                    format!(
+                        "link to a missing anchor: `#{a}` is not a heading in {}",
+                        target.display()
+                    ),
+                )
+                .at(&doc.src.text, *off)
+                .with_hint(hint),
+            );
+        }
+    }
+    diags
+}
+
+/// Fills every body's backlinks from the links of all bodies, sorted by title.
+pub(crate) fn set_backlinks(site: &Site, env: &Env<'_>, bodies: &mut [Body]) {
+    let mut backlinks: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); bodies.len()];
+    for (src, b) in bodies.iter().enumerate() {
+        for (_, t) in &b.links {
             if t.page != src {
                 backlinks[t.page].insert(src);
             }
         }
     }
-    let bodies = outs
-        .into_iter()
-        .zip(backlinks)
-        .map(|(o, b)| {
-            let mut backlinks: Vec<usize> = b.into_iter().collect();
-            backlinks.sort_by(|x, y| {
-                env.collator
-                    .compare(&site.nodes[*x].doc.fm.title, &site.nodes[*y].doc.fm.title)
-                    .then_with(|| site.nodes[*x].path.cmp(&site.nodes[*y].path))
-            });
-            Body {
-                backlinks,
-                ..o.body
-            }
-        })
-        .collect();
-    (bodies, diags)
+    for (b, set) in bodies.iter_mut().zip(backlinks) {
+        let mut list: Vec<usize> = set.into_iter().collect();
+        list.sort_by(|x, y| {
+            env.collator
+                .compare(&site.nodes[*x].doc.fm.title, &site.nodes[*y].doc.fm.title)
+                .then_with(|| site.nodes[*x].path.cmp(&site.nodes[*y].path))
+        });
+        b.backlinks = list;
+    }
 }
 
 /// Words of the visible text, for reading time.

@@ -88,7 +88,7 @@ pub(crate) enum FieldValue {
     Markdown(At<String>),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct FrontMatter {
     pub title: String,
     pub description: String,

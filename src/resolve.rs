@@ -35,7 +35,7 @@ impl Node {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Site {
     pub nodes: Vec<Node>,
     pub home: usize,
