@@ -77,7 +77,7 @@ fn gate(diags: &mut Diagnostics) -> Result<(), BuildError> {
 /// touches.
 pub(crate) struct Built {
     pub settings: config::Settings,
-    pub tera: tera::Tera,
+    pub templates: render::Templates,
     pub translations: std::collections::BTreeMap<String, String>,
     pub hl: markdown::Highlighter,
     pub collator: collate::GermanCollator,
@@ -213,7 +213,7 @@ pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError
     let hl = markdown::Highlighter::new().map_err(BuildError::other)?;
     let mut built = Built {
         settings,
-        tera: tera::Tera::default(),
+        templates: render::Templates::default(),
         translations,
         hl,
         collator,
@@ -253,6 +253,7 @@ pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError
         &bodies,
         &keywords,
         &kw_html,
+        &|_| true,
     );
     diags.extend(d);
     lap("render", &mut timings);
@@ -274,7 +275,7 @@ pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError
     diags.extend(check_collisions(settings, &outputs, &copies));
     gate(&mut diags)?;
 
-    built.tera = tera;
+    built.templates = tera;
     built.site = site;
     built.bodies = bodies;
     built.keywords = keywords;

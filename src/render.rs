@@ -4,7 +4,7 @@
 //! file to write. This module is the only one that knows Tera; templates see only the plain
 //! serialisable view structs below (the theme contract, docs/theme-contract.md).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -375,8 +375,52 @@ fn money_json(cents: i64, currency: &str) -> Value {
     })
 }
 
+/// The loaded templates, and which of them use the (large) `all_pages` list, so it is only
+/// built where a template reads it.
+pub(crate) struct Templates {
+    pub tera: Tera,
+    pub all_pages: HashSet<String>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates {
+            tera: Tera::default(),
+            all_pages: HashSet::new(),
+        }
+    }
+}
+
 /// Loads the templates into Tera with the engine's filters and functions.
-pub(crate) fn templates(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildError> {
+pub(crate) fn templates(
+    settings: &Settings,
+    sources: &[Template],
+) -> Result<Templates, BuildError> {
+    let tera = load_tera(settings, sources)?;
+    // A template needs all_pages if it, a parent or an imported macro file mentions it.
+    let mentions: HashSet<&str> = sources
+        .iter()
+        .filter(|t| t.text.contains("all_pages"))
+        .map(|t| t.name.as_str())
+        .collect();
+    let mut all_pages = HashSet::new();
+    for name in tera.get_template_names() {
+        let Ok(t) = tera.get_template(name) else {
+            continue;
+        };
+        let uses = mentions.contains(name)
+            || t.parents.iter().any(|p| mentions.contains(p.as_str()))
+            || t.imported_macro_files
+                .iter()
+                .any(|(f, _)| mentions.contains(f.as_str()));
+        if uses {
+            all_pages.insert(name.to_string());
+        }
+    }
+    Ok(Templates { tera, all_pages })
+}
+
+fn load_tera(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildError> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
     tera.set_escape_fn(escape_html);
@@ -515,7 +559,9 @@ fn error_chain(e: &tera::Error) -> Vec<String> {
     out
 }
 
-enum Job {
+/// One output file to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Job {
     Node(usize),
     /// An extra output of a section, e.g. `projekte.csv`.
     Extra(usize, usize),
@@ -526,15 +572,19 @@ enum Job {
     Special(&'static str, &'static str),
 }
 
+/// Renders every output of the site for which `select` says yes (the dev server renders only
+/// what a change touched; a build renders all).
 pub(crate) fn render(
     settings: &Settings,
-    tera: &Tera,
+    templates: &Templates,
     translations: &BTreeMap<String, String>,
     site: &Site,
     bodies: &[Body],
     keywords: &Keywords,
     keyword_html: &KeywordHtml,
+    select: &(dyn Fn(&Job) -> bool + Sync),
 ) -> (Vec<Output>, Vec<Diagnostic>) {
+    let tera = &templates.tera;
     let ctx = Ctx {
         settings,
         site,
@@ -633,7 +683,8 @@ pub(crate) fn render(
 
     let results: Vec<Result<Output, Diagnostic>> = jobs
         .par_iter()
-        .map(|job| render_job(&ctx, tera, &base, keyword_html, job))
+        .filter(|job| select(job))
+        .map(|job| render_job(&ctx, templates, &base, keyword_html, job))
         .collect();
     let mut outputs = Vec::with_capacity(results.len());
     for r in results {
@@ -665,11 +716,12 @@ fn paginated_path(path: &str, page: usize) -> String {
 
 fn render_job(
     ctx: &Ctx<'_>,
-    tera: &Tera,
+    templates: &Templates,
     base: &Context,
     kw_html: &KeywordHtml,
     job: &Job,
 ) -> Result<Output, Diagnostic> {
+    let tera = &templates.tera;
     let mut c = base.clone();
     let settings = ctx.settings;
     let (template, path, source): (String, String, PathBuf) = match *job {
@@ -729,10 +781,14 @@ fn render_job(
                     pages: slice.iter().map(|&p| ctx.summary(p)).collect(),
                     subsections: n.subsections.iter().map(|&s| ctx.summary(s)).collect(),
                     paginator,
-                    all_pages: all_pages(&ctx.site.nodes, id)
-                        .into_iter()
-                        .map(|p| ctx.summary(p))
-                        .collect(),
+                    all_pages: if templates.all_pages.contains(&template) {
+                        all_pages(&ctx.site.nodes, id)
+                            .into_iter()
+                            .map(|p| ctx.summary(p))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
                 };
                 c.insert("section", &view);
             } else {
