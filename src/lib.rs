@@ -25,6 +25,7 @@ pub(crate) mod publish;
 pub(crate) mod render;
 pub(crate) mod resolve;
 pub(crate) mod search;
+pub mod serve;
 pub(crate) mod slug;
 pub(crate) mod taxonomy;
 pub(crate) mod write;
@@ -83,6 +84,8 @@ pub(crate) struct Built {
     pub collator: collate::GermanCollator,
     /// Every parsed document, before the target's filtering (for re-resolving).
     pub docs: Vec<parse::Document>,
+    /// Non-Markdown files of content/ (for re-resolving).
+    pub assets: Vec<load::AssetFile>,
     pub site: resolve::Site,
     pub bodies: Vec<links::Body>,
     pub keywords: taxonomy::Keywords,
@@ -205,7 +208,7 @@ pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError
     lap("parse", &mut timings);
 
     let collator = collate::GermanCollator::new();
-    let (mut site, d) = resolve::resolve(&settings, &collator, docs.clone(), assets);
+    let (mut site, d) = resolve::resolve(&settings, &collator, docs.clone(), assets.clone());
     diags.extend(d);
     lap("resolve", &mut timings);
     gate(&mut diags)?;
@@ -218,6 +221,7 @@ pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError
         hl,
         collator,
         docs,
+        assets,
         site: resolve::Site::default(),
         bodies: Vec::new(),
         keywords: taxonomy::Keywords::default(),
@@ -246,13 +250,15 @@ pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError
 
     let settings = &built.settings;
     let (outputs, d) = render::render(
-        settings,
-        &tera,
-        &built.translations,
-        &site,
-        &bodies,
-        &keywords,
-        &kw_html,
+        &render::Inputs {
+            settings,
+            templates: &tera,
+            translations: &built.translations,
+            site: &site,
+            bodies: &bodies,
+            keywords: &keywords,
+            keyword_html: &kw_html,
+        },
         &|_| true,
     );
     diags.extend(d);

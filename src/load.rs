@@ -210,7 +210,7 @@ fn is_ignored(name: &std::ffi::OsStr) -> bool {
 }
 
 /// Reads a UTF-8 text file, dropping a byte order mark; reports non-UTF-8 with its position.
-fn read_text(abs: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Option<String> {
+pub(crate) fn read_text(abs: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Option<String> {
     let bytes = match std::fs::read(abs) {
         Ok(b) => b,
         Err(e) => {

@@ -55,6 +55,17 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Live preview: build in memory, serve on 127.0.0.1, rebuild and reload on every change
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Port to listen on
+        #[arg(long, short = 'p', default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on; only loopback unless you choose another
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
 }
 
 fn main() -> ExitCode {
@@ -84,6 +95,9 @@ fn main() -> ExitCode {
         }
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    if let Command::Serve { common, port, bind } = cli.command {
+        return serve(common, port, bind, color);
+    }
     let (common, output_dir, write, timings) = match cli.command {
         Command::Build {
             common,
@@ -91,6 +105,7 @@ fn main() -> ExitCode {
             timings,
         } => (common, output_dir, true, timings),
         Command::Check { common } => (common, None, false, false),
+        Command::Serve { .. } => return ExitCode::from(2),
     };
     if let Some(url) = &common.base_url {
         if let Err(msg) = wegweiser::validate_base_url(url) {
@@ -139,7 +154,14 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(BuildError::Content(diags)) => {
+        Err(e) => report_error(e, color),
+    }
+}
+
+/// Prints a failed run's errors and returns its exit code.
+fn report_error(e: BuildError, color: bool) -> ExitCode {
+    match e {
+        BuildError::Content(diags) => {
             print_diagnostics(&diags, color);
             let errors = diags
                 .iter()
@@ -151,14 +173,14 @@ fn main() -> ExitCode {
             );
             ExitCode::from(1)
         }
-        Err(BuildError::Usage(msg, hint)) => {
+        BuildError::Usage(msg, hint) => {
             eprintln!("error: {msg}");
             if let Some(h) = hint {
                 eprintln!("  = hint: {h}");
             }
             ExitCode::from(2)
         }
-        Err(BuildError::Other(chain)) => {
+        BuildError::Other(chain) => {
             let mut it = chain.iter();
             if let Some(first) = it.next() {
                 eprintln!("error: {first}");
@@ -168,6 +190,28 @@ fn main() -> ExitCode {
             }
             ExitCode::from(1)
         }
+    }
+}
+
+fn serve(common: Common, port: u16, bind: std::net::IpAddr, color: bool) -> ExitCode {
+    let opts = wegweiser::serve::ServeOptions {
+        build: BuildOptions {
+            root: common.root,
+            overrides: Overrides {
+                output_dir: None,
+                base_url: None,
+                drafts: common.drafts,
+                target: common.target,
+            },
+            write: false,
+        },
+        bind,
+        port,
+        color,
+    };
+    match wegweiser::serve::serve(&opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report_error(e, color),
     }
 }
 

@@ -143,6 +143,16 @@ pub(crate) fn parse(
     settings: &Settings,
     files: Vec<SourceFile>,
 ) -> (Vec<Document>, Vec<Diagnostic>) {
+    parse_with(settings, files, &[])
+}
+
+/// Parses `files` in the context of already parsed documents `known` (whose sections' `page_type`
+/// apply too); the dev server reparses one changed file this way.
+pub(crate) fn parse_with(
+    settings: &Settings,
+    files: Vec<SourceFile>,
+    known: &[Document],
+) -> (Vec<Document>, Vec<Diagnostic>) {
     // 1. Split and read TOML, in parallel.
     let results: Vec<Result<Split<'_>, Vec<Diagnostic>>> = files.par_iter().map(split).collect();
     let mut diags = Vec::new();
@@ -155,6 +165,11 @@ pub(crate) fn parse(
     }
     // 2. The `page_type` each section gives to the pages below it.
     let mut section_types: BTreeMap<String, String> = BTreeMap::new();
+    for d in known {
+        if let (Kind::Section, Some(t)) = (d.kind, &d.fm.page_type) {
+            section_types.insert(parent_dir(&d.src.rel).to_string(), t.clone());
+        }
+    }
     for s in &splits {
         if s.kind == Kind::Section {
             if let Some((_, v)) = s.entries.iter().find(|(k, _)| k.get_ref() == "page_type") {

@@ -377,18 +377,10 @@ fn money_json(cents: i64, currency: &str) -> Value {
 
 /// The loaded templates, and which of them use the (large) `all_pages` list, so it is only
 /// built where a template reads it.
+#[derive(Default)]
 pub(crate) struct Templates {
     pub tera: Tera,
     pub all_pages: HashSet<String>,
-}
-
-impl Default for Templates {
-    fn default() -> Self {
-        Templates {
-            tera: Tera::default(),
-            all_pages: HashSet::new(),
-        }
-    }
 }
 
 /// Loads the templates into Tera with the engine's filters and functions.
@@ -572,18 +564,32 @@ pub(crate) enum Job {
     Special(&'static str, &'static str),
 }
 
+/// What rendering reads: the results of the earlier stages.
+pub(crate) struct Inputs<'a> {
+    pub settings: &'a Settings,
+    pub templates: &'a Templates,
+    pub translations: &'a BTreeMap<String, String>,
+    pub site: &'a Site,
+    pub bodies: &'a [Body],
+    pub keywords: &'a Keywords,
+    pub keyword_html: &'a KeywordHtml,
+}
+
 /// Renders every output of the site for which `select` says yes (the dev server renders only
 /// what a change touched; a build renders all).
 pub(crate) fn render(
-    settings: &Settings,
-    templates: &Templates,
-    translations: &BTreeMap<String, String>,
-    site: &Site,
-    bodies: &[Body],
-    keywords: &Keywords,
-    keyword_html: &KeywordHtml,
+    inputs: &Inputs<'_>,
     select: &(dyn Fn(&Job) -> bool + Sync),
 ) -> (Vec<Output>, Vec<Diagnostic>) {
+    let Inputs {
+        settings,
+        templates,
+        translations,
+        site,
+        bodies,
+        keywords,
+        keyword_html,
+    } = *inputs;
     let tera = &templates.tera;
     let ctx = Ctx {
         settings,

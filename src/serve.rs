@@ -1,0 +1,779 @@
+//! Dev server: build in memory, serve on loopback, watch the sources, rebuild what a change
+//! touches, reload open tabs.
+//!
+//! Takes [`BuildOptions`] and runs until interrupted. The site lives in memory (`Live`); a change
+//! to one Markdown file re-renders only the outputs that depend on it (the page, its sections and
+//! keyword pages, neighbours, pages it links to); anything else rebuilds everything. A failed
+//! rebuild keeps the last good site and shows the errors in the terminal and as an overlay in
+//! the browser.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use notify::Watcher;
+
+use crate::error::{BuildError, Diagnostic, Severity};
+use crate::render::{Job, Output};
+use crate::{
+    build_site, links, load, parse, publish, resolve, settings_for, taxonomy, BuildOptions, Built,
+};
+
+/// URL prefix of the dev server's own endpoints (live reload), outside any base path.
+const OWN: &str = "/__wegweiser/";
+
+/// Options of `wegweiser serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub build: BuildOptions,
+    pub bind: IpAddr,
+    pub port: u16,
+    /// Print coloured diagnostics.
+    pub color: bool,
+}
+
+/// What the server serves, shared between the HTTP threads and the rebuild loop.
+struct Live {
+    /// Output path (`a/b/index.html`) → bytes.
+    files: HashMap<String, Arc<Vec<u8>>>,
+    /// Output path → file on disk (static files and bundle assets).
+    copies: HashMap<String, PathBuf>,
+    /// Bumped on every rebuild, good or bad; browsers wait for it to change.
+    version: u64,
+    /// Errors of the last rebuild, rendered for the overlay; empty when it succeeded.
+    errors: Vec<String>,
+}
+
+struct Shared {
+    live: Mutex<Live>,
+    changed: Condvar,
+    /// URL path prefix of the site, e.g. `/portal/` (from the base URL).
+    prefix: String,
+}
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Live> {
+    // A panicking HTTP thread must not take the server down with a poisoned lock.
+    shared
+        .live
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs the dev server until the process is stopped.
+pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
+    let addr = SocketAddr::new(opts.bind, opts.port);
+    let mut build_opts = opts.build.clone();
+    // Watch events carry absolute paths; compare them with an absolute root.
+    if let Ok(root) = std::fs::canonicalize(&build_opts.root) {
+        build_opts.root = root;
+    }
+    let configured = crate::settings_for(&build_opts)?;
+    // Keep the configured sub-path, so links work as they will when published.
+    let prefix = url_path(&configured.base_url);
+    let host = match opts.bind {
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    build_opts.overrides.base_url = Some(format!("http://{host}:{}{prefix}", opts.port));
+    let server = tiny_http::Server::http(addr).map_err(|e| {
+        BuildError::Other(vec![
+            format!("cannot listen on {addr}"),
+            e.to_string(),
+            "is another server running on this port? try --port".into(),
+        ])
+    })?;
+    let shared = Arc::new(Shared {
+        live: Mutex::new(Live {
+            files: HashMap::new(),
+            copies: HashMap::new(),
+            version: 0,
+            errors: Vec::new(),
+        }),
+        changed: Condvar::new(),
+        prefix: prefix.clone(),
+    });
+
+    let mut state = Rebuilder::new(build_opts, opts.color);
+    state.full(&shared);
+    eprintln!(
+        "serving on http://{host}:{}{prefix} (Ctrl+C to stop)",
+        opts.port
+    );
+
+    let http_shared = Arc::clone(&shared);
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let s = Arc::clone(&http_shared);
+            std::thread::spawn(move || handle(&s, request));
+        }
+    });
+    watch_loop(&mut state, &shared)
+}
+
+fn url_path(base_url: &str) -> String {
+    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    match after_scheme.find('/') {
+        Some(i) => after_scheme[i..].to_string(),
+        None => "/".into(),
+    }
+}
+
+/// Keeps the last good build and applies changes to it.
+struct Rebuilder {
+    opts: BuildOptions,
+    color: bool,
+    built: Option<Built>,
+    /// After a failed rebuild the next one is a full one, so nothing stale survives.
+    dirty: bool,
+}
+
+impl Rebuilder {
+    fn new(opts: BuildOptions, color: bool) -> Self {
+        Rebuilder {
+            opts,
+            color,
+            built: None,
+            dirty: false,
+        }
+    }
+
+    /// Rebuilds everything; on failure keeps serving the last good site.
+    fn full(&mut self, shared: &Shared) {
+        let started = Instant::now();
+        let result = settings_for(&self.opts).and_then(|mut s| {
+            // Served pages need server links, even for a file-share target. (The search index
+            // is rebuilt on full builds only, not on incremental ones.)
+            s.target.relative = false;
+            build_site(s)
+        });
+        match result {
+            Ok(built) => {
+                let mut live = lock(shared);
+                live.files = built
+                    .outputs
+                    .iter()
+                    .map(|o| (o.rel.clone(), Arc::new(o.bytes.clone())))
+                    .collect();
+                live.copies = built
+                    .copies
+                    .iter()
+                    .map(|(src, dest)| (dest.clone(), src.clone()))
+                    .collect();
+                live.errors.clear();
+                live.version += 1;
+                drop(live);
+                shared.changed.notify_all();
+                self.print(&built.warnings);
+                eprintln!(
+                    "built {} files in {} ms",
+                    built.outputs.len() + built.copies.len(),
+                    started.elapsed().as_millis()
+                );
+                self.built = Some(built);
+                self.dirty = false;
+            }
+            Err(e) => self.failed(shared, e),
+        }
+    }
+
+    fn failed(&mut self, shared: &Shared, e: BuildError) {
+        let lines: Vec<String> = match e {
+            BuildError::Content(diags) => {
+                self.print(&diags);
+                diags
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .map(|d| d.render(false))
+                    .collect()
+            }
+            BuildError::Other(chain) => {
+                eprintln!("error: {}", chain.join("\ncaused by: "));
+                vec![chain.join(": ")]
+            }
+            BuildError::Usage(msg, _) => {
+                eprintln!("error: {msg}");
+                vec![msg]
+            }
+        };
+        eprintln!("rebuild failed; still serving the last good version");
+        let mut live = lock(shared);
+        live.errors = lines;
+        live.version += 1;
+        drop(live);
+        shared.changed.notify_all();
+        self.dirty = true;
+    }
+
+    fn print(&self, diags: &[Diagnostic]) {
+        for d in diags {
+            eprint!("{}", d.render(self.color));
+        }
+    }
+
+    /// Applies changed files: one edited Markdown file incrementally, anything else in full.
+    fn apply(&mut self, shared: &Shared, changed: &BTreeSet<PathBuf>) {
+        let started = Instant::now();
+        let root = self.opts.root.clone();
+        let content = root.join("content");
+        // Editors' and tools' temporary files are gone by now; a vanished .md file was deleted.
+        let changed: BTreeSet<&PathBuf> = changed
+            .iter()
+            .filter(|p| p.exists() || p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        let single_md = (changed.len() == 1)
+            .then(|| changed.iter().next())
+            .flatten()
+            .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file())
+            .and_then(|p| p.strip_prefix(&content).ok())
+            .map(|rel| rel.to_string_lossy().replace('\\', "/"));
+        let (Some(rel), false, Some(built)) = (single_md, self.dirty, self.built.as_mut()) else {
+            return self.full(shared);
+        };
+        match update_page(built, &rel) {
+            Update::Full => self.full(shared),
+            Update::Failed(diags) => self.failed(shared, BuildError::Content(diags)),
+            Update::Done { outputs, removed } => {
+                let n = outputs.len();
+                let mut live = lock(shared);
+                for o in outputs {
+                    live.files.insert(o.rel, Arc::new(o.bytes));
+                }
+                for r in &removed {
+                    live.files.remove(r);
+                }
+                live.errors.clear();
+                live.version += 1;
+                drop(live);
+                shared.changed.notify_all();
+                eprintln!(
+                    "updated content/{rel}: {n} files in {:.1} ms",
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+        }
+    }
+}
+
+enum Update {
+    /// Rendered again, to replace in the served files; and outputs that no longer exist.
+    Done {
+        outputs: Vec<Output>,
+        removed: Vec<String>,
+    },
+    /// The change reaches too far for an incremental update.
+    Full,
+    Failed(Vec<Diagnostic>),
+}
+
+/// Re-parses one Markdown file and re-renders what depends on it.
+fn update_page(b: &mut Built, rel: &str) -> Update {
+    let shown = Path::new("content").join(rel);
+    let abs = b.settings.root.join(&shown);
+    let mut diags = Vec::new();
+    let Some(text) = load::read_text(&abs, &shown, &mut diags) else {
+        return Update::Failed(diags);
+    };
+    let file = load::SourceFile {
+        rel: rel.to_string(),
+        shown,
+        text,
+    };
+    let Some(doc_index) = b.docs.iter().position(|d| d.src.rel == rel) else {
+        return Update::Full;
+    };
+    let (mut parsed, d) = parse::parse_with(&b.settings, vec![file], &b.docs);
+    if !d.is_empty() {
+        return Update::Failed(d);
+    }
+    let Some(new_doc) = parsed.pop() else {
+        return Update::Full;
+    };
+    let old_doc = &b.docs[doc_index];
+    let structural = old_doc.fm != new_doc.fm;
+    if old_doc.kind == parse::Kind::Section && structural {
+        // Sections shape menus, types and listings everywhere.
+        return Update::Full;
+    }
+    let Some(&id) = b.site.by_rel.get(rel) else {
+        // Not published in this target (draft, intern, keyword description): rebuild if
+        // that could change, else nothing to render.
+        return if structural {
+            Update::Full
+        } else {
+            b.docs[doc_index] = new_doc;
+            Update::Done {
+                outputs: Vec::new(),
+                removed: Vec::new(),
+            }
+        };
+    };
+    let old_fm = b.site.nodes[id].doc.fm.clone();
+    let old_keywords: BTreeSet<String> = b.keywords.by_node[id]
+        .iter()
+        .map(|&k| b.keywords.list[k].slug.clone())
+        .collect();
+    let old_neighbours = [b.site.nodes[id].prev, b.site.nodes[id].next];
+    b.docs[doc_index] = new_doc.clone();
+
+    if structural {
+        let (mut site, d) =
+            resolve::resolve(&b.settings, &b.collator, b.docs.clone(), b.assets.clone());
+        if d.iter().any(|x| x.severity == Severity::Error) {
+            return Update::Failed(d);
+        }
+        // Node ids follow source paths; if they moved, or this page's URL did, links elsewhere
+        // change too.
+        let same_ids = site.nodes.len() == b.site.nodes.len()
+            && site
+                .nodes
+                .iter()
+                .zip(&b.site.nodes)
+                .all(|(x, y)| x.doc.src.rel == y.doc.src.rel && x.path == y.path);
+        if !same_ids {
+            return Update::Full;
+        }
+        let keyword_docs = std::mem::take(&mut site.keyword_docs);
+        let (keywords, d) = taxonomy::collect(&b.settings, &b.collator, &site, keyword_docs);
+        if d.iter().any(|x| x.severity == Severity::Error) {
+            return Update::Failed(d);
+        }
+        b.site = site;
+        b.keywords = keywords;
+    } else {
+        b.site.nodes[id].doc = new_doc;
+    }
+
+    let env = b.link_env();
+    let (body, d) = links::render_one(&b.site, &env, id);
+    if d.iter().any(|x| x.severity == Severity::Error) {
+        return Update::Failed(d);
+    }
+    let old_targets: BTreeSet<usize> = b.bodies[id].links.iter().map(|(_, t)| t.page).collect();
+    let new_targets: BTreeSet<usize> = body.links.iter().map(|(_, t)| t.page).collect();
+    let summary_changed = body.summary != b.bodies[id].summary;
+    let backlinks = std::mem::take(&mut b.bodies[id].backlinks);
+    b.bodies[id] = links::Body { backlinks, ..body };
+    // Backlink lists of the pages this one stopped or started linking to.
+    for &t in old_targets.symmetric_difference(&new_targets) {
+        if t == id {
+            continue;
+        }
+        let list = &mut b.bodies[t].backlinks;
+        list.retain(|&x| x != id);
+        if new_targets.contains(&t) {
+            list.push(id);
+        }
+        let nodes = &b.site.nodes;
+        let collator = &b.collator;
+        list.sort_by(|x, y| {
+            collator
+                .compare(&nodes[*x].doc.fm.title, &nodes[*y].doc.fm.title)
+                .then_with(|| nodes[*x].path.cmp(&nodes[*y].path))
+        });
+    }
+    // This page's anchors may have changed under links pointing at it.
+    let mut sources = vec![id];
+    sources.extend(b.bodies[id].backlinks.iter().copied());
+    let d = links::check_anchors(&b.site, &b.bodies, &sources);
+    if !d.is_empty() {
+        return Update::Failed(d);
+    }
+
+    // What shows this page: itself always; listings and keyword pages if what they show of it
+    // changed; neighbours and linked pages if its title did.
+    let mut nodes: HashSet<usize> = HashSet::from([id]);
+    let mut keyword_slugs: BTreeSet<String> = BTreeSet::new();
+    let mut keyword_index = false;
+    let title_changed = old_fm.title != b.site.nodes[id].doc.fm.title;
+    if structural || summary_changed {
+        nodes.extend(resolve::ancestors(&b.site.nodes, id));
+        keyword_slugs.extend(old_keywords.iter().cloned());
+        keyword_slugs.extend(
+            b.keywords.by_node[id]
+                .iter()
+                .map(|&k| b.keywords.list[k].slug.clone()),
+        );
+    }
+    if structural {
+        let new_neighbours = [b.site.nodes[id].prev, b.site.nodes[id].next];
+        nodes.extend(old_neighbours.into_iter().chain(new_neighbours).flatten());
+        nodes.extend(new_targets.iter().copied());
+        nodes.extend(old_targets.iter().copied());
+        if old_keywords != keyword_slugs_of(b, id) {
+            keyword_index = true;
+            // Counts and co-occurrences of related keywords change as well.
+            for &k in &b.keywords.by_node[id] {
+                for &(r, _) in &b.keywords.list[k].related {
+                    keyword_slugs.insert(b.keywords.list[r].slug.clone());
+                }
+            }
+        }
+    } else if title_changed {
+        nodes.extend(new_targets.iter().copied());
+    }
+    let keyword_ids: HashSet<usize> = b
+        .keywords
+        .list
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| keyword_slugs.contains(&k.slug))
+        .map(|(i, _)| i)
+        .collect();
+    let select = |job: &Job| match *job {
+        Job::Node(n) | Job::SectionPage(n, _) | Job::Extra(n, _) => nodes.contains(&n),
+        Job::Keyword(k) => keyword_ids.contains(&k),
+        Job::KeywordIndex => keyword_index,
+        Job::Special(..) => false,
+    };
+    let (mut outputs, d) = crate::render::render(
+        &crate::render::Inputs {
+            settings: &b.settings,
+            templates: &b.templates,
+            translations: &b.translations,
+            site: &b.site,
+            bodies: &b.bodies,
+            keywords: &b.keywords,
+            keyword_html: &b.kw_html,
+        },
+        &select,
+    );
+    if !d.is_empty() {
+        return Update::Failed(d);
+    }
+    let mut removed = Vec::new();
+    if structural {
+        let summaries: Vec<String> = b.bodies.iter().map(|x| x.summary.clone()).collect();
+        outputs = publish::publish(&b.settings, &b.site, &summaries, &[], outputs);
+        let now = keyword_slugs_of_all(b);
+        for slug in old_keywords {
+            if !now.contains(&slug) {
+                removed.push(format!("{}/{slug}/index.html", b.settings.keywords.path));
+            }
+        }
+    }
+    Update::Done { outputs, removed }
+}
+
+fn keyword_slugs_of(b: &Built, id: usize) -> BTreeSet<String> {
+    b.keywords.by_node[id]
+        .iter()
+        .map(|&k| b.keywords.list[k].slug.clone())
+        .collect()
+}
+
+fn keyword_slugs_of_all(b: &Built) -> HashSet<String> {
+    b.keywords.list.iter().map(|k| k.slug.clone()).collect()
+}
+
+/// Watches the site's sources and applies changes until the process ends.
+fn watch_loop(state: &mut Rebuilder, shared: &Shared) -> Result<(), BuildError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(ev) = res {
+            if !matches!(ev.kind, notify::EventKind::Access(_)) {
+                let _ = tx.send(ev.paths);
+            }
+        }
+    })
+    .map_err(|e| {
+        BuildError::Other(vec![
+            "cannot watch the site for changes".into(),
+            e.to_string(),
+        ])
+    })?;
+    let root = state.opts.root.clone();
+    for dir in ["content", "themes", "templates", "static"] {
+        let p = root.join(dir);
+        if p.is_dir() {
+            watcher
+                .watch(&p, notify::RecursiveMode::Recursive)
+                .map_err(|e| {
+                    BuildError::Other(vec![format!("cannot watch {}", p.display()), e.to_string()])
+                })?;
+        }
+    }
+    let config = root.join(crate::config::CONFIG_FILE);
+    watcher
+        .watch(&config, notify::RecursiveMode::NonRecursive)
+        .map_err(|e| {
+            BuildError::Other(vec![
+                format!("cannot watch {}", config.display()),
+                e.to_string(),
+            ])
+        })?;
+    let ignored = |p: &Path| {
+        p.file_name().is_some_and(|n| {
+            let n = n.to_string_lossy();
+            n.starts_with('.') || n.ends_with('~') || n.ends_with(".swp") || n.starts_with('#')
+        })
+    };
+    loop {
+        let Ok(first) = rx.recv() else {
+            return Ok(());
+        };
+        // Editors save in bursts (temp file, rename, chmod): collect them briefly.
+        let mut changed: BTreeSet<PathBuf> = first.into_iter().filter(|p| !ignored(p)).collect();
+        let deadline = Instant::now() + Duration::from_millis(10);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(paths) => changed.extend(paths.into_iter().filter(|p| !ignored(p))),
+                Err(_) => break,
+            }
+        }
+        if !changed.is_empty() {
+            state.apply(shared, &changed);
+        }
+    }
+}
+
+/// Answers one HTTP request from the in-memory site.
+fn handle(shared: &Shared, request: tiny_http::Request) {
+    let url = request.url().to_string();
+    let path = url.split(['?', '#']).next().unwrap_or("/").to_string();
+    if let Some(own) = path.strip_prefix(OWN) {
+        return own_endpoint(shared, request, own, &url);
+    }
+    let response = match resolve_path(&shared.prefix, &path) {
+        Err(status) => text_response(status, "Bad request"),
+        Ok(None) => {
+            // Outside the site's base path: point to it.
+            if path == "/" {
+                redirect(&shared.prefix)
+            } else {
+                not_found(shared)
+            }
+        }
+        Ok(Some(rel)) if rel.is_empty() => redirect(&shared.prefix),
+        Ok(Some(rel)) => serve_file(shared, &rel, &path),
+    };
+    let _ = request.respond(response);
+}
+
+type Resp = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
+
+/// Maps a URL path to an output path; `Err` for paths that try to leave the site.
+fn resolve_path(prefix: &str, path: &str) -> Result<Option<String>, u16> {
+    let decoded = percent_decode(path).ok_or(400u16)?;
+    if decoded.contains('\0') || decoded.contains('\\') {
+        return Err(400);
+    }
+    if decoded.split('/').any(|seg| seg == ".." || seg == ".") {
+        return Err(400);
+    }
+    let Some(rest) = decoded.strip_prefix(prefix) else {
+        return Ok(if decoded == prefix.trim_end_matches('/') {
+            Some(String::new())
+        } else {
+            None
+        });
+    };
+    let mut rel = rest.to_string();
+    if rel.is_empty() || rel.ends_with('/') {
+        rel.push_str("index.html");
+    }
+    Ok(Some(rel))
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn content_type(rel: &str) -> &'static str {
+    match rel.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/xml; charset=utf-8",
+        "txt" => "text/plain; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "pdf" => "application/pdf",
+        "wasm" => "application/wasm",
+        _ => "application/octet-stream",
+    }
+}
+
+fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+}
+
+fn with_headers(mut r: Resp, rel: &str) -> Resp {
+    for h in [
+        header("Content-Type", content_type(rel)),
+        header("Cache-Control", "no-store"),
+        header("X-Content-Type-Options", "nosniff"),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        r.add_header(h);
+    }
+    r
+}
+
+fn text_response(status: u16, text: &str) -> Resp {
+    with_headers(
+        tiny_http::Response::from_data(text.as_bytes().to_vec()).with_status_code(status),
+        "x.txt",
+    )
+}
+
+fn redirect(to: &str) -> Resp {
+    let mut r = tiny_http::Response::from_data(Vec::new()).with_status_code(302);
+    if let Some(h) = header("Location", to) {
+        r.add_header(h);
+    }
+    r
+}
+
+fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
+    let live = lock(shared);
+    let (version, errors) = (live.version, live.errors.clone());
+    if let Some(bytes) = live.files.get(rel).cloned() {
+        drop(live);
+        let body = if rel.ends_with(".html") {
+            inject(&bytes, version, &errors)
+        } else {
+            bytes.to_vec()
+        };
+        return with_headers(tiny_http::Response::from_data(body), rel);
+    }
+    if let Some(src) = live.copies.get(rel).cloned() {
+        drop(live);
+        return match std::fs::read(&src) {
+            Ok(bytes) => with_headers(tiny_http::Response::from_data(bytes), rel),
+            Err(_) => not_found(shared),
+        };
+    }
+    // `/a/b` for a folder page: send the browser to `/a/b/` so relative URLs work.
+    let folder = format!("{rel}/index.html");
+    if !path.ends_with('/') && live.files.contains_key(&folder) {
+        return redirect(&format!("{path}/"));
+    }
+    drop(live);
+    not_found(shared)
+}
+
+fn not_found(shared: &Shared) -> Resp {
+    let live = lock(shared);
+    match live.files.get("404.html").cloned() {
+        Some(bytes) => {
+            let body = inject(&bytes, live.version, &live.errors);
+            with_headers(
+                tiny_http::Response::from_data(body).with_status_code(404),
+                "404.html",
+            )
+        }
+        None => {
+            drop(live);
+            text_response(404, "Not found")
+        }
+    }
+}
+
+/// Adds the live-reload script (and the error overlay's data) before `</body>`.
+fn inject(html: &[u8], version: u64, errors: &[String]) -> Vec<u8> {
+    let tag = format!(
+        "<script src=\"{OWN}live.js\" data-version=\"{version}\" data-errors=\"{}\"></script>",
+        attr_escape(&serde_json::to_string(errors).unwrap_or_else(|_| "[]".into()))
+    );
+    let text = String::from_utf8_lossy(html);
+    match text.rfind("</body>") {
+        Some(i) => format!("{}{tag}{}", &text[..i], &text[i..]).into_bytes(),
+        None => format!("{text}{tag}").into_bytes(),
+    }
+}
+
+fn attr_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+const LIVE_JS: &str = include_str!("serve/live.js");
+
+fn own_endpoint(shared: &Shared, request: tiny_http::Request, what: &str, url: &str) {
+    let response = match what {
+        "live.js" => with_headers(
+            tiny_http::Response::from_data(LIVE_JS.as_bytes().to_vec()),
+            "live.js",
+        ),
+        // Long poll: answers when the version differs from the client's, or after 25 s.
+        "poll" => {
+            let seen: u64 = url
+                .split_once("v=")
+                .and_then(|(_, v)| v.split('&').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let live = lock(shared);
+            let (live, _) = shared
+                .changed
+                .wait_timeout_while(live, Duration::from_secs(25), |l| l.version == seen)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let body = serde_json::json!({ "version": live.version, "errors": live.errors });
+            with_headers(
+                tiny_http::Response::from_data(body.to_string().into_bytes()),
+                "x.json",
+            )
+        }
+        _ => text_response(404, "Not found"),
+    };
+    let _ = request.respond(response);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_inside_the_site() {
+        assert_eq!(resolve_path("/", "/"), Ok(Some("index.html".into())));
+        assert_eq!(
+            resolve_path("/", "/a/b/"),
+            Ok(Some("a/b/index.html".into()))
+        );
+        assert_eq!(
+            resolve_path("/portal/", "/portal/x.css"),
+            Ok(Some("x.css".into()))
+        );
+        assert_eq!(resolve_path("/portal/", "/portal"), Ok(Some(String::new())));
+        assert_eq!(resolve_path("/portal/", "/other/"), Ok(None));
+        assert_eq!(resolve_path("/", "/../etc/passwd"), Err(400));
+        assert_eq!(resolve_path("/", "/%2e%2e/etc/passwd"), Err(400));
+        assert_eq!(resolve_path("/", "/a/%2E%2E/%2E%2E/x"), Err(400));
+        assert_eq!(resolve_path("/", "/a%5c..%5cx"), Err(400));
+        assert_eq!(resolve_path("/", "/%zz"), Err(400));
+    }
+
+    #[test]
+    fn live_script_goes_before_body_end() {
+        let out = inject(b"<html><body>x</body></html>", 3, &[]);
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("data-version=\"3\""));
+        assert!(out.ends_with("</script></body></html>"));
+    }
+}
