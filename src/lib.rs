@@ -24,6 +24,7 @@ pub(crate) mod parse;
 pub(crate) mod publish;
 pub(crate) mod render;
 pub(crate) mod resolve;
+pub mod scaffold;
 pub(crate) mod search;
 pub mod serve;
 pub(crate) mod slug;
@@ -49,6 +50,68 @@ pub struct BuildOptions {
     pub overrides: Overrides,
     /// false: validate everything, write nothing (`wegweiser check`).
     pub write: bool,
+    /// Show progress of long builds: a bar on a terminal, plain lines otherwise.
+    pub progress: Progress,
+}
+
+/// How a build reports its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    #[default]
+    Quiet,
+    /// Progress bars (stderr is a terminal).
+    Bar,
+    /// One plain line per stage of a long build (stderr is a file or pipe).
+    Lines,
+}
+
+/// Builds with fewer documents than this finish too fast to need progress output.
+const LONG_BUILD: usize = 1000;
+
+/// A progress bar for one stage, hidden unless the build is long and wants bars.
+pub(crate) struct StageProgress {
+    mode: Progress,
+    long: bool,
+    started: Instant,
+    name: &'static str,
+    pub bar: indicatif::ProgressBar,
+}
+
+impl StageProgress {
+    pub(crate) fn start(mode: Progress, name: &'static str, total: usize) -> Self {
+        let long = total >= LONG_BUILD;
+        let bar = if mode == Progress::Bar && long {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(name);
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        StageProgress {
+            mode,
+            long,
+            started: Instant::now(),
+            name,
+            bar,
+        }
+    }
+
+    pub(crate) fn finish(self) {
+        self.bar.finish_and_clear();
+        if self.mode == Progress::Lines && self.long {
+            eprintln!(
+                "{}: {} done in {} ms",
+                self.name,
+                self.bar.length().unwrap_or(0),
+                self.started.elapsed().as_millis()
+            );
+        }
+    }
 }
 
 /// What a successful build did.
@@ -144,7 +207,7 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     if opts.write {
         write::check_output_dir(&settings.root, &settings.output_dir)?;
     }
-    let built = build_site(settings)?;
+    let built = build_site(settings, opts.progress)?;
     let Built {
         settings,
         site,
@@ -174,7 +237,10 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
 }
 
 /// All stages but writing: the site in memory.
-pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError> {
+pub(crate) fn build_site(
+    settings: config::Settings,
+    progress: Progress,
+) -> Result<Built, BuildError> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
@@ -232,7 +298,9 @@ pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError
         timings: Vec::new(),
     };
     let env = built.link_env();
-    let (bodies, d) = links::render_bodies(&site, &env);
+    let stage = StageProgress::start(progress, "markdown", site.nodes.len());
+    let (bodies, d) = links::render_bodies(&site, &env, &stage.bar);
+    stage.finish();
     diags.extend(d);
     lap("markdown", &mut timings);
 
@@ -249,6 +317,7 @@ pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError
     };
 
     let settings = &built.settings;
+    let stage = StageProgress::start(progress, "render", site.nodes.len() + keywords.list.len());
     let (outputs, d) = render::render(
         &render::Inputs {
             settings,
@@ -258,9 +327,11 @@ pub(crate) fn build_site(settings: config::Settings) -> Result<Built, BuildError
             bodies: &bodies,
             keywords: &keywords,
             keyword_html: &kw_html,
+            progress: &stage.bar,
         },
         &|_| true,
     );
+    stage.finish();
     diags.extend(d);
     lap("render", &mut timings);
     let summaries: Vec<String> = bodies.iter().map(|b| b.summary.clone()).collect();

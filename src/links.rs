@@ -210,6 +210,17 @@ pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Di
     let mut diags = Vec::new();
     let mut links = Vec::new();
     let mut collect = |r: &Rendered, base: usize| {
+        for l in &r.lints {
+            let d = if l.error {
+                Diagnostic::error(&doc.src.shown, l.message.clone())
+            } else {
+                Diagnostic::warning(&doc.src.shown, l.message.clone())
+            };
+            diags.push(
+                d.at(&doc.src.text, base + l.offset)
+                    .with_hint(l.hint.clone()),
+            );
+        }
         for (off, e) in &r.errors {
             diags.push(
                 Diagnostic::error(&doc.src.shown, e.message.clone())
@@ -246,10 +257,18 @@ pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Di
     (body, diags)
 }
 
-pub(crate) fn render_bodies(site: &Site, env: &Env<'_>) -> (Vec<Body>, Vec<Diagnostic>) {
+pub(crate) fn render_bodies(
+    site: &Site,
+    env: &Env<'_>,
+    progress: &indicatif::ProgressBar,
+) -> (Vec<Body>, Vec<Diagnostic>) {
     let outs: Vec<(Body, Vec<Diagnostic>)> = (0..site.nodes.len())
         .into_par_iter()
-        .map(|id| render_one(site, env, id))
+        .map(|id| {
+            let out = render_one(site, env, id);
+            progress.inc(1);
+            out
+        })
         .collect();
     let mut diags = Vec::new();
     let mut bodies = Vec::with_capacity(outs.len());

@@ -35,6 +35,15 @@ struct Common {
     /// Build for this target of config.toml (e.g. intranet, internet); default: default_target
     #[arg(long)]
     target: Option<String>,
+    /// Diagnostics as text (for people) or JSON on stdout (for tools and editors)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -54,6 +63,21 @@ enum Command {
     Check {
         #[command(flatten)]
         common: Common,
+    },
+    /// Create a new site with the default theme in DIR (default: the current folder)
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Create a page of a content type (or `page`, `section`) at content/PATH, to complete
+    New {
+        /// Content type from config.toml, or `page` / `section`
+        kind: String,
+        /// Path below content/, e.g. projekte/neues-projekt.md
+        path: String,
+        /// Site root (the folder with config.toml)
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
     },
     /// Live preview: build in memory, serve on 127.0.0.1, rebuild and reload on every change
     Serve {
@@ -95,17 +119,50 @@ fn main() -> ExitCode {
         }
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    if let Command::Serve { common, port, bind } = cli.command {
-        return serve(common, port, bind, color);
-    }
+    let cli_command = match cli.command {
+        Command::Serve { common, port, bind } => return serve(common, port, bind, color),
+        Command::Init { dir } => {
+            return match wegweiser::scaffold::init(&dir) {
+                Ok(files) => {
+                    eprintln!(
+                        "created a new site in {} ({} files); next: cd {} && wegweiser serve",
+                        dir.display(),
+                        files.len(),
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report_error(e, color),
+            }
+        }
+        Command::New { kind, path, root } => {
+            return match wegweiser::scaffold::new_page(&root, &kind, &path) {
+                Ok(file) => {
+                    let shown = file.strip_prefix(&root).unwrap_or(&file);
+                    eprintln!("created {}: fill in the fields, then save", shown.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report_error(e, color),
+            }
+        }
+        other => other,
+    };
+    let cli = Cli {
+        command: cli_command,
+    };
     let (common, output_dir, write, timings) = match cli.command {
+        Command::Check { common } if common.format == Format::Json => {
+            return check_json(common);
+        }
         Command::Build {
             common,
             output_dir,
             timings,
         } => (common, output_dir, true, timings),
         Command::Check { common } => (common, None, false, false),
-        Command::Serve { .. } => return ExitCode::from(2),
+        Command::Serve { .. } | Command::Init { .. } | Command::New { .. } => {
+            return ExitCode::from(2)
+        }
     };
     if let Some(url) = &common.base_url {
         if let Err(msg) = wegweiser::validate_base_url(url) {
@@ -123,6 +180,7 @@ fn main() -> ExitCode {
             target: common.target,
         },
         write,
+        progress: progress_mode(),
     };
     let result = match std::panic::catch_unwind(|| wegweiser::build(&opts)) {
         Ok(r) => r,
@@ -204,6 +262,7 @@ fn serve(common: Common, port: u16, bind: std::net::IpAddr, color: bool) -> Exit
                 target: common.target,
             },
             write: false,
+            progress: progress_mode(),
         },
         bind,
         port,
@@ -212,6 +271,51 @@ fn serve(common: Common, port: u16, bind: std::net::IpAddr, color: bool) -> Exit
     match wegweiser::serve::serve(&opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report_error(e, color),
+    }
+}
+
+/// `check --format json`: every diagnostic as JSON on stdout; exit code as usual.
+fn check_json(common: Common) -> ExitCode {
+    let opts = BuildOptions {
+        root: common.root,
+        overrides: Overrides {
+            output_dir: None,
+            base_url: common.base_url,
+            drafts: common.drafts,
+            target: common.target,
+        },
+        write: false,
+        progress: wegweiser::Progress::Quiet,
+    };
+    let (code, diags): (u8, Vec<Diagnostic>) = match wegweiser::build(&opts) {
+        Ok(report) => (0, report.warnings),
+        Err(BuildError::Content(d)) => (1, d),
+        Err(BuildError::Usage(msg, hint)) => {
+            let mut d = Diagnostic::error("", msg);
+            d.hint = hint;
+            (2, vec![d])
+        }
+        Err(BuildError::Other(chain)) => (1, vec![Diagnostic::error("", chain.join(": "))]),
+    };
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == wegweiser::error::Severity::Error)
+        .count();
+    let out = serde_json::json!({
+        "ok": code == 0,
+        "errors": errors,
+        "warnings": diags.len() - errors,
+        "diagnostics": diags,
+    });
+    println!("{out}");
+    ExitCode::from(code)
+}
+
+fn progress_mode() -> wegweiser::Progress {
+    if std::io::stderr().is_terminal() {
+        wegweiser::Progress::Bar
+    } else {
+        wegweiser::Progress::Lines
     }
 }
 

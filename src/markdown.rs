@@ -132,6 +132,93 @@ pub(crate) struct Rendered {
     pub(crate) errors: Vec<(usize, LinkError)>,
     /// Plain text of the first paragraph, for descriptions/snippets.
     pub(crate) summary_text: String,
+    /// Accessibility problems of the text (EN 301 549 §11.8: the authoring tool points them out).
+    pub(crate) lints: Vec<Lint>,
+}
+
+/// An accessibility problem in Markdown, at a byte offset of the text given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Lint {
+    pub(crate) offset: usize,
+    /// Errors make the page inaccessible in every case; warnings usually do.
+    pub(crate) error: bool,
+    pub(crate) message: String,
+    pub(crate) hint: String,
+}
+
+/// Watches the events for images without alt text, links without text, and skipped heading
+/// levels. The page title is the h1, so the body starts at h2.
+#[derive(Default)]
+struct LintState {
+    lints: Vec<Lint>,
+    last_level: u8,
+    /// (start offset, text seen, is image) of open links and images.
+    open: Vec<(usize, String, bool, bool)>,
+}
+
+impl LintState {
+    fn observe(&mut self, event: &Event<'_>, range: &Range<usize>) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                let level = *level as u8;
+                if level == 1 {
+                    self.lints.push(Lint {
+                        offset: range.start,
+                        error: false,
+                        message: "heading of level 1 in the text".into(),
+                        hint: "the page title is the only level-1 heading; start the text's headings with ##".into(),
+                    });
+                } else if level > self.last_level.max(1) + 1 {
+                    self.lints.push(Lint {
+                        offset: range.start,
+                        error: false,
+                        message: format!(
+                            "heading level {level} skips level {}",
+                            self.last_level.max(1) + 1
+                        ),
+                        hint: "screen reader users navigate by heading levels; use one more # than the heading above, not more".into(),
+                    });
+                }
+                self.last_level = level;
+            }
+            Event::Start(Tag::Link { .. }) => {
+                self.open.push((range.start, String::new(), false, false))
+            }
+            Event::Start(Tag::Image { .. }) => {
+                if let Some(link) = self.open.last_mut() {
+                    // An image inside a link: its alt text names the link.
+                    link.3 = true;
+                }
+                self.open.push((range.start, String::new(), true, false));
+            }
+            Event::Text(t) | Event::Code(t) => {
+                for o in &mut self.open {
+                    o.1.push_str(t);
+                }
+            }
+            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => {
+                if let Some((offset, text, image, has_image)) = self.open.pop() {
+                    let empty = text.trim().is_empty();
+                    if image && empty {
+                        self.lints.push(Lint {
+                            offset,
+                            error: false,
+                            message: "image without alt text".into(),
+                            hint: "describe what the image shows: ![Beschreibung](bild.png)".into(),
+                        });
+                    } else if !image && empty && !has_image {
+                        self.lints.push(Lint {
+                            offset,
+                            error: true,
+                            message: "link without text".into(),
+                            hint: "write where the link goes: [Text des Links](ziel.md)".into(),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Renders a Markdown page body.
@@ -231,12 +318,14 @@ fn render_impl(
     let mut heading: Option<OpenHeading> = None;
     let mut code: Option<OpenCode> = None;
     let mut summary = SummaryState::default();
+    let mut lint = LintState::default();
     let mut depth = 0usize;
     let mut top_level_blocks = 0usize;
     let mut only_paragraphs = true;
 
     for (event, range) in events {
         summary.observe(&event);
+        lint.observe(&event, &range);
         match &event {
             Event::Start(tag) => {
                 if depth == 0 {
@@ -369,6 +458,7 @@ fn render_impl(
     rendered.html = html;
     rendered.toc = nest_toc(flat_toc);
     rendered.summary_text = truncate_summary(&collapse_whitespace(&summary.text));
+    rendered.lints = lint.lints;
     (rendered, top_level_blocks == 1 && only_paragraphs)
 }
 

@@ -573,6 +573,8 @@ pub(crate) struct Inputs<'a> {
     pub bodies: &'a [Body],
     pub keywords: &'a Keywords,
     pub keyword_html: &'a KeywordHtml,
+    /// Ticked once per rendered output.
+    pub progress: &'a indicatif::ProgressBar,
 }
 
 /// Renders every output of the site for which `select` says yes (the dev server renders only
@@ -589,6 +591,7 @@ pub(crate) fn render(
         bodies,
         keywords,
         keyword_html,
+        progress,
     } = *inputs;
     let tera = &templates.tera;
     let ctx = Ctx {
@@ -690,7 +693,11 @@ pub(crate) fn render(
     let results: Vec<Result<Output, Diagnostic>> = jobs
         .par_iter()
         .filter(|job| select(job))
-        .map(|job| render_job(&ctx, templates, &base, keyword_html, job))
+        .map(|job| {
+            let out = render_job(&ctx, templates, &base, keyword_html, job);
+            progress.inc(1);
+            out
+        })
         .collect();
     let mut outputs = Vec::with_capacity(results.len());
     for r in results {

@@ -146,7 +146,7 @@ impl Rebuilder {
             // Served pages need server links, even for a file-share target. (The search index
             // is rebuilt on full builds only, not on incremental ones.)
             s.target.relative = false;
-            build_site(s)
+            build_site(s, self.opts.progress)
         });
         match result {
             Ok(built) => {
@@ -439,6 +439,7 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
             bodies: &b.bodies,
             keywords: &b.keywords,
             keyword_html: &b.kw_html,
+            progress: &indicatif::ProgressBar::hidden(),
         },
         &select,
     );

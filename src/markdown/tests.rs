@@ -536,3 +536,23 @@ fn never_panics_on_odd_input() {
         let _ = render_inline(body, &opts(), hl(), &MockResolver);
     }
 }
+
+#[test]
+fn accessibility_lints_point_at_their_place() {
+    let src = "## A\n\n#### B\n\n![](bild.png)\n\n[](ziel.md)\n\n[![Logo](l.png)](x.md)\n\n# C\n";
+    let r = render(src, &opts(), hl(), &MockResolver);
+    let found: Vec<(usize, bool, &str)> = r
+        .lints
+        .iter()
+        .map(|l| (l.offset, l.error, l.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (6, false, "heading level 4 skips level 3"),
+            (14, false, "image without alt text"),
+            (29, true, "link without text"),
+            (66, false, "heading of level 1 in the text"),
+        ]
+    );
+}
