@@ -67,17 +67,21 @@ pub(crate) fn index(
         for (i, node) in site.nodes.iter().enumerate() {
             let fm = &node.doc.fm;
             let mut content = String::new();
-            for part in [&fm.title, &fm.description] {
-                content.push_str(part);
-                content.push_str(". ");
-            }
+            let mut parts: Vec<String> = vec![fm.title.clone(), fm.description.clone()];
             for (_, v) in &fm.fields {
                 match v {
-                    FieldValue::Text(t) => content.push_str(t),
-                    FieldValue::List(l) => content.push_str(&l.join(", ")),
+                    FieldValue::Text(t) => parts.push(t.clone()),
+                    FieldValue::List(l) => parts.push(l.join(", ")),
                     _ => {}
                 }
-                content.push_str(". ");
+            }
+            for part in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+                content.push_str(part);
+                // Sentences for the excerpts, without doubling a final full stop.
+                if !part.ends_with(['.', '!', '?', ':']) {
+                    content.push('.');
+                }
+                content.push(' ');
             }
             for (_, html) in &bodies[i].field_html {
                 content.push_str(&text_of(html));
