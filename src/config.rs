@@ -90,6 +90,9 @@ struct RawMarkdown {
     /// Off by default: pulldown-cmark makes English quotes (“…”), wrong in German text.
     #[serde(default)]
     smart_punctuation: bool,
+    /// Keep raw HTML in Markdown as written (only for content from trusted editors).
+    #[serde(default)]
+    trusted_html: bool,
     #[serde(default = "yes")]
     highlight: bool,
 }
@@ -98,6 +101,7 @@ impl Default for RawMarkdown {
     fn default() -> Self {
         RawMarkdown {
             smart_punctuation: false,
+            trusted_html: false,
             highlight: true,
         }
     }
@@ -193,6 +197,7 @@ pub(crate) struct Settings {
 #[derive(Debug, Clone)]
 pub(crate) struct MarkdownSettings {
     pub smart_punctuation: bool,
+    pub trusted_html: bool,
     pub highlight: bool,
 }
 
@@ -420,6 +425,7 @@ pub(crate) fn parse(
     }
     let RawMarkdown {
         smart_punctuation,
+        trusted_html,
         highlight,
     } = markdown;
     Ok(Settings {
@@ -437,6 +443,7 @@ pub(crate) fn parse(
         drafts: overrides.drafts,
         markdown: MarkdownSettings {
             smart_punctuation,
+            trusted_html,
             highlight,
         },
         keywords,

@@ -166,6 +166,7 @@ impl Built {
             base_url: &self.settings.base_url,
             opts: markdown::Options {
                 smart_punctuation: self.settings.markdown.smart_punctuation,
+                trusted_html: self.settings.markdown.trusted_html,
                 highlight: self.settings.markdown.highlight,
             },
             hl: &self.hl,

@@ -84,6 +84,35 @@ impl Highlighter {
 pub(crate) struct Options {
     pub(crate) smart_punctuation: bool,
     pub(crate) highlight: bool,
+    /// Raw HTML in the Markdown is kept as written; otherwise it is sanitised.
+    pub(crate) trusted_html: bool,
+}
+
+/// Removes scripts, event handlers, `javascript:` URLs and everything else outside a safe
+/// subset from HTML that came from raw HTML in Markdown, keeping what the renderer itself emits.
+fn sanitise(html: &str) -> String {
+    ammonia::Builder::default()
+        .add_generic_attributes(["id", "class", "title", "lang", "dir"])
+        .add_tag_attributes("div", ["tabindex"])
+        .add_tag_attributes("pre", ["data-lang"])
+        .add_tag_attributes("td", ["style"])
+        .add_tag_attributes("th", ["style", "scope"])
+        .add_tag_attributes("ol", ["start"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tags([
+            "input",
+            "section",
+            "figure",
+            "figcaption",
+            "details",
+            "summary",
+            "mark",
+        ])
+        .url_schemes(["http", "https", "mailto", "tel"].into())
+        // Keep links as written: ammonia would add rel="noopener noreferrer" to every link.
+        .link_rel(None)
+        .clean(html)
+        .to_string()
 }
 
 /// Where an internal link points.
@@ -323,6 +352,9 @@ fn render_impl(
     let mut top_level_blocks = 0usize;
     let mut only_paragraphs = true;
 
+    let has_raw_html = events
+        .iter()
+        .any(|(e, _)| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
     for (event, range) in events {
         summary.observe(&event);
         lint.observe(&event, &range);
@@ -455,7 +487,12 @@ fn render_impl(
 
     let mut html = String::with_capacity(source.len() + source.len() / 2);
     pulldown_cmark::html::push_html(&mut html, out.into_iter());
-    rendered.html = html;
+    // Only documents with raw HTML need the (costly) sanitiser.
+    rendered.html = if has_raw_html && !opts.trusted_html {
+        sanitise(&html)
+    } else {
+        html
+    };
     rendered.toc = nest_toc(flat_toc);
     rendered.summary_text = truncate_summary(&collapse_whitespace(&summary.text));
     rendered.lints = lint.lints;

@@ -38,6 +38,7 @@ fn opts() -> Options {
     Options {
         smart_punctuation: false,
         highlight: true,
+        trusted_html: false,
     }
 }
 
@@ -302,6 +303,7 @@ fn highlighting_off_and_code_without_language() {
     let off = Options {
         smart_punctuation: false,
         highlight: false,
+        trusted_html: false,
     };
     let r = render("```TOML ignore\na = 1\n```\n", &off, hl(), &MockResolver);
     assert_eq!(
@@ -434,6 +436,7 @@ fn smart_punctuation_is_optional() {
     let on = Options {
         smart_punctuation: true,
         highlight: true,
+        trusted_html: false,
     };
     let r = render("\"Hallo\" -- Welt...\n", &on, hl(), &MockResolver);
     assert_eq!(r.html, "<p>“Hallo” – Welt…</p>\n");
@@ -555,4 +558,28 @@ fn accessibility_lints_point_at_their_place() {
             (66, false, "heading of level 1 in the text"),
         ]
     );
+}
+
+#[test]
+fn raw_html_is_sanitised_unless_trusted() {
+    let src = "Hallo <script>alert(1)</script><a href=\"javascript:alert(1)\" onclick=\"x()\">Link</a> <img src=x onerror=alert(1) alt=\"Bild\"> <b>fett</b>\n\n<div onmouseover=\"x()\">Block</div>\n";
+    let r = render(src, &opts(), hl(), &MockResolver);
+    for bad in [
+        "<script",
+        "javascript:",
+        "onclick",
+        "onerror",
+        "onmouseover",
+        "alert(1)",
+    ] {
+        assert!(!r.html.contains(bad), "{bad} left in {}", r.html);
+    }
+    assert!(r.html.contains("<b>fett</b>"), "{}", r.html);
+    assert!(r.html.contains("alt=\"Bild\""), "{}", r.html);
+    let trusted = Options {
+        trusted_html: true,
+        ..opts()
+    };
+    let r = render(src, &trusted, hl(), &MockResolver);
+    assert!(r.html.contains("<script>alert(1)</script>"), "{}", r.html);
 }
