@@ -252,9 +252,13 @@ pub(crate) fn resolve(
     let mut asset_copies = Vec::new();
     for a in assets {
         let dir = parent_dir(&a.rel).to_string();
-        // A draft's files stay as unpublished as the draft itself.
-        if drafts.contains(&format!("{dir}/index.md"))
-            || drafts.contains(&format!("{dir}/_index.md"))
+        // A draft's or an internal page's files stay as unpublished as the page itself.
+        let hidden = |set: &HashSet<String>| {
+            set.contains(&format!("{dir}/index.md")) || set.contains(&format!("{dir}/_index.md"))
+        };
+        if hidden(&drafts)
+            || hidden(&intern_excluded)
+            || (!settings.target.include_intern && under_intern(&a.rel))
         {
             continue;
         }

@@ -280,13 +280,15 @@ pub(crate) fn collect(
             Some(&i) => keywords[i].description = Some(d),
             None => {
                 let hint = did_you_mean(slug, by_slug.keys().map(String::as_str)).unwrap_or_else(|| {
-                    "name the file after the keyword's URL slug, e.g. beschaeftigungsfoerderung.md".into()
+                    "name the file after the keyword's URL slug (e.g. beschaeftigungsfoerderung.md); if only internal pages carry the keyword, mark this file intern = true".into()
                 });
+                // A warning: the description is simply not published, and in a public target a
+                // keyword of internal pages legitimately has no pages.
                 diags.push(
-                    Diagnostic::error(
+                    Diagnostic::warning(
                         &d.src.shown,
                         format!(
-                            "description for keyword `{slug}`, but no page carries that keyword"
+                            "description for keyword `{slug}`, but no page of this build carries that keyword; it is left out"
                         ),
                     )
                     .with_hint(hint),

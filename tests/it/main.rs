@@ -9,4 +9,8 @@ mod errors;
 mod keywords;
 mod links;
 mod portal;
+mod portal_leak;
+mod publish;
+mod scan;
+mod serve_nginx;
 mod snapshots;

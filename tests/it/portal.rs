@@ -171,8 +171,7 @@ fn every_page_is_german_with_one_h1_and_links_to_keywords_and_legal_pages() {
             for (i, _) in html.match_indices(attr) {
                 let rest = &html[i..];
                 assert!(
-                    rest.contains(BASE)
-                        && rest.find(BASE) == rest.find("http"),
+                    rest.contains(BASE) && rest.find(BASE) == rest.find("http"),
                     "{shown}: external resource"
                 );
             }
