@@ -171,7 +171,6 @@ impl Built {
             },
             hl: &self.hl,
             extra: &self.settings.extra,
-            collator: &self.collator,
         }
     }
 }

@@ -135,7 +135,6 @@ pub(crate) struct Env<'a> {
     pub hl: &'a Highlighter,
     /// The config's `[extra]` table, for `{{ extra.key }}` placeholders.
     pub extra: &'a toml::Table,
-    pub collator: &'a crate::collate::GermanCollator,
 }
 
 /// Replaces `{{ extra.key }}` in rendered HTML with the config's `[extra]` value, so publisher
@@ -278,7 +277,7 @@ pub(crate) fn render_bodies(
     }
     let sources: Vec<usize> = (0..bodies.len()).collect();
     diags.extend(check_anchors(site, &bodies, &sources));
-    set_backlinks(site, env, &mut bodies);
+    set_backlinks(site, &mut bodies);
     (bodies, diags)
 }
 
@@ -320,7 +319,7 @@ pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> 
 }
 
 /// Fills every body's backlinks from the links of all bodies, sorted by title.
-pub(crate) fn set_backlinks(site: &Site, env: &Env<'_>, bodies: &mut [Body]) {
+pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Body]) {
     let mut backlinks: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); bodies.len()];
     for (src, b) in bodies.iter().enumerate() {
         for (_, t) in &b.links {
@@ -331,11 +330,7 @@ pub(crate) fn set_backlinks(site: &Site, env: &Env<'_>, bodies: &mut [Body]) {
     }
     for (b, set) in bodies.iter_mut().zip(backlinks) {
         let mut list: Vec<usize> = set.into_iter().collect();
-        list.sort_by(|x, y| {
-            env.collator
-                .compare(&site.nodes[*x].doc.fm.title, &site.nodes[*y].doc.fm.title)
-                .then_with(|| site.nodes[*x].path.cmp(&site.nodes[*y].path))
-        });
+        crate::resolve::sort_by_title(&site.nodes, &mut list);
         b.backlinks = list;
     }
 }

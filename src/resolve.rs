@@ -27,6 +27,8 @@ pub(crate) struct Node {
     pub next: Option<usize>,
     /// Output-relative paths of this document's bundle assets.
     pub assets: Vec<String>,
+    /// Collation sort key of the title: sorting by title compares these bytes.
+    pub title_key: Vec<u8>,
 }
 
 impl Node {
@@ -209,6 +211,7 @@ pub(crate) fn resolve(
         }
         by_path.insert(path.clone(), id);
         by_rel.insert(doc.src.rel.clone(), id);
+        let title_key = collator.sort_key(&doc.fm.title);
         nodes.push(Node {
             doc,
             path,
@@ -218,6 +221,7 @@ pub(crate) fn resolve(
             prev: None,
             next: None,
             assets: Vec::new(),
+            title_key,
         });
     }
     let home = by_rel.get("_index.md").copied().unwrap_or(0);
@@ -237,14 +241,14 @@ pub(crate) fn resolve(
             continue;
         }
         let mut pages = std::mem::take(&mut nodes[id].pages);
-        sort_pages(&nodes, &mut pages, nodes[id].doc.fm.sort_by, collator);
+        sort_pages(&nodes, &mut pages, nodes[id].doc.fm.sort_by);
         for (i, &p) in pages.iter().enumerate() {
             nodes[p].prev = i.checked_sub(1).map(|j| pages[j]);
             nodes[p].next = pages.get(i + 1).copied();
         }
         nodes[id].pages = pages;
         let mut subs = std::mem::take(&mut nodes[id].subsections);
-        sort_pages(&nodes, &mut subs, SortBy::Weight, collator);
+        sort_pages(&nodes, &mut subs, SortBy::Weight);
         nodes[id].subsections = subs;
     }
 
@@ -362,10 +366,11 @@ fn dir_path(section_of_dir: &HashMap<String, usize>, nodes: &[Node], dir: &str) 
     }
 }
 
-pub(crate) fn sort_pages(nodes: &[Node], ids: &mut [usize], by: SortBy, collator: &GermanCollator) {
+pub(crate) fn sort_pages(nodes: &[Node], ids: &mut [usize], by: SortBy) {
     let title_cmp = |a: &usize, b: &usize| {
-        collator
-            .compare(&nodes[*a].doc.fm.title, &nodes[*b].doc.fm.title)
+        nodes[*a]
+            .title_key
+            .cmp(&nodes[*b].title_key)
             .then_with(|| nodes[*a].path.cmp(&nodes[*b].path))
     };
     match by {
@@ -385,6 +390,16 @@ pub(crate) fn sort_pages(nodes: &[Node], ids: &mut [usize], by: SortBy, collator
             db.cmp(&da).then_with(|| title_cmp(a, b))
         }),
     }
+}
+
+/// Sorts node ids by title (German collation), then path.
+pub(crate) fn sort_by_title(nodes: &[Node], ids: &mut [usize]) {
+    ids.sort_by(|a, b| {
+        nodes[*a]
+            .title_key
+            .cmp(&nodes[*b].title_key)
+            .then_with(|| nodes[*a].path.cmp(&nodes[*b].path))
+    });
 }
 
 /// Every page below a section, recursively, in tree order.

@@ -368,13 +368,7 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
         if new_targets.contains(&t) {
             list.push(id);
         }
-        let nodes = &b.site.nodes;
-        let collator = &b.collator;
-        list.sort_by(|x, y| {
-            collator
-                .compare(&nodes[*x].doc.fm.title, &nodes[*y].doc.fm.title)
-                .then_with(|| nodes[*x].path.cmp(&nodes[*y].path))
-        });
+        resolve::sort_by_title(&b.site.nodes, list);
     }
     // This page's anchors may have changed under links pointing at it.
     let mut sources = vec![id];

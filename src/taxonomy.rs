@@ -134,7 +134,7 @@ pub(crate) fn collect(
             (key, name, a)
         })
         .collect();
-    list.sort_by(|a, b| collator.compare(&a.1, &b.1).then_with(|| a.1.cmp(&b.1)));
+    list.sort_by_cached_key(|(_, name, _)| (collator.sort_key(name), name.clone()));
 
     let place = |(id, off): (usize, usize)| {
         let doc = &site.nodes[id].doc;
@@ -191,11 +191,7 @@ pub(crate) fn collect(
             );
         }
         let mut pages = a.pages;
-        pages.sort_by(|x, y| {
-            collator
-                .compare(&site.nodes[*x].doc.fm.title, &site.nodes[*y].doc.fm.title)
-                .then_with(|| site.nodes[*x].path.cmp(&site.nodes[*y].path))
-        });
+        crate::resolve::sort_by_title(&site.nodes, &mut pages);
         by_slug.insert(slug.clone(), keywords.len());
         index_of_key.insert(key, keywords.len());
         keywords.push(Keyword {
