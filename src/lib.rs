@@ -72,6 +72,7 @@ const LONG_BUILD: usize = 1000;
 pub(crate) struct StageProgress {
     mode: Progress,
     long: bool,
+    total: usize,
     started: Instant,
     name: &'static str,
     pub bar: indicatif::ProgressBar,
@@ -95,6 +96,7 @@ impl StageProgress {
         StageProgress {
             mode,
             long,
+            total,
             started: Instant::now(),
             name,
             bar,
@@ -107,7 +109,7 @@ impl StageProgress {
             eprintln!(
                 "{}: {} done in {} ms",
                 self.name,
-                self.bar.length().unwrap_or(0),
+                self.total,
                 self.started.elapsed().as_millis()
             );
         }
@@ -305,7 +307,8 @@ pub(crate) fn build_site(
     lap("markdown", &mut timings);
 
     let keyword_docs = std::mem::take(&mut site.keyword_docs);
-    let (keywords, d) = taxonomy::collect(&built.settings, &built.collator, &site, keyword_docs);
+    let (keywords, d) =
+        taxonomy::collect(&built.settings, &built.collator, &site, keyword_docs, true);
     diags.extend(d);
     let (kw_html, d) = keyword_html(&site, &env, &keywords);
     diags.extend(d);

@@ -96,6 +96,8 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
     });
 
     let mut state = Rebuilder::new(build_opts, opts.color);
+    // Watch before the first build, so a file saved while it runs is not missed.
+    let (_watcher, events) = start_watcher(&state.opts.root)?;
     state.full(&shared);
     eprintln!(
         "serving on http://{host}:{}{prefix} (Ctrl+C to stop)",
@@ -109,7 +111,8 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
             std::thread::spawn(move || handle(&s, request));
         }
     });
-    watch_loop(&mut state, &shared)
+    watch_loop(&mut state, &shared, &events);
+    Ok(())
 }
 
 fn url_path(base_url: &str) -> String {
@@ -286,6 +289,10 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
     let Some(doc_index) = b.docs.iter().position(|d| d.src.rel == rel) else {
         return Update::Full;
     };
+    // Keyword descriptions and the keyword index text belong to the keyword pages.
+    if rel.starts_with(&format!("{}/", b.settings.keywords.path)) {
+        return Update::Full;
+    }
     let (mut parsed, d) = parse::parse_with(&b.settings, vec![file], &b.docs);
     if !d.is_empty() {
         return Update::Failed(d);
@@ -338,7 +345,7 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
             return Update::Full;
         }
         let keyword_docs = std::mem::take(&mut site.keyword_docs);
-        let (keywords, d) = taxonomy::collect(&b.settings, &b.collator, &site, keyword_docs);
+        let (keywords, d) = taxonomy::collect(&b.settings, &b.collator, &site, keyword_docs, false);
         if d.iter().any(|x| x.severity == Severity::Error) {
             return Update::Failed(d);
         }
@@ -410,6 +417,8 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
     } else if title_changed {
         nodes.extend(new_targets.iter().copied());
     }
+    // Pages this one started or stopped linking to list it among their backlinks.
+    nodes.extend(old_targets.symmetric_difference(&new_targets).copied());
     let keyword_ids: HashSet<usize> = b
         .keywords
         .list
@@ -443,7 +452,8 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
     let mut removed = Vec::new();
     if structural {
         let summaries: Vec<String> = b.bodies.iter().map(|x| x.summary.clone()).collect();
-        outputs = publish::publish(&b.settings, &b.site, &summaries, &[], outputs);
+        let own: Vec<&str> = b.copies.iter().map(|(_, dest)| dest.as_str()).collect();
+        outputs = publish::publish(&b.settings, &b.site, &summaries, &own, outputs);
         let now = keyword_slugs_of_all(b);
         for slug in old_keywords {
             if !now.contains(&slug) {
@@ -466,7 +476,10 @@ fn keyword_slugs_of_all(b: &Built) -> HashSet<String> {
 }
 
 /// Watches the site's sources and applies changes until the process ends.
-fn watch_loop(state: &mut Rebuilder, shared: &Shared) -> Result<(), BuildError> {
+type Events = std::sync::mpsc::Receiver<Vec<PathBuf>>;
+
+/// Starts watching the site's sources; the watcher must be kept alive while events are read.
+fn start_watcher(root: &Path) -> Result<(notify::RecommendedWatcher, Events), BuildError> {
     let (tx, rx) = std::sync::mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Ok(ev) = res {
@@ -481,7 +494,6 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared) -> Result<(), BuildError> 
             e.to_string(),
         ])
     })?;
-    let root = state.opts.root.clone();
     for dir in ["content", "themes", "templates", "static"] {
         let p = root.join(dir);
         if p.is_dir() {
@@ -501,6 +513,11 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared) -> Result<(), BuildError> 
                 e.to_string(),
             ])
         })?;
+    Ok((watcher, rx))
+}
+
+/// Applies changes as they come, until the watcher goes away.
+fn watch_loop(state: &mut Rebuilder, shared: &Shared, rx: &Events) {
     let ignored = |p: &Path| {
         p.file_name().is_some_and(|n| {
             let n = n.to_string_lossy();
@@ -509,7 +526,7 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared) -> Result<(), BuildError> 
     };
     loop {
         let Ok(first) = rx.recv() else {
-            return Ok(());
+            return;
         };
         // Editors save in bursts (temp file, rename, chmod): collect them briefly.
         let mut changed: BTreeSet<PathBuf> = first.into_iter().filter(|p| !ignored(p)).collect();

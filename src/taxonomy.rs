@@ -46,11 +46,14 @@ fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// `lint`: also look for near-duplicate keywords (a warning; the dev server skips it on
+/// incremental updates, where it would cost more than the update itself).
 pub(crate) fn collect(
     settings: &Settings,
     collator: &GermanCollator,
     site: &Site,
     keyword_docs: Vec<Document>,
+    lint: bool,
 ) -> (Keywords, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let kw = &settings.keywords;
@@ -204,7 +207,9 @@ pub(crate) fn collect(
         });
     }
 
-    near_duplicates(&keywords, kw.near_duplicate_distance, site, &mut diags);
+    if lint {
+        near_duplicates(&keywords, kw.near_duplicate_distance, site, &mut diags);
+    }
 
     // Per-node keyword lists, in collation order (the index order).
     let mut by_node: Vec<Vec<usize>> = node_keys

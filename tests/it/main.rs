@@ -12,5 +12,6 @@ mod portal;
 mod portal_leak;
 mod publish;
 mod scan;
+mod serve;
 mod serve_nginx;
 mod snapshots;
