@@ -77,13 +77,16 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
         IpAddr::V4(ip) => ip.to_string(),
     };
     build_opts.overrides.base_url = Some(format!("http://{host}:{}{prefix}", opts.port));
-    let server = tiny_http::Server::http(addr).map_err(|e| {
+    let listen_error = |e: &dyn std::fmt::Display| {
         BuildError::Other(vec![
             format!("cannot listen on {addr}"),
             e.to_string(),
             "is another server running on this port? try --port".into(),
         ])
-    })?;
+    };
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| listen_error(&e))?;
+    no_delay(&listener);
+    let server = tiny_http::Server::from_listener(listener, None).map_err(|e| listen_error(&e))?;
     let shared = Arc::new(Shared {
         live: Mutex::new(Live {
             files: HashMap::new(),
@@ -114,6 +117,28 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
     watch_loop(&mut state, &shared, &events);
     Ok(())
 }
+
+/// Turns off Nagle's algorithm for the connections this listener accepts (Linux copies the
+/// option to them): tiny_http writes headers and body separately, and with Nagle the body
+/// would wait ~40 ms for the browser's delayed ACK on kept-alive connections.
+#[cfg(unix)]
+fn no_delay(listener: &std::net::TcpListener) {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: a valid socket fd owned by `listener`, and a pointer to a c_int of the given size.
+    unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            std::ptr::addr_of!(one).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn no_delay(_listener: &std::net::TcpListener) {}
 
 fn url_path(base_url: &str) -> String {
     let after_scheme = base_url.split_once("://").map_or(base_url, |(_, r)| r);
@@ -327,7 +352,42 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
     let old_neighbours = [b.site.nodes[id].prev, b.site.nodes[id].next];
     b.docs[doc_index] = new_doc.clone();
 
-    if structural {
+    let light = structural && only_light_changes(&old_fm, &new_doc.fm);
+    if light {
+        // Title, dates, weight, description, fields or keywords: re-sort the section and
+        // re-collect the keywords, without resolving the whole site again.
+        let keywords_changed = old_fm.suchworte != new_doc.fm.suchworte;
+        let node = &mut b.site.nodes[id];
+        node.title_key = b.collator.sort_key(&new_doc.fm.title);
+        node.doc = new_doc;
+        if let Some(p) = b.site.nodes[id].parent {
+            let mut pages = std::mem::take(&mut b.site.nodes[p].pages);
+            let by = b.site.nodes[p].doc.fm.sort_by;
+            resolve::sort_pages(&b.site.nodes, &mut pages, by);
+            for (i, &q) in pages.iter().enumerate() {
+                b.site.nodes[q].prev = i.checked_sub(1).map(|j| pages[j]);
+                b.site.nodes[q].next = pages.get(i + 1).copied();
+            }
+            b.site.nodes[p].pages = pages;
+        }
+        if keywords_changed {
+            let kw_prefix = format!("{}/", b.settings.keywords.path);
+            let keyword_docs: Vec<parse::Document> = b
+                .docs
+                .iter()
+                .filter(|d| d.src.rel.starts_with(&kw_prefix))
+                .filter(|d| !(d.fm.draft && !b.settings.drafts))
+                .filter(|d| !(d.fm.intern && !b.settings.target.include_intern))
+                .cloned()
+                .collect();
+            let (keywords, d) =
+                taxonomy::collect(&b.settings, &b.collator, &b.site, keyword_docs, false);
+            if d.iter().any(|x| x.severity == Severity::Error) {
+                return Update::Failed(d);
+            }
+            b.keywords = keywords;
+        }
+    } else if structural {
         let (mut site, d) =
             resolve::resolve(&b.settings, &b.collator, b.docs.clone(), b.assets.clone());
         if d.iter().any(|x| x.severity == Severity::Error) {
@@ -462,6 +522,20 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
         }
     }
     Update::Done { outputs, removed }
+}
+
+/// Whether only front matter changed that needs no new resolve: everything that decides URLs,
+/// types, templates or visibility is the same.
+fn only_light_changes(old: &parse::FrontMatter, new: &parse::FrontMatter) -> bool {
+    old.slug == new.slug
+        && old.template == new.template
+        && old.doc_type == new.doc_type
+        && old.draft == new.draft
+        && old.intern == new.intern
+        && old.sort_by == new.sort_by
+        && old.paginate_by == new.paginate_by
+        && old.page_type == new.page_type
+        && old.outputs == new.outputs
 }
 
 fn keyword_slugs_of(b: &Built, id: usize) -> BTreeSet<String> {
