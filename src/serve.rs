@@ -376,8 +376,8 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
                 .docs
                 .iter()
                 .filter(|d| d.src.rel.starts_with(&kw_prefix))
-                .filter(|d| !(d.fm.draft && !b.settings.drafts))
-                .filter(|d| !(d.fm.intern && !b.settings.target.include_intern))
+                .filter(|d| !d.fm.draft || b.settings.drafts)
+                .filter(|d| !d.fm.intern || b.settings.target.include_intern)
                 .cloned()
                 .collect();
             let (keywords, d) =
