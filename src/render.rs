@@ -162,10 +162,10 @@ struct PagerLink {
 struct SectionView<'a> {
     #[serde(flatten)]
     page: PageView<'a>,
-    pages: Vec<SummaryView<'a>>,
-    subsections: Vec<SummaryView<'a>>,
+    pages: Vec<&'a Value>,
+    subsections: Vec<&'a Value>,
     paginator: Option<PaginatorView>,
-    all_pages: Vec<SummaryView<'a>>,
+    all_pages: Vec<&'a Value>,
 }
 
 #[derive(Serialize)]
@@ -207,6 +207,8 @@ struct Ctx<'a> {
     keywords: &'a Keywords,
     /// Title of the keyword index: its `_index.md` title, else the theme's `keywords` string.
     keywords_title: String,
+    /// Every node's summary for listings, built once: a page appears in many lists.
+    summaries: Vec<Value>,
 }
 
 static NULL: Value = Value::Null;
@@ -483,17 +485,24 @@ fn load_tera(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildE
 /// Escapes what HTML needs escaped; unlike Tera's default it leaves `/` alone, so URLs stay
 /// readable and pages smaller.
 fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + input.len() / 8);
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    // Copies runs of safe bytes at once; this is on the hot path of every page.
+    let bytes = input.as_bytes();
+    let mut out = String::with_capacity(input.len() + input.len() / 16);
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&input[start..i]);
+        out.push_str(rep);
+        start = i + 1;
     }
+    out.push_str(&input[start..]);
     out
 }
 
@@ -604,6 +613,7 @@ pub(crate) fn render(
             .clone()
             .or_else(|| translations.get("keywords").cloned())
             .unwrap_or_else(|| settings.keywords.path.clone()),
+        summaries: Vec::new(),
     };
     let mut menu: Vec<usize> = site.nodes[site.home].subsections.clone();
     menu.retain(|&s| s != site.home);
@@ -690,14 +700,55 @@ pub(crate) fn render(
         jobs.push(Job::Special("404.html", "/404.html"));
     }
 
-    let results: Vec<Result<Output, Diagnostic>> = jobs
+    let selected: Vec<&Job> = jobs.iter().filter(|job| select(job)).collect();
+    // Summaries of the nodes that the selected listings show (all of them in a full build,
+    // a few when the dev server re-renders one page's dependants).
+    let mut needed = vec![false; site.nodes.len()];
+    for job in &selected {
+        match **job {
+            Job::Node(id) | Job::SectionPage(id, _) | Job::Extra(id, _) => {
+                let n = &site.nodes[id];
+                if n.is_section() {
+                    for &p in n.pages.iter().chain(&n.subsections) {
+                        needed[p] = true;
+                    }
+                    for p in all_pages(&site.nodes, id) {
+                        needed[p] = true;
+                    }
+                }
+            }
+            Job::Keyword(k) => {
+                for &p in &keywords.list[k].pages {
+                    needed[p] = true;
+                }
+            }
+            Job::KeywordIndex | Job::Special(..) => {}
+        }
+    }
+    let summaries: Vec<Value> = needed
         .par_iter()
-        .filter(|job| select(job))
-        .map(|job| {
-            let out = render_job(&ctx, templates, &base, keyword_html, job);
-            progress.inc(1);
-            out
+        .enumerate()
+        .map(|(id, &need)| {
+            if need {
+                serde_json::to_value(ctx.summary(id)).unwrap_or(Value::Null)
+            } else {
+                Value::Null
+            }
         })
+        .collect();
+    let ctx = Ctx { summaries, ..ctx };
+    // One context per worker, reused: cloning `site` and `t` for every page costs more than
+    // rendering small pages.
+    let results: Vec<Result<Output, Diagnostic>> = selected
+        .par_iter()
+        .map_init(
+            || base.clone(),
+            |c, job| {
+                let out = render_job(&ctx, templates, c, keyword_html, job);
+                progress.inc(1);
+                out
+            },
+        )
         .collect();
     let mut outputs = Vec::with_capacity(results.len());
     for r in results {
@@ -730,12 +781,15 @@ fn paginated_path(path: &str, page: usize) -> String {
 fn render_job(
     ctx: &Ctx<'_>,
     templates: &Templates,
-    base: &Context,
+    c: &mut Context,
     kw_html: &KeywordHtml,
     job: &Job,
 ) -> Result<Output, Diagnostic> {
     let tera = &templates.tera;
-    let mut c = base.clone();
+    // The per-job values of the previous job on this worker.
+    for key in ["page", "section", "keyword", "keywords", "breadcrumbs"] {
+        c.remove(key);
+    }
     let settings = ctx.settings;
     let (template, path, source): (String, String, PathBuf) = match *job {
         Job::Node(id) | Job::SectionPage(id, _) | Job::Extra(id, _) => {
@@ -791,13 +845,13 @@ fn render_job(
                 };
                 let view = SectionView {
                     page: ctx.page(id),
-                    pages: slice.iter().map(|&p| ctx.summary(p)).collect(),
-                    subsections: n.subsections.iter().map(|&s| ctx.summary(s)).collect(),
+                    pages: slice.iter().map(|&p| &ctx.summaries[p]).collect(),
+                    subsections: n.subsections.iter().map(|&s| &ctx.summaries[s]).collect(),
                     paginator,
                     all_pages: if templates.all_pages.contains(&template) {
                         all_pages(&ctx.site.nodes, id)
                             .into_iter()
-                            .map(|p| ctx.summary(p))
+                            .map(|p| &ctx.summaries[p])
                             .collect()
                     } else {
                         Vec::new()
@@ -872,7 +926,7 @@ fn render_job(
                 "permalink": ctx.permalink(&path),
                 "count": kw.pages.len(),
                 "content": kw_html.descriptions.get(&k).cloned().unwrap_or_default(),
-                "pages": kw.pages.iter().map(|&p| ctx.summary(p)).collect::<Vec<_>>(),
+                "pages": kw.pages.iter().map(|&p| &ctx.summaries[p]).collect::<Vec<_>>(),
                 "related": kw.related.iter().map(|&(r, n)| {
                     let mut v = json!(ctx.keyword_view(r));
                     v["shared"] = json!(n);
@@ -903,7 +957,7 @@ fn render_job(
         Job::Special(_, p) if !p.ends_with('/') => String::new(),
         _ => "index.html".to_string(),
     };
-    let html = tera.render(&template, &c).map_err(|e| {
+    let html = tera.render(&template, c).map_err(|e| {
         Diagnostic::error(
             &source,
             format!(
