@@ -209,7 +209,7 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     if opts.write {
         write::check_output_dir(&settings.root, &settings.output_dir)?;
     }
-    let built = build_site(settings, opts.progress)?;
+    let built = build_site(settings, opts.progress, false)?;
     let Built {
         settings,
         site,
@@ -239,9 +239,12 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
 }
 
 /// All stages but writing: the site in memory.
+/// `keep_sources`: keep every parsed document and asset in [`Built`] for later incremental
+/// rebuilds (the dev server); a one-off build does not need the copy.
 pub(crate) fn build_site(
     settings: config::Settings,
     progress: Progress,
+    keep_sources: bool,
 ) -> Result<Built, BuildError> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
@@ -276,7 +279,13 @@ pub(crate) fn build_site(
     lap("parse", &mut timings);
 
     let collator = collate::GermanCollator::new();
-    let (mut site, d) = resolve::resolve(&settings, &collator, docs.clone(), assets.clone());
+    let (kept_docs, kept_assets) = if keep_sources {
+        (docs.clone(), assets.clone())
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let (mut site, d) = resolve::resolve(&settings, &collator, docs, assets);
+    let (docs, assets) = (kept_docs, kept_assets);
     diags.extend(d);
     lap("resolve", &mut timings);
     gate(&mut diags)?;

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::config::Settings;
@@ -65,16 +66,26 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
                 .into(),
         );
     }
-    for entry in walk(&content_dir, &settings.root, &mut diags) {
-        let (rel, abs) = entry;
-        if rel.ends_with(".md") {
+    let (markdown, assets): (Vec<_>, Vec<_>) = walk(&content_dir, &settings.root, &mut diags)
+        .into_iter()
+        .partition(|(rel, _)| rel.ends_with(".md"));
+    sources.assets = assets
+        .into_iter()
+        .map(|(rel, abs)| AssetFile { rel, abs })
+        .collect();
+    // Reading thousands of small files is worth spreading over the cores.
+    let read: Vec<(Option<SourceFile>, Vec<Diagnostic>)> = markdown
+        .into_par_iter()
+        .map(|(rel, abs)| {
+            let mut d = Vec::new();
             let shown = Path::new("content").join(&rel);
-            if let Some(text) = read_text(&abs, &shown, &mut diags) {
-                sources.content.push(SourceFile { rel, shown, text });
-            }
-        } else {
-            sources.assets.push(AssetFile { rel, abs });
-        }
+            let file = read_text(&abs, &shown, &mut d).map(|text| SourceFile { rel, shown, text });
+            (file, d)
+        })
+        .collect();
+    for (file, d) in read {
+        diags.extend(d);
+        sources.content.extend(file);
     }
 
     let theme_dir = settings.root.join("themes").join(&settings.theme);

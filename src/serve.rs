@@ -174,7 +174,7 @@ impl Rebuilder {
             // Served pages need server links, even for a file-share target. (The search index
             // is rebuilt on full builds only, not on incremental ones.)
             s.target.relative = false;
-            build_site(s, self.opts.progress)
+            build_site(s, self.opts.progress, true)
         });
         match result {
             Ok(built) => {
