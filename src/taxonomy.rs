@@ -5,7 +5,7 @@
 //! pages carrying it, co-occurring keywords and "siehe auch" references. Slug collisions are
 //! errors naming both keywords; near-duplicates are warnings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::collate::GermanCollator;
 use crate::config::Settings;
@@ -334,6 +334,26 @@ fn unknown_in_config(name: &str, table: &str, keywords: &[Keyword]) -> Diagnosti
 }
 
 /// Warns about keywords that are probably the same word (singular/plural, typos).
+/// Every string made from `w` by deleting at most `max` characters (including `w`).
+fn deletions(w: &[char], max: usize) -> HashSet<Vec<char>> {
+    let mut out: HashSet<Vec<char>> = HashSet::from([w.to_vec()]);
+    let mut frontier = vec![w.to_vec()];
+    for _ in 0..max {
+        let mut next = Vec::new();
+        for v in &frontier {
+            for i in 0..v.len() {
+                let mut d = v.clone();
+                d.remove(i);
+                if out.insert(d.clone()) {
+                    next.push(d);
+                }
+            }
+        }
+        frontier = next;
+    }
+    out
+}
+
 fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Vec<Diagnostic>) {
     if max == 0 {
         return;
@@ -342,26 +362,40 @@ fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Ve
         .iter()
         .map(|k| fold(&k.name).chars().collect())
         .collect();
-    let mut order: Vec<usize> = (0..keywords.len()).collect();
-    order.sort_by_key(|&i| folded[i].len());
-    for (pos, &i) in order.iter().enumerate() {
-        for &j in &order[pos + 1..] {
-            let (a, b) = (&folded[i], &folded[j]);
-            if b.len() - a.len() > max {
-                break;
-            }
-            // Short words differ by a letter or two all the time (EU, ESF): only longer ones.
-            if a.len() <= 3 * max {
-                continue;
-            }
-            let sa: String = a.iter().collect();
-            let sb: String = b.iter().collect();
-            let d = strsim::levenshtein(&sa, &sb);
-            if d <= max {
-                let (x, y) = if i < j { (i, j) } else { (j, i) };
-                let (id, off) = first_use_of(site, &keywords[y]);
-                let doc = &site.nodes[id].doc;
-                diags.push(
+    // Candidates by deletion neighbourhoods: two words within edit distance `max` share a
+    // string reachable from both by at most `max` deletions, so only words sharing such a
+    // variant are compared (linear in the number of keywords, not quadratic).
+    let mut buckets: HashMap<Vec<char>, Vec<usize>> = HashMap::new();
+    for (i, w) in folded.iter().enumerate() {
+        // Short words differ by a letter or two all the time (EU, ESF): only longer ones.
+        if w.len() <= 3 * max {
+            continue;
+        }
+        for v in deletions(w, max) {
+            buckets.entry(v).or_default().push(i);
+        }
+    }
+    let mut pairs: Vec<(usize, usize)> = buckets
+        .values()
+        .filter(|ids| ids.len() > 1)
+        .flat_map(|ids| {
+            ids.iter()
+                .enumerate()
+                .flat_map(move |(n, &a)| ids[n + 1..].iter().map(move |&b| (a.min(b), a.max(b))))
+        })
+        .filter(|(a, b)| a != b)
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    for (x, y) in pairs {
+        let (a, b) = (&folded[x], &folded[y]);
+        let sa: String = a.iter().collect();
+        let sb: String = b.iter().collect();
+        let d = strsim::levenshtein(&sa, &sb);
+        if d <= max {
+            let (id, off) = first_use_of(site, &keywords[y]);
+            let doc = &site.nodes[id].doc;
+            diags.push(
                     Diagnostic::warning(
                         &doc.src.shown,
                         format!(
@@ -372,7 +406,6 @@ fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Ve
                     .at(&doc.src.text, off)
                     .with_hint("if they mean the same, use one of them, or map one to the other in [keywords.synonyms]"),
                 );
-            }
         }
     }
 }
