@@ -712,8 +712,13 @@ pub(crate) fn render(
                     for &p in n.pages.iter().chain(&n.subsections) {
                         needed[p] = true;
                     }
-                    for p in all_pages(&site.nodes, id) {
-                        needed[p] = true;
+                    if templates
+                        .all_pages
+                        .contains(&node_template(site, tera, job, id))
+                    {
+                        for p in all_pages(&site.nodes, id) {
+                            needed[p] = true;
+                        }
                     }
                 }
             }
@@ -760,6 +765,28 @@ pub(crate) fn render(
     (outputs, diags)
 }
 
+/// The template a node's job renders with: an extra output's own, the front matter's, the
+/// content type's (`projekt.html`) if the theme has it, or the default for its kind.
+fn node_template(site: &Site, tera: &Tera, job: &Job, id: usize) -> String {
+    let n = &site.nodes[id];
+    if let Job::Extra(_, i) = *job {
+        return n.doc.fm.outputs[i].value.clone();
+    }
+    match &n.doc.fm.template {
+        Some(t) => t.value.clone(),
+        None if n.is_section() && id == site.home => "index.html".into(),
+        None if n.is_section() => "section.html".into(),
+        None => n
+            .doc
+            .fm
+            .doc_type
+            .as_ref()
+            .map(|t| format!("{t}.html"))
+            .filter(|t| tera.get_template_names().any(|x| x == t))
+            .unwrap_or_else(|| "page.html".into()),
+    }
+}
+
 /// HTML of the keyword description pages, rendered by the links stage.
 #[derive(Debug, Default)]
 pub(crate) struct KeywordHtml {
@@ -799,23 +826,7 @@ fn render_job(
                 _ => 1,
             };
             let path = paginated_path(&n.path, page_no);
-            let template = if let Job::Extra(_, i) = *job {
-                n.doc.fm.outputs[i].value.clone()
-            } else {
-                match &n.doc.fm.template {
-                    Some(t) => t.value.clone(),
-                    None if n.is_section() && id == ctx.site.home => "index.html".into(),
-                    None if n.is_section() => "section.html".into(),
-                    None => n
-                        .doc
-                        .fm
-                        .doc_type
-                        .as_ref()
-                        .map(|t| format!("{t}.html"))
-                        .filter(|t| tera.get_template_names().any(|x| x == t))
-                        .unwrap_or_else(|| "page.html".into()),
-                }
-            };
+            let template = node_template(ctx.site, tera, job, id);
             if n.is_section() {
                 let per = n.doc.fm.paginate_by;
                 let (slice, paginator) = if per > 0 {
