@@ -156,6 +156,8 @@ pub(crate) struct Built {
     pub keywords: taxonomy::Keywords,
     pub kw_html: render::KeywordHtml,
     pub outputs: Vec<render::Output>,
+    /// Listing summaries of the nodes, kept for incremental renders (`Null`: to compute).
+    pub summaries: std::sync::Mutex<Vec<serde_json::Value>>,
     /// (source file, output-relative destination) of static files and bundle assets.
     pub copies: Vec<(PathBuf, String)>,
     pub warnings: Vec<Diagnostic>,
@@ -304,6 +306,7 @@ pub(crate) fn build_site(
         keywords: taxonomy::Keywords::default(),
         kw_html: render::KeywordHtml::default(),
         outputs: Vec::new(),
+        summaries: std::sync::Mutex::new(Vec::new()),
         copies: Vec::new(),
         warnings: Vec::new(),
         timings: Vec::new(),
@@ -340,6 +343,7 @@ pub(crate) fn build_site(
             keywords: &keywords,
             keyword_html: &kw_html,
             progress: &stage.bar,
+            summary_cache: keep_sources.then_some(&built.summaries),
         },
         &|_| true,
     );

@@ -208,7 +208,7 @@ struct Ctx<'a> {
     /// Title of the keyword index: its `_index.md` title, else the theme's `keywords` string.
     keywords_title: String,
     /// Every node's summary for listings, built once: a page appears in many lists.
-    summaries: Vec<Value>,
+    summaries: &'a [Value],
 }
 
 static NULL: Value = Value::Null;
@@ -584,6 +584,8 @@ pub(crate) struct Inputs<'a> {
     pub keyword_html: &'a KeywordHtml,
     /// Ticked once per rendered output.
     pub progress: &'a indicatif::ProgressBar,
+    /// Summaries kept between renders (the dev server): `Null` entries are computed and stored.
+    pub summary_cache: Option<&'a std::sync::Mutex<Vec<Value>>>,
 }
 
 /// Renders every output of the site for which `select` says yes (the dev server renders only
@@ -601,6 +603,7 @@ pub(crate) fn render(
         keywords,
         keyword_html,
         progress,
+        summary_cache,
     } = *inputs;
     let tera = &templates.tera;
     let ctx = Ctx {
@@ -613,7 +616,7 @@ pub(crate) fn render(
             .clone()
             .or_else(|| translations.get("keywords").cloned())
             .unwrap_or_else(|| settings.keywords.path.clone()),
-        summaries: Vec::new(),
+        summaries: &[],
     };
     let mut menu: Vec<usize> = site.nodes[site.home].subsections.clone();
     menu.retain(|&s| s != site.home);
@@ -730,18 +733,34 @@ pub(crate) fn render(
             Job::KeywordIndex | Job::Special(..) => {}
         }
     }
-    let summaries: Vec<Value> = needed
-        .par_iter()
-        .enumerate()
-        .map(|(id, &need)| {
-            if need {
-                serde_json::to_value(ctx.summary(id)).unwrap_or(Value::Null)
-            } else {
-                Value::Null
-            }
-        })
+    let compute = |ids: &[usize]| -> Vec<(usize, Value)> {
+        ids.par_iter()
+            .map(|&id| {
+                (
+                    id,
+                    serde_json::to_value(ctx.summary(id)).unwrap_or(Value::Null),
+                )
+            })
+            .collect()
+    };
+    let mut local: Vec<Value> = Vec::new();
+    let mut guard =
+        summary_cache.map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    let store: &mut Vec<Value> = match guard.as_deref_mut() {
+        Some(cache) => cache,
+        None => &mut local,
+    };
+    store.resize(site.nodes.len(), Value::Null);
+    let missing: Vec<usize> = (0..site.nodes.len())
+        .filter(|&i| needed[i] && store[i].is_null())
         .collect();
-    let ctx = Ctx { summaries, ..ctx };
+    for (id, v) in compute(&missing) {
+        store[id] = v;
+    }
+    let ctx = Ctx {
+        summaries: store.as_slice(),
+        ..ctx
+    };
     // One context per worker, reused: cloning `site` and `t` for every page costs more than
     // rendering small pages.
     let results: Vec<Result<Output, Diagnostic>> = selected

@@ -487,6 +487,18 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
         .filter(|(_, k)| keyword_slugs.contains(&k.slug))
         .map(|(i, _)| i)
         .collect();
+    // Only this page's summary changed, unless the site was resolved or keywords collected anew.
+    {
+        let mut cache = b
+            .summaries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if (structural && !light) || old_keywords != keyword_slugs_of(b, id) {
+            cache.clear();
+        } else if let Some(v) = cache.get_mut(id) {
+            *v = serde_json::Value::Null;
+        }
+    }
     let select = |job: &Job| match *job {
         Job::Node(n) | Job::SectionPage(n, _) | Job::Extra(n, _) => nodes.contains(&n),
         Job::Keyword(k) => keyword_ids.contains(&k),
@@ -503,6 +515,7 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
             keywords: &b.keywords,
             keyword_html: &b.kw_html,
             progress: &indicatif::ProgressBar::hidden(),
+            summary_cache: Some(&b.summaries),
         },
         &select,
     );
