@@ -356,7 +356,8 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
     if light {
         // Title, dates, weight, description, fields or keywords: re-sort the section and
         // re-collect the keywords, without resolving the whole site again.
-        let keywords_changed = old_fm.suchworte != new_doc.fm.suchworte;
+        // Compare the words only: their byte offsets move whenever a line above them changes.
+        let keywords_changed = !values(&old_fm.suchworte).eq(values(&new_doc.fm.suchworte));
         let node = &mut b.site.nodes[id];
         node.title_key = b.collator.sort_key(&new_doc.fm.title);
         node.doc = new_doc;
@@ -369,6 +370,19 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
                 b.site.nodes[q].next = pages.get(i + 1).copied();
             }
             b.site.nodes[p].pages = pages;
+        }
+        if old_fm.title != b.site.nodes[id].doc.fm.title {
+            // Lists sorted by title that contain this page: its keywords' pages, and the
+            // backlinks of the pages it links to.
+            for &k in &b.keywords.by_node[id] {
+                resolve::sort_by_title(&b.site.nodes, &mut b.keywords.list[k].pages);
+            }
+            let targets: BTreeSet<usize> = b.bodies[id].links.iter().map(|(_, t)| t.page).collect();
+            for t in targets {
+                let mut list = std::mem::take(&mut b.bodies[t].backlinks);
+                resolve::sort_by_title(&b.site.nodes, &mut list);
+                b.bodies[t].backlinks = list;
+            }
         }
         if keywords_changed {
             let kw_prefix = format!("{}/", b.settings.keywords.path);
@@ -540,15 +554,21 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
 /// Whether only front matter changed that needs no new resolve: everything that decides URLs,
 /// types, templates or visibility is the same.
 fn only_light_changes(old: &parse::FrontMatter, new: &parse::FrontMatter) -> bool {
-    old.slug == new.slug
-        && old.template == new.template
+    let value = |a: &Option<parse::At<String>>| a.as_ref().map(|a| a.value.clone());
+    value(&old.slug) == value(&new.slug)
+        && value(&old.template) == value(&new.template)
         && old.doc_type == new.doc_type
         && old.draft == new.draft
         && old.intern == new.intern
         && old.sort_by == new.sort_by
         && old.paginate_by == new.paginate_by
         && old.page_type == new.page_type
-        && old.outputs == new.outputs
+        && values(&old.outputs).eq(values(&new.outputs))
+}
+
+/// The strings of located values, without their positions.
+fn values(list: &[parse::At<String>]) -> impl Iterator<Item = &str> {
+    list.iter().map(|a| a.value.as_str())
 }
 
 fn keyword_slugs_of(b: &Built, id: usize) -> BTreeSet<String> {
