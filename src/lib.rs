@@ -207,9 +207,9 @@ pub(crate) fn settings_for(opts: &BuildOptions) -> Result<config::Settings, Buil
 
 /// Runs the whole pipeline and writes the result (unless `opts.write` is false).
 pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
-    let settings = settings_for(opts)?;
+    let mut settings = settings_for(opts)?;
     if opts.write {
-        write::check_output_dir(&settings.root, &settings.output_dir)?;
+        settings.output_dir = write::check_output_dir(&settings.root, &settings.output_dir)?;
     }
     let built = build_site(settings, opts.progress, false)?;
     let Built {
@@ -453,4 +453,202 @@ fn check_collisions(
         }
     }
     diags
+}
+
+/// Thin wrappers over crate-internal stages for the cargo-fuzz targets in `fuzz/`
+/// (see docs/robustness.md). Not a public API: no stability, no documentation.
+#[doc(hidden)]
+pub mod fuzz_api {
+    use std::path::{Path, PathBuf};
+    use std::sync::OnceLock;
+
+    use crate::markdown::{self, LinkError, LinkResolver, LinkTarget};
+    use crate::{collate, config, links, load, parse, resolve, slug};
+
+    /// Base URL of the in-memory site; internal links resolve below it.
+    pub const BASE_URL: &str = "https://example.org/sub/";
+
+    const CONFIG: &str = r#"
+title = "Fuzz"
+base_url = "https://example.org/sub/"
+[extra]
+anschrift = "Musterstraße 1"
+[types.projekt.fields]
+antragsteller = { type = "text", required = true }
+foerderung = { type = "money", currency = "DM" }
+status = { type = "text", options = ["bewilligt", "beantragt"] }
+tranche = { type = "integer" }
+stand = { type = "date" }
+partner = { type = "list" }
+aktiv = { type = "bool" }
+ziel = { type = "markdown" }
+"#;
+
+    fn settings() -> &'static config::Settings {
+        static S: OnceLock<config::Settings> = OnceLock::new();
+        S.get_or_init(|| {
+            config::parse(CONFIG, Path::new("/fuzz"), &crate::Overrides::default())
+                .expect("fuzz config is valid")
+        })
+    }
+
+    fn highlighter() -> &'static markdown::Highlighter {
+        static H: OnceLock<markdown::Highlighter> = OnceLock::new();
+        H.get_or_init(|| markdown::Highlighter::new().expect("syntaxes load"))
+    }
+
+    fn source(rel: &str, text: &str) -> load::SourceFile {
+        load::SourceFile {
+            rel: rel.into(),
+            shown: PathBuf::from("content").join(rel),
+            text: text.into(),
+        }
+    }
+
+    /// A tiny site: home, a section, a page, a draft and an internal page (left out).
+    fn site() -> &'static resolve::Site {
+        static SITE: OnceLock<resolve::Site> = OnceLock::new();
+        SITE.get_or_init(|| {
+            let files = [
+                ("_index.md", "+++\ntitle = \"Start\"\n+++\n## Einleitung\n"),
+                (
+                    "initiativen/_index.md",
+                    "+++\ntitle = \"Initiativen\"\n+++\n",
+                ),
+                (
+                    "initiativen/equal.md",
+                    "+++\ntitle = \"EQUAL\"\n+++\n## Ziele\n",
+                ),
+                (
+                    "initiativen/entwurf.md",
+                    "+++\ntitle = \"E\"\ndraft = true\n+++\n",
+                ),
+                (
+                    "initiativen/intern.md",
+                    "+++\ntitle = \"I\"\nintern = true\n+++\n",
+                ),
+            ];
+            let files = files.iter().map(|(r, t)| source(r, t)).collect();
+            let (docs, d) = parse::parse(settings(), files);
+            assert!(d.is_empty(), "{d:?}");
+            let collator = collate::GermanCollator::new();
+            let (site, d) = resolve::resolve(settings(), &collator, docs, Vec::new());
+            assert!(d.is_empty(), "{d:?}");
+            site
+        })
+    }
+
+    /// `parse::split_front_matter`: byte offsets (front matter start, end, body) or the message.
+    pub fn split_front_matter(s: &str) -> Result<(usize, usize, usize), String> {
+        parse::split_front_matter(s).map_err(|(message, _hint)| message)
+    }
+
+    /// Parses `s` as a typed page (`projekte/p.md`, type `projekt`) and as a section
+    /// (`_index.md`): returns how many of the two parsed and every diagnostic, rendered.
+    pub fn parse_file(s: &str) -> (usize, Vec<String>) {
+        let files = vec![
+            source(
+                "projekte/_index.md",
+                "+++\ntitle = \"P\"\npage_type = \"projekt\"\n+++\n",
+            ),
+            source("projekte/p.md", s),
+            source("_index.md", s),
+        ];
+        let (docs, diags) = parse::parse(settings(), files);
+        let shown = diags.iter().map(|d| d.render(false)).collect();
+        (docs.len().saturating_sub(1), shown)
+    }
+
+    /// Resolves `@/…` as an internal link (to `/…`, an error if it contains `missing`).
+    struct Dummy;
+
+    impl LinkResolver for Dummy {
+        fn resolve(&self, dest: &str) -> Result<Option<LinkTarget>, LinkError> {
+            let Some(rest) = dest.strip_prefix("@/") else {
+                return Ok(None);
+            };
+            if rest.contains("missing") {
+                return Err(LinkError {
+                    message: "missing".into(),
+                    hint: None,
+                });
+            }
+            Ok(Some(LinkTarget {
+                url: format!("/{rest}"),
+                page: 0,
+                anchor: rest.split_once('#').map(|(_, a)| a.to_string()),
+            }))
+        }
+    }
+
+    /// Renders `s` as a page body (highlighting and smart punctuation on, raw HTML sanitised)
+    /// and as an inline field (both off, raw HTML trusted), with a dummy link resolver; returns
+    /// the page body's HTML.
+    pub fn render_markdown(s: &str) -> String {
+        let hl = highlighter();
+        let page = markdown::Options {
+            smart_punctuation: true,
+            highlight: true,
+            trusted_html: false,
+        };
+        let field = markdown::Options {
+            smart_punctuation: false,
+            highlight: false,
+            trusted_html: true,
+        };
+        let r = markdown::render(s, &page, hl, &Dummy);
+        for off in r
+            .errors
+            .iter()
+            .map(|e| e.0)
+            .chain(r.lints.iter().map(|l| l.offset))
+        {
+            let _ = crate::error::position(s, off);
+        }
+        let _ = markdown::render_inline(s, &field, hl, &Dummy);
+        r.html
+    }
+
+    /// `slug::slugify`.
+    pub fn slugify(s: &str) -> String {
+        slug::slugify(s)
+    }
+
+    /// Renders `[Link](<dest>)` (ASCII punctuation backslash-escaped, line breaks dropped: they
+    /// cannot be written in a destination) on a new page `initiativen/neu.md` of the tiny site
+    /// with the real resolver: the HTML, or the diagnostics (missing page, outside content/…).
+    pub fn resolve_link(dest: &str) -> Result<String, String> {
+        let mut text = String::from("+++\ntitle = \"Neu\"\n+++\n[Link](<");
+        let body_offset = text.find("[Link]").unwrap_or(0);
+        for c in dest.chars().filter(|c| !matches!(c, '\n' | '\r')) {
+            if c.is_ascii_punctuation() {
+                text.push('\\');
+            }
+            text.push(c);
+        }
+        text.push_str(">)\n");
+        let doc = parse::Document {
+            src: source("initiativen/neu.md", &text),
+            kind: parse::Kind::Page,
+            fm: parse::FrontMatter::default(),
+            body_offset,
+        };
+        let s = settings();
+        let env = links::Env {
+            base_url: &s.base_url,
+            opts: markdown::Options {
+                smart_punctuation: false,
+                highlight: false,
+                trusted_html: false,
+            },
+            hl: highlighter(),
+            extra: &s.extra,
+        };
+        let (html, diags) = links::render_detached(site(), &env, &doc);
+        if diags.is_empty() {
+            Ok(html)
+        } else {
+            Err(diags.iter().map(|d| d.render(false)).collect())
+        }
+    }
 }

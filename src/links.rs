@@ -38,7 +38,8 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn target(&self, source_path: &str, anchor: Option<&str>) -> Result<LinkTarget, LinkError> {
-        match self.site.by_rel.get(source_path) {
+        let source_path = &crate::slug::nfc(source_path);
+        match self.site.by_rel.get(source_path.as_str()) {
             Some(&id) => {
                 let node = &self.site.nodes[id];
                 let mut url = format!("{}{}", self.base_url, &node.path[1..]);

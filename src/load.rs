@@ -79,6 +79,8 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
         .map(|(rel, abs)| {
             let mut d = Vec::new();
             let shown = Path::new("content").join(&rel);
+            // macOS writes file names decomposed (NFD); links are typed composed (NFC).
+            let rel = crate::slug::nfc(&rel);
             let file = read_text(&abs, &shown, &mut d).map(|text| SourceFile { rel, shown, text });
             (file, d)
         })
@@ -233,14 +235,15 @@ pub(crate) fn read_text(abs: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -
         }
     };
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    // NUL bytes mean an image or document saved as .md, whatever its encoding.
+    if bytes.contains(&0) {
+        diags.push(
+            Diagnostic::error(shown, "file is binary, not text")
+                .with_hint("only Markdown text files belong here; move images and PDFs into a page bundle folder"),
+        );
+        return None;
+    }
     match std::str::from_utf8(bytes) {
-        Ok(s) if s.contains('\0') => {
-            diags.push(
-                Diagnostic::error(shown, "file is binary, not text")
-                    .with_hint("only Markdown text files belong here; move images and PDFs into a page bundle folder"),
-            );
-            None
-        }
         Ok(s) => Some(s.to_string()),
         Err(e) => {
             let valid = &bytes[..e.valid_up_to()];

@@ -26,27 +26,67 @@ pub(crate) fn is_safe_rel(rel: &str) -> bool {
             .all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// Refuses output folders whose replacement would destroy the site itself.
-pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<(), BuildError> {
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let (root, out) = (abs(root), abs(out));
-    let dangerous = root.starts_with(&out)
-        || out == root.join("content")
-        || out == root.join("themes")
-        || out == root.join("templates")
-        || out == root.join("static")
-        || out.parent().is_none();
-    if dangerous {
-        return Err(BuildError::Other(vec![
+/// The real location of `p`: symbolic links and `..` resolved for the part that exists, the
+/// rest appended with `..` applied lexically.
+fn real_path(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut existing = abs.clone();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    let base = loop {
+        if let Ok(real) = std::fs::canonicalize(&existing) {
+            break real;
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                existing = parent.to_path_buf();
+            }
+            _ => break existing,
+        }
+    };
+    let mut out = base;
+    for c in rest.iter().rev() {
+        match c.to_str() {
+            Some("..") => {
+                out.pop();
+            }
+            Some(".") => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Refuses output folders whose replacement would destroy the site itself (also when reached
+/// through `..` or a symbolic link), and output folders that are symbolic links (replacing one
+/// would empty its target). Returns the real path to write to.
+pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<PathBuf, BuildError> {
+    let refuse = |why: &str| {
+        BuildError::Other(vec![
             format!(
                 "refusing to use `{}` as the output directory",
                 out.display()
             ),
-            "it would replace the site's own files; choose a separate folder such as public/"
-                .into(),
-        ]));
+            why.to_string(),
+        ])
+    };
+    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(refuse(
+            "it is a symbolic link; pass the folder it points to, or a separate folder such as public/",
+        ));
     }
-    Ok(())
+    let (root, real) = (real_path(root), real_path(out));
+    let dangerous = root.starts_with(&real)
+        || ["content", "themes", "templates", "static"]
+            .iter()
+            .any(|d| real.starts_with(root.join(d)))
+        || real.parent().is_none();
+    if dangerous {
+        return Err(refuse(
+            "it would replace the site's own files; choose a separate folder such as public/",
+        ));
+    }
+    Ok(real)
 }
 
 /// Writes the plan into `out_dir`, replacing its previous content only on success.
@@ -129,10 +169,16 @@ pub(crate) fn write(out_dir: &Path, plan: Plan) -> Result<usize, BuildError> {
 /// Removes a folder tree, its top-level entries in parallel (removing the previous output of a
 /// large site is a noticeable part of a build).
 fn remove_dir_parallel(dir: &Path) {
+    // Never follow a link: removing it must not touch what it points to.
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        let _ = std::fs::remove_file(dir);
+        return;
+    }
     if let Ok(entries) = std::fs::read_dir(dir) {
         let paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.par_iter().for_each(|p| {
-            if p.is_dir() {
+            let is_dir = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+            if is_dir {
                 let _ = std::fs::remove_dir_all(p);
             } else {
                 let _ = std::fs::remove_file(p);

@@ -102,7 +102,7 @@ fn output_dir_flag_writes_there() {
     let run = site.build_with(&["--output-dir", "other"]);
     assert_eq!(
         run.stderr(),
-        "built 1 page, 1 section, 0 keywords: 7 files in other\n"
+        "built 1 page, 1 section, 0 keywords: 7 files in [ROOT]/other\n"
     );
     assert_eq!(
         site.files("other"),
@@ -137,7 +137,7 @@ fn output_dir_may_not_replace_the_site() {
     assert_eq!(
         run.stderr(),
         "\
-error: refusing to use `[ROOT]/content` as the output directory
+error: refusing to use `content` as the output directory
 caused by: it would replace the site's own files; choose a separate folder such as public/
 "
     );

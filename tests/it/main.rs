@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod bad_input;
 mod basic;
 mod cli;
 mod errors;
