@@ -459,6 +459,7 @@ fn render_impl(
             }) => {
                 let (link_type, dest_url) =
                     resolve_link(link_type, dest_url, range.start, resolver, &mut rendered);
+                let dest_url = guard_scheme(dest_url, false, opts, range.start, &mut rendered);
                 out.push(Event::Start(Tag::Link {
                     link_type,
                     dest_url,
@@ -474,6 +475,7 @@ fn render_impl(
             }) => {
                 let (link_type, dest_url) =
                     resolve_link(link_type, dest_url, range.start, resolver, &mut rendered);
+                let dest_url = guard_scheme(dest_url, true, opts, range.start, &mut rendered);
                 out.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url,
@@ -585,6 +587,70 @@ fn resolve_link<'a>(
             (link_type, dest_url)
         }
     }
+}
+
+/// The scheme of a URL as a browser reads it: ASCII tab and newlines removed anywhere,
+/// leading spaces and control characters ignored, lowercased (`"Java\tScript:"` is
+/// `javascript`). `None` for relative URLs.
+fn url_scheme(url: &str) -> Option<String> {
+    let cleaned: String = url
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .take_while(|&c| c != '/' && c != '?' && c != '#')
+        .collect();
+    let (scheme, _) = cleaned.split_once(':')?;
+    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then(|| scheme.to_ascii_lowercase())
+}
+
+/// Refuses link and image URLs that would run code in the reader's browser (`javascript:`,
+/// `vbscript:`, `data:` other than raster images), the same rule the sanitiser applies to raw
+/// HTML. Trusted content keeps them. A refused URL is an error at its place and the link
+/// points nowhere in the preview.
+fn guard_scheme<'a>(
+    dest_url: CowStr<'a>,
+    image: bool,
+    opts: &Options,
+    offset: usize,
+    rendered: &mut Rendered,
+) -> CowStr<'a> {
+    if opts.trusted_html {
+        return dest_url;
+    }
+    let Some(scheme) = url_scheme(&dest_url) else {
+        return dest_url;
+    };
+    let unsafe_scheme = match scheme.as_str() {
+        "javascript" | "vbscript" => true,
+        "data" => {
+            // Raster images in data: URLs cannot run scripts; SVG can.
+            let lower = dest_url.trim_start().to_ascii_lowercase();
+            !(image
+                && ["png", "jpeg", "jpg", "gif", "webp", "avif"]
+                    .iter()
+                    .any(|kind| lower.starts_with(&format!("data:image/{kind}"))))
+        }
+        _ => false,
+    };
+    if !unsafe_scheme {
+        return dest_url;
+    }
+    rendered.errors.push((
+        offset,
+        LinkError {
+            message: format!("{scheme}: URLs are not allowed in links and images"),
+            hint: Some(
+                "such a URL runs code in the reader's browser; link to a page or an http(s) \
+                 address, or set `trusted_html = true` under `[markdown]` in config.toml if the content is trusted"
+                    .into(),
+            ),
+        },
+    ));
+    CowStr::Borrowed("#")
 }
 
 /// The language token of a fence's info string: its first word, lowercased.

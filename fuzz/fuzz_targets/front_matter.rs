@@ -17,6 +17,9 @@ fuzz_target!(|data: &[u8]| {
     assert!(parsed <= 2);
     if split.is_err() {
         assert_eq!(parsed, 0, "a file without front matter parsed");
-        assert!(!diagnostics.is_empty(), "a file without front matter gave no error");
+        assert!(
+            !diagnostics.is_empty(),
+            "a file without front matter gave no error"
+        );
     }
 });

@@ -17,5 +17,9 @@ fuzz_target!(|data: &[u8]| {
         !slug.starts_with('-') && !slug.ends_with('-'),
         "{text:?} -> {slug:?}: leading or trailing '-'"
     );
-    assert_eq!(fuzz_api::slugify(&slug), slug, "not idempotent for {text:?}");
+    assert_eq!(
+        fuzz_api::slugify(&slug),
+        slug,
+        "not idempotent for {text:?}"
+    );
 });

@@ -583,3 +583,60 @@ fn raw_html_is_sanitised_unless_trusted() {
     let r = render(src, &trusted, hl(), &MockResolver);
     assert!(r.html.contains("<script>alert(1)</script>"), "{}", r.html);
 }
+
+#[test]
+fn script_urls_in_links_and_images_are_errors() {
+    for body in [
+        "[x](javascript:alert(1))",
+        "[x](JavaScript:alert(1))",
+        "[x](<java\tscript:alert(1)>)",
+        "[x](java&#x09;script:alert(1))",
+        "[x]( vbscript:msgbox)",
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        "![x](data:image/svg+xml;base64,PHN2Zz4=)",
+        "<javascript:alert(1)>",
+        "[x][r]\n\n[r]: javascript:alert(1)",
+    ] {
+        let out = md(body);
+        assert_eq!(out.errors.len(), 1, "{body:?}: {:?}", out.errors);
+        assert!(
+            out.errors[0].1.message.contains("URLs are not allowed"),
+            "{body:?}"
+        );
+        let html = out.html.to_ascii_lowercase();
+        assert!(
+            html.contains("href=\"#\"") || html.contains("src=\"#\""),
+            "{body:?}: {html}"
+        );
+        assert!(
+            !html.contains("=\"java") && !html.contains("=\"data:"),
+            "{body:?}: {html}"
+        );
+    }
+}
+
+#[test]
+fn harmless_urls_and_trusted_content_pass() {
+    for body in [
+        "[x](https://example.org/javascript:x)",
+        "[x](mailto:a@b.de)",
+        "[x](tel:+49301234)",
+        "[x](javascript.html)",
+        "[x](/pfad?q=javascript:1)",
+        "![x](data:image/png;base64,iVBORw0KGgo=)",
+    ] {
+        let out = md(body);
+        assert!(out.errors.is_empty(), "{body:?}: {:?}", out.errors);
+    }
+    let trusted = Options {
+        trusted_html: true,
+        ..opts()
+    };
+    let out = render("[x](javascript:alert(1))", &trusted, hl(), &MockResolver);
+    assert!(out.errors.is_empty());
+    assert!(
+        out.html.contains("href=\"javascript:alert(1)\""),
+        "{}",
+        out.html
+    );
+}

@@ -819,3 +819,15 @@ fn two_hundred_nested_sections() {
     );
     site.assert_no_leftovers();
 }
+
+#[test]
+fn script_url_in_a_markdown_link() {
+    // Raw HTML is sanitised; a Markdown link or image must not smuggle a script URL past it.
+    let stderr = broken(|s| {
+        s.write(
+            "content/info.md",
+            "+++\ntitle = \"Info\"\n+++\nBitte [hier klicken](javascript:alert(document.cookie)).\n\n![Bild](data:text/html;base64,PHNjcmlwdD4=)\n",
+        );
+    });
+    insta::assert_snapshot!(stderr);
+}
