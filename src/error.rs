@@ -185,11 +185,61 @@ impl BuildError {
         BuildError::Other(vec![msg.into()])
     }
     pub fn io(action: &str, path: &Path, err: &std::io::Error) -> Self {
-        BuildError::Other(vec![
+        let cause = err.to_string();
+        // tempfile appends the (random) temporary path; the folder is already named.
+        let cause = cause
+            .split(" at path \"")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let mut lines = vec![
             format!("failed to {action} `{}`", display_path(path)),
-            err.to_string(),
-        ])
+            cause,
+        ];
+        if let Some(hint) = io_hint(err.kind()) {
+            lines.push(format!("hint: {hint}"));
+        }
+        BuildError::Other(lines)
     }
+}
+
+/// An `Other` error's lines as printed: `error: …`, then `caused by: …` per cause and the
+/// `hint: …` line as it is.
+pub fn render_chain(chain: &[String]) -> String {
+    let mut out = String::new();
+    for (i, line) in chain.iter().enumerate() {
+        if i == 0 {
+            out.push_str("error: ");
+        } else if !line.starts_with("hint: ") {
+            out.push_str("caused by: ");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// What to do about a file system error, for the kinds a user can fix.
+fn io_hint(kind: std::io::ErrorKind) -> Option<&'static str> {
+    use std::io::ErrorKind as K;
+    Some(match kind {
+        K::ReadOnlyFilesystem => {
+            "the file system is read-only; build into a writable folder with --output-dir"
+        }
+        K::PermissionDenied => {
+            "wegweiser may not access this path; check its owner and permissions, or choose \
+             another --output-dir"
+        }
+        K::StorageFull | K::QuotaExceeded => {
+            "the disk is full; free some space or build onto another disk with --output-dir \
+             (the previous output is unchanged)"
+        }
+        K::AlreadyExists | K::NotADirectory => {
+            "a file is in the way where a folder is needed; remove it or choose another \
+             --output-dir"
+        }
+        _ => return None,
+    })
 }
 
 impl From<Diagnostic> for BuildError {

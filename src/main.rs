@@ -244,13 +244,7 @@ fn report_error(e: BuildError, color: bool) -> ExitCode {
             ExitCode::from(2)
         }
         BuildError::Other(chain) => {
-            let mut it = chain.iter();
-            if let Some(first) = it.next() {
-                eprintln!("error: {first}");
-            }
-            for cause in it {
-                eprintln!("caused by: {cause}");
-            }
+            eprint!("{}", wegweiser::error::render_chain(&chain));
             ExitCode::from(1)
         }
     }
@@ -300,7 +294,15 @@ fn check_json(common: Common) -> ExitCode {
             d.hint = hint;
             (2, vec![d])
         }
-        Err(BuildError::Other(chain)) => (1, vec![Diagnostic::error("", chain.join(": "))]),
+        Err(BuildError::Other(chain)) => {
+            let (hints, causes): (Vec<String>, Vec<String>) =
+                chain.into_iter().partition(|l| l.starts_with("hint: "));
+            let mut d = Diagnostic::error("", causes.join(": "));
+            d.hint = hints
+                .first()
+                .map(|h| h.trim_start_matches("hint: ").to_string());
+            (1, vec![d])
+        }
     };
     let errors = diags
         .iter()

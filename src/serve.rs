@@ -217,7 +217,7 @@ impl Rebuilder {
                     .collect()
             }
             BuildError::Other(chain) => {
-                eprintln!("error: {}", chain.join("\ncaused by: "));
+                eprint!("{}", crate::error::render_chain(&chain));
                 vec![chain.join(": ")]
             }
             BuildError::Usage(msg, _) => {

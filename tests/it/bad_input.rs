@@ -554,6 +554,41 @@ fn full_disk_leaves_the_previous_output() {
     insta::assert_snapshot!(run.stderr());
 }
 
+#[test]
+fn read_only_output_location_leaves_the_previous_output() {
+    // The output's file system is remounted read-only after a first build. Root ignores file
+    // permissions, so a read-only mount is the only way to test this as root; needs mount
+    // privileges, so the case is skipped where mounting fails.
+    let site = SiteTest::new("bad_input");
+    let vol = site.root().join("vol");
+    std::fs::create_dir(&vol).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&vol)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    let _unmount = Mounted(vol.clone());
+    site.build_with(&["--output-dir", "vol/public"]);
+    let before = site.snapshot_dir("vol/public");
+    let read_only = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&vol)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(read_only, "remounting read-only failed");
+    site.write("content/info.md", "+++\ntitle = \"Info, neu\"\n+++\nNeu.\n");
+    let run = site.run(&["build", "--output-dir", "vol/public"]);
+    assert_eq!(run.code(), 1, "stderr:\n{}", run.stderr());
+    assert_eq!(site.snapshot_dir("vol/public"), before);
+    site.assert_no_leftovers();
+    insta::assert_snapshot!(run.stderr());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Files on disk: links, encodings, binary data, line endings, Unicode forms
 
