@@ -402,6 +402,18 @@ pub(crate) fn parse(
                     )),
             );
         }
+        // Each step multiplies the variants compared per keyword by its length.
+        if near_duplicate_distance > 3 {
+            let off = text.find("near_duplicate_distance").unwrap_or(0);
+            errors.push(
+                Diagnostic::error(
+                    &shown,
+                    format!("near_duplicate_distance = {near_duplicate_distance} is too large"),
+                )
+                .at(text, off)
+                .with_hint("use 1, 2 (the default) or 3; 0 turns the check off"),
+            );
+        }
         KeywordSettings {
             path: clean,
             allowed,

@@ -155,7 +155,10 @@ pub(crate) struct Built {
     pub bodies: Vec<links::Body>,
     pub keywords: taxonomy::Keywords,
     pub kw_html: render::KeywordHtml,
+    /// Outputs still to write (with `stream_to`, the rendered pages are already in `staging`).
     pub outputs: Vec<render::Output>,
+    /// The folder the pages were written into while rendering, to finish and swap into place.
+    pub staging: Option<write::Staging>,
     /// Listing summaries of the nodes, kept for incremental renders (`Null`: to compute).
     pub summaries: std::sync::Mutex<Vec<serde_json::Value>>,
     /// (source file, output-relative destination) of static files and bundle assets.
@@ -211,13 +214,20 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     if opts.write {
         settings.output_dir = write::check_output_dir(&settings.root, &settings.output_dir)?;
     }
-    let built = build_site(settings, opts.progress, false)?;
+    let out_dir = settings.output_dir.clone();
+    let built = build_site(
+        settings,
+        opts.progress,
+        false,
+        opts.write.then_some(&out_dir),
+    )?;
     let Built {
         settings,
         site,
         keywords,
         outputs,
         copies,
+        staging,
         warnings,
         mut timings,
         ..
@@ -231,9 +241,10 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
         warnings,
         ..Default::default()
     };
-    if opts.write {
+    if let Some(staging) = staging {
         let clock = Instant::now();
-        report.files_written = write::write(&settings.output_dir, write::Plan { outputs, copies })?;
+        report.files_written =
+            staging.finish(&settings.output_dir, write::Plan { outputs, copies })?;
         timings.push(("write", clock.elapsed()));
     }
     report.timings = timings;
@@ -243,10 +254,13 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
 /// All stages but writing: the site in memory.
 /// `keep_sources`: keep every parsed document and asset in [`Built`] for later incremental
 /// rebuilds (the dev server); a one-off build does not need the copy.
+/// `stream_to`: write pages into a staging folder for this output directory while rendering
+/// (a build); `None` keeps every output in [`Built::outputs`] (the dev server).
 pub(crate) fn build_site(
     settings: config::Settings,
     progress: Progress,
     keep_sources: bool,
+    stream_to: Option<&std::path::Path>,
 ) -> Result<Built, BuildError> {
     let mut timings = Vec::new();
     let mut clock = Instant::now();
@@ -306,6 +320,7 @@ pub(crate) fn build_site(
         keywords: taxonomy::Keywords::default(),
         kw_html: render::KeywordHtml::default(),
         outputs: Vec::new(),
+        staging: None,
         summaries: std::sync::Mutex::new(Vec::new()),
         copies: Vec::new(),
         warnings: Vec::new(),
@@ -332,8 +347,18 @@ pub(crate) fn build_site(
     };
 
     let settings = &built.settings;
+    // Created only now, so content errors come before any file system error.
+    let staging = stream_to.map(write::Staging::new).transpose()?;
+    let emit = |o: &render::Output| {
+        if let Some(staging) = &staging {
+            match publish::finish_page(settings, o) {
+                Some(bytes) => staging.put(&o.rel, &bytes),
+                None => staging.put(&o.rel, &o.bytes),
+            }
+        }
+    };
     let stage = StageProgress::start(progress, "render", site.nodes.len() + keywords.list.len());
-    let (outputs, d) = render::render(
+    let (rendered, d) = render::render(
         &render::Inputs {
             settings,
             templates: &tera,
@@ -344,6 +369,7 @@ pub(crate) fn build_site(
             keyword_html: &kw_html,
             progress: &stage.bar,
             summary_cache: keep_sources.then_some(&built.summaries),
+            emit: staging.is_some().then_some(&emit),
         },
         &|_| true,
     );
@@ -352,7 +378,13 @@ pub(crate) fn build_site(
     lap("render", &mut timings);
     let summaries: Vec<String> = bodies.iter().map(|b| b.summary.clone()).collect();
     let own: Vec<&str> = static_files.iter().map(|s| s.rel.as_str()).collect();
-    let mut outputs = publish::publish(settings, &site, &summaries, &own, outputs);
+    // Written pages are kept (without their bytes) only for the collision check.
+    let (written, rendered) = if staging.is_some() {
+        (rendered, Vec::new())
+    } else {
+        (Vec::new(), rendered)
+    };
+    let mut outputs = publish::publish(settings, &site, &summaries, &own, rendered);
     if settings.target.search && !diags.has_errors() {
         outputs.extend(search::index(settings, &site, &bodies)?);
         lap("search", &mut timings);
@@ -365,7 +397,11 @@ pub(crate) fn build_site(
             .iter()
             .map(|(a, dest)| (a.abs.clone(), dest.clone())),
     );
-    diags.extend(check_collisions(settings, &outputs, &copies));
+    diags.extend(check_collisions(
+        settings,
+        written.iter().chain(&outputs),
+        &copies,
+    ));
     gate(&mut diags)?;
 
     built.templates = tera;
@@ -374,6 +410,7 @@ pub(crate) fn build_site(
     built.keywords = keywords;
     built.kw_html = kw_html;
     built.outputs = outputs;
+    built.staging = staging;
     built.copies = copies;
     built.warnings = diags.into_sorted();
     built.timings = timings;
@@ -406,9 +443,9 @@ pub(crate) fn keyword_html(
 }
 
 /// Every output path once; static files and assets may not shadow pages.
-fn check_collisions(
+fn check_collisions<'a>(
     settings: &config::Settings,
-    outputs: &[render::Output],
+    outputs: impl Iterator<Item = &'a render::Output>,
     copies: &[(PathBuf, String)],
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();

@@ -1,6 +1,7 @@
 //! Stage 7: target-specific files around the rendered pages.
 //!
-//! Takes the rendered [`Output`]s and the site, and returns the outputs plus `sitemap.xml`,
+//! Takes the rendered [`Output`]s (pages already written by a build come as none) and the site,
+//! and returns the outputs plus `sitemap.xml`,
 //! `robots.txt` and the Atom feed `atom.xml`; in relative mode (file shares) it rewrites every
 //! link to the site into a relative link to `…/index.html`. Only what this target publishes is
 //! in the site at this point, so internal pages cannot leak into these files.
@@ -31,17 +32,22 @@ pub(crate) fn publish(
             outputs.push(generated);
         }
     }
-    if settings.target.relative {
-        let base = settings.base_url.as_str();
-        for o in &mut outputs {
-            if o.rel.ends_with(".html") {
-                if let Ok(text) = std::str::from_utf8(&o.bytes) {
-                    o.bytes = relativize(text, base, &o.rel).into_bytes();
-                }
-            }
+    for o in &mut outputs {
+        if let Some(bytes) = finish_page(settings, o) {
+            o.bytes = bytes;
         }
     }
     outputs
+}
+
+/// What this target changes in a rendered page: in relative mode, its links to the site.
+/// `None`: the page stays as it is.
+pub(crate) fn finish_page(settings: &Settings, o: &Output) -> Option<Vec<u8>> {
+    if !settings.target.relative || !o.rel.ends_with(".html") {
+        return None;
+    }
+    let text = std::str::from_utf8(&o.bytes).ok()?;
+    Some(relativize(text, &settings.base_url, &o.rel).into_bytes())
 }
 
 fn xml_escape(s: &str) -> String {

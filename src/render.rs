@@ -586,6 +586,10 @@ pub(crate) struct Inputs<'a> {
     pub progress: &'a indicatif::ProgressBar,
     /// Summaries kept between renders (the dev server): `Null` entries are computed and stored.
     pub summary_cache: Option<&'a std::sync::Mutex<Vec<Value>>>,
+    /// Takes each output as soon as it is rendered (a build writes it to disk); the returned
+    /// output then keeps only its path and source, so memory does not grow with the site.
+    /// `None`: outputs are returned whole (the dev server serves them from memory).
+    pub emit: Option<&'a (dyn Fn(&Output) + Sync)>,
 }
 
 /// Renders every output of the site for which `select` says yes (the dev server renders only
@@ -604,6 +608,7 @@ pub(crate) fn render(
         keyword_html,
         progress,
         summary_cache,
+        emit,
     } = *inputs;
     let tera = &templates.tera;
     let ctx = Ctx {
@@ -770,7 +775,16 @@ pub(crate) fn render(
             |c, job| {
                 let out = render_job(&ctx, templates, c, keyword_html, job);
                 progress.inc(1);
-                out
+                match (out, emit) {
+                    (Ok(o), Some(emit)) => {
+                        emit(&o);
+                        Ok(Output {
+                            bytes: Vec::new(),
+                            ..o
+                        })
+                    }
+                    (out, _) => out,
+                }
             },
         )
         .collect();

@@ -174,7 +174,7 @@ impl Rebuilder {
             // Served pages need server links, even for a file-share target. (The search index
             // is rebuilt on full builds only, not on incremental ones.)
             s.target.relative = false;
-            build_site(s, self.opts.progress, true)
+            build_site(s, self.opts.progress, true, None)
         });
         match result {
             Ok(built) => {
@@ -530,6 +530,7 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
             keyword_html: &b.kw_html,
             progress: &indicatif::ProgressBar::hidden(),
             summary_cache: Some(&b.summaries),
+            emit: None,
         },
         &select,
     );

@@ -5,7 +5,7 @@
 //! pages carrying it, co-occurring keywords and "siehe auch" references. Slug collisions are
 //! errors naming both keywords; near-duplicates are warnings.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::collate::GermanCollator;
 use crate::config::Settings;
@@ -335,22 +335,33 @@ fn unknown_in_config(name: &str, table: &str, keywords: &[Keyword]) -> Diagnosti
 
 /// Warns about keywords that are probably the same word (singular/plural, typos).
 /// Every string made from `w` by deleting at most `max` characters (including `w`).
-fn deletions(w: &[char], max: usize) -> HashSet<Vec<char>> {
-    let mut out: HashSet<Vec<char>> = HashSet::from([w.to_vec()]);
-    let mut frontier = vec![w.to_vec()];
-    for _ in 0..max {
-        let mut next = Vec::new();
-        for v in &frontier {
-            for i in 0..v.len() {
-                let mut d = v.clone();
-                d.remove(i);
-                if out.insert(d.clone()) {
-                    next.push(d);
-                }
-            }
+/// Hashes of every string reachable from `w` by deleting at most `max` characters, without
+/// building the strings (this runs for every keyword of every build). A collision only adds a
+/// candidate pair, which is then checked exactly.
+fn deletion_hashes(w: &[char], max: usize) -> Vec<u64> {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    fn walk(w: &[char], left: usize, h: u64, out: &mut Vec<u64>) {
+        let Some((&c, rest)) = w.split_first() else {
+            // Mix, so that similar polynomials do not share buckets of the hash map.
+            let x = (h ^ (h >> 31)).wrapping_mul(K);
+            out.push(x ^ (x >> 29));
+            return;
+        };
+        walk(
+            rest,
+            left,
+            h.wrapping_mul(K).wrapping_add(u64::from(c) + 1),
+            out,
+        );
+        if left > 0 {
+            walk(rest, left - 1, h, out);
         }
-        frontier = next;
     }
+    let mut out = Vec::new();
+    walk(w, max, 0, &mut out);
+    // Deleting either of two equal neighbours gives the same string.
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
@@ -365,13 +376,13 @@ fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Ve
     // Candidates by deletion neighbourhoods: two words within edit distance `max` share a
     // string reachable from both by at most `max` deletions, so only words sharing such a
     // variant are compared (linear in the number of keywords, not quadratic).
-    let mut buckets: HashMap<Vec<char>, Vec<usize>> = HashMap::new();
+    let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, w) in folded.iter().enumerate() {
         // Short words differ by a letter or two all the time (EU, ESF): only longer ones.
         if w.len() <= 3 * max {
             continue;
         }
-        for v in deletions(w, max) {
+        for v in deletion_hashes(w, max) {
             buckets.entry(v).or_default().push(i);
         }
     }
@@ -406,6 +417,42 @@ fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Ve
                     .at(&doc.src.text, off)
                     .with_hint("if they mean the same, use one of them, or map one to the other in [keywords.synonyms]"),
                 );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn share_a_variant(a: &str, b: &str, max: usize) -> bool {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        let hb = deletion_hashes(&b, max);
+        deletion_hashes(&a, max)
+            .iter()
+            .any(|h| hb.binary_search(h).is_ok())
+    }
+
+    #[test]
+    fn deletion_variants_are_deduplicated() {
+        let w: Vec<char> = "aab".chars().collect();
+        // aab, ab, aa, a, b (deleting either `a` gives the same string)
+        assert_eq!(deletion_hashes(&w, 2).len(), 5);
+    }
+
+    proptest! {
+        // Every pair within the distance is a candidate (no near duplicate is missed).
+        #[test]
+        fn pairs_within_the_distance_share_a_variant(
+            a in "[abcä]{0,9}",
+            b in "[abcä]{0,9}",
+            max in 1usize..=2,
+        ) {
+            if strsim::levenshtein(&a, &b) <= max {
+                prop_assert!(share_a_variant(&a, &b, max));
+            }
         }
     }
 }

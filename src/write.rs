@@ -1,10 +1,13 @@
 //! Stage 7: write the output atomically.
 //!
-//! Takes the rendered [`Output`]s and the files to copy, writes everything into a fresh temporary
-//! folder beside the output directory, and only when all of it succeeded swaps it into place. A
-//! failed build leaves the previous output untouched.
+//! Writes everything into a fresh temporary folder beside the output directory ([`Staging`]):
+//! pages as soon as they are rendered, then the remaining outputs and the files to copy. Only
+//! when all of it succeeded is the folder swapped into place; a failed build leaves the
+//! previous output untouched.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -89,50 +92,124 @@ pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<PathBuf, Build
     Ok(real)
 }
 
-/// Writes the plan into `out_dir`, replacing its previous content only on success.
-/// Returns the number of files written.
-pub(crate) fn write(out_dir: &Path, plan: Plan) -> Result<usize, BuildError> {
+/// A fresh temporary folder beside the output directory that the build writes into, file by
+/// file while rendering (so rendered pages need not stay in memory), and that replaces the
+/// output directory only when everything succeeded. Dropped unfinished, it is removed.
+pub(crate) struct Staging {
+    dir: tempfile::TempDir,
+    /// Where the folder goes in the end (for messages).
+    out_dir: PathBuf,
+    /// Files written so far.
+    written: AtomicUsize,
+    /// The first write error; later writes are skipped.
+    failure: Mutex<Option<BuildError>>,
+}
+
+impl Staging {
+    /// Creates the temporary folder in the output directory's parent (same file system, so
+    /// the final swap is a rename).
+    pub(crate) fn new(out_dir: &Path) -> Result<Self, BuildError> {
+        let (parent, name) = parent_and_name(out_dir);
+        std::fs::create_dir_all(&parent).map_err(|e| BuildError::io("create", &parent, &e))?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!(".{name}.tmp-build-"))
+            .tempdir_in(&parent)
+            .map_err(|e| BuildError::io("create a temporary folder in", &parent, &e))?;
+        Ok(Staging {
+            dir,
+            out_dir: out_dir.to_path_buf(),
+            written: AtomicUsize::new(0),
+            failure: Mutex::new(None),
+        })
+    }
+
+    /// Writes one file (from any thread). An unsafe path is skipped (the build reports it as
+    /// an error before anything is swapped in); a write error is kept for [`Staging::finish`].
+    pub(crate) fn put(&self, rel: &str, bytes: &[u8]) {
+        if !is_safe_rel(rel) || self.failed() {
+            return;
+        }
+        if let Err(e) = self.try_put(rel, |p| std::fs::write(p, bytes), "write", None) {
+            self.fail(e);
+        }
+    }
+
+    /// Creates `rel`'s folder and the file with `make`; errors name `shown` (the source of a
+    /// copy) or else where the file would end up in the output directory, never the temporary
+    /// folder's random name.
+    fn try_put(
+        &self,
+        rel: &str,
+        make: impl FnOnce(&Path) -> std::io::Result<()>,
+        action: &str,
+        shown: Option<&Path>,
+    ) -> Result<(), BuildError> {
+        let p = self.dir.path().join(rel);
+        let target = self.out_dir.join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).map_err(|e| {
+                BuildError::io("create", target.parent().unwrap_or(&self.out_dir), &e)
+            })?;
+        }
+        make(&p).map_err(|e| BuildError::io(action, shown.unwrap_or(&target), &e))?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn failed(&self) -> bool {
+        self.failure.lock().map_or(true, |f| f.is_some())
+    }
+
+    fn fail(&self, e: BuildError) {
+        if let Ok(mut f) = self.failure.lock() {
+            f.get_or_insert(e);
+        }
+    }
+
+    /// Writes what is left (files not written while rendering, copies), then swaps the folder
+    /// into place. Returns the number of files written in all.
+    pub(crate) fn finish(self, out_dir: &Path, plan: Plan) -> Result<usize, BuildError> {
+        plan.outputs
+            .par_iter()
+            .for_each(|o| self.put(&o.rel, &o.bytes));
+        plan.copies.par_iter().for_each(|(src, dest)| {
+            if self.failed() {
+                return;
+            }
+            let copy = |p: &Path| std::fs::copy(src, p).map(|_| ());
+            if let Err(e) = self.try_put(dest, copy, "copy", Some(src)) {
+                self.fail(e);
+            }
+        });
+        let Staging {
+            dir,
+            written,
+            failure,
+            ..
+        } = self;
+        if let Some(e) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            return Err(e);
+        }
+        swap(dir, out_dir)?;
+        Ok(written.into_inner())
+    }
+}
+
+fn parent_and_name(out_dir: &Path) -> (PathBuf, String) {
     let parent = match out_dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| BuildError::io("create", &parent, &e))?;
     let name = out_dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "public".into());
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-build-"))
-        .tempdir_in(&parent)
-        .map_err(|e| BuildError::io("create a temporary folder in", &parent, &e))?;
-    let staging = tmp.path();
+    (parent, name)
+}
 
-    // Folders first (sequential, cheap), then files in parallel.
-    let mut dirs: Vec<PathBuf> = plan
-        .outputs
-        .iter()
-        .map(|o| o.rel.as_str())
-        .chain(plan.copies.iter().map(|(_, d)| d.as_str()))
-        .filter_map(|r| Path::new(r).parent().map(|p| staging.join(p)))
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    for d in &dirs {
-        std::fs::create_dir_all(d).map_err(|e| BuildError::io("create", d, &e))?;
-    }
-    let count = plan.outputs.len() + plan.copies.len();
-    plan.outputs.par_iter().try_for_each(|o| {
-        let p = staging.join(&o.rel);
-        std::fs::write(&p, &o.bytes).map_err(|e| BuildError::io("write", &p, &e))
-    })?;
-    plan.copies.par_iter().try_for_each(|(src, dest)| {
-        let p = staging.join(dest);
-        std::fs::copy(src, &p)
-            .map(|_| ())
-            .map_err(|e| BuildError::io("copy", src, &e))
-    })?;
-
-    // Swap: old → aside, new → in place, then drop the old one.
+/// Old output → aside, the new one → in place, then the old one removed.
+fn swap(tmp: tempfile::TempDir, out_dir: &Path) -> Result<(), BuildError> {
+    let (parent, name) = parent_and_name(out_dir);
     let staging = tmp.keep();
     let aside = parent.join(format!(".{name}.old-{}", std::process::id()));
     let had_old = out_dir.exists();
@@ -163,7 +240,7 @@ pub(crate) fn write(out_dir: &Path, plan: Plan) -> Result<usize, BuildError> {
     if had_old {
         remove_dir_parallel(&aside);
     }
-    Ok(count)
+    Ok(())
 }
 
 /// Removes a folder tree, its top-level entries in parallel (removing the previous output of a

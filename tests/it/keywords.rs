@@ -297,6 +297,22 @@ fn near_duplicate_warning_can_be_turned_off() {
 }
 
 #[test]
+fn near_duplicate_distance_is_capped() {
+    let site = SiteTest::new("keywords");
+    site.build();
+    let config = site.file("config.toml") + "\n[keywords]\nnear_duplicate_distance = 9\n";
+    site.write("config.toml", config);
+    let run = site.build_fails_cleanly();
+    assert!(
+        run.stderr()
+            .contains("error: near_duplicate_distance = 9 is too large"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stderr().contains("hint: use 1, 2 (the default) or 3"));
+}
+
+#[test]
 fn keyword_path_is_configurable() {
     let site = SiteTest::new("keywords_vocab");
     let config = site
