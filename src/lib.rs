@@ -210,6 +210,7 @@ pub(crate) fn settings_for(opts: &BuildOptions) -> Result<config::Settings, Buil
 
 /// Runs the whole pipeline and writes the result (unless `opts.write` is false).
 pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
+    let started = Instant::now();
     let mut settings = settings_for(opts)?;
     if opts.write {
         settings.output_dir = write::check_output_dir(&settings.root, &settings.output_dir)?;
@@ -247,6 +248,8 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
             staging.finish(&settings.output_dir, write::Plan { outputs, copies })?;
         timings.push(("write", clock.elapsed()));
     }
+    drop((site, keywords));
+    timings.push(("total", started.elapsed()));
     report.timings = timings;
     Ok(report)
 }

@@ -29,45 +29,56 @@ const SUMMARY_MAX_CHARS: usize = 300;
 
 /// Syntax highlighting for fenced code blocks. Built once, shared by reference.
 pub(crate) struct Highlighter {
-    syntaxes: SyntaxSet,
+    /// syntect's default syntaxes as shipped (loading them is cheap; adding a syntax to them
+    /// would rebuild and recompress the whole set, a tenth of a second on every build).
+    defaults: SyntaxSet,
+    /// Our TOML syntax, in a set of its own.
+    toml: SyntaxSet,
 }
 
 impl Highlighter {
-    /// Loads syntect's default syntaxes and adds our TOML syntax.
+    /// Loads syntect's default syntaxes and our TOML syntax.
     pub(crate) fn new() -> Result<Self, String> {
         let toml = SyntaxDefinition::load_from_str(TOML_SYNTAX, true, Some("TOML"))
             .map_err(|e| format!("built-in TOML syntax definition is invalid: {e}"))?;
-        let mut builder = SyntaxSet::load_defaults_newlines().into_builder();
+        let mut builder = syntect::parsing::SyntaxSetBuilder::new();
         builder.add(toml);
         Ok(Self {
-            syntaxes: builder.build(),
+            defaults: SyntaxSet::load_defaults_newlines(),
+            toml: builder.build(),
         })
     }
 
-    /// The syntax for a fence's language token, or `None` to leave the code plain.
-    fn find_syntax(&self, token: &str) -> Option<&SyntaxReference> {
+    /// The syntax for a fence's language token and the set it belongs to, or `None` to leave
+    /// the code plain.
+    fn find_syntax(&self, token: &str) -> Option<(&SyntaxReference, &SyntaxSet)> {
         // Common fence names that are neither an extension nor a syntax name in syntect.
         let token = match token {
             "shell" | "console" | "shell-session" => "sh",
             other => other,
         };
-        let syntax = self
-            .syntaxes
-            .find_syntax_by_token(token)
-            .or_else(|| self.syntaxes.find_syntax_by_extension(token))?;
+        fn find<'s>(set: &'s SyntaxSet, token: &str) -> Option<&'s SyntaxReference> {
+            set.find_syntax_by_token(token)
+                .or_else(|| set.find_syntax_by_extension(token))
+        }
+        if let Some(syntax) = find(&self.toml, token) {
+            return Some((syntax, &self.toml));
+        }
+        let syntax = find(&self.defaults, token)?;
         // "Plain Text" would only wrap everything in one span.
-        (syntax.name != self.syntaxes.find_syntax_plain_text().name).then_some(syntax)
+        (syntax.name != self.defaults.find_syntax_plain_text().name)
+            .then_some((syntax, &self.defaults))
     }
 
     /// Highlighted HTML (spans with `hl-` classes) or `None` when the language is
     /// unknown or syntect fails.
     fn highlight(&self, code: &str, token: &str) -> Option<String> {
-        let syntax = self.find_syntax(token)?;
+        let (syntax, set) = self.find_syntax(token)?;
         // syntect is not supposed to panic on any input, but a bad regex in one of its
         // bundled syntaxes would; a page must never take the whole build down.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut generator =
-                ClassedHTMLGenerator::new_with_class_style(syntax, &self.syntaxes, CLASS_STYLE);
+                ClassedHTMLGenerator::new_with_class_style(syntax, set, CLASS_STYLE);
             for line in LinesWithEndings::from(code) {
                 generator
                     .parse_html_for_line_which_includes_newline(line)

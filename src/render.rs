@@ -168,6 +168,28 @@ struct SectionView<'a> {
     all_pages: Vec<&'a Value>,
 }
 
+/// A keyword's page. Serialised once into the context: the listed summaries are borrowed.
+#[derive(Serialize)]
+struct KeywordPageView<'a> {
+    name: &'a str,
+    slug: &'a str,
+    permalink: String,
+    count: usize,
+    content: &'a str,
+    pages: Vec<&'a Value>,
+    related: Vec<RelatedView<'a>>,
+    see_also: Vec<KeywordView<'a>>,
+    breadcrumbs: [LinkView<'a>; 2],
+}
+
+#[derive(Serialize)]
+struct RelatedView<'a> {
+    #[serde(flatten)]
+    keyword: KeywordView<'a>,
+    /// Pages carrying both keywords.
+    shared: usize,
+}
+
 #[derive(Serialize)]
 struct SiteView<'a> {
     title: &'a str,
@@ -964,20 +986,23 @@ fn render_job(
             let kw = &ctx.keywords.list[k];
             let path = ctx.keyword_path(&kw.slug);
             let index_path = format!("/{}/", settings.keywords.path);
-            let view = json!({
-                "name": kw.name,
-                "slug": kw.slug,
-                "permalink": ctx.permalink(&path),
-                "count": kw.pages.len(),
-                "content": kw_html.descriptions.get(&k).cloned().unwrap_or_default(),
-                "pages": kw.pages.iter().map(|&p| &ctx.summaries[p]).collect::<Vec<_>>(),
-                "related": kw.related.iter().map(|&(r, n)| {
-                    let mut v = json!(ctx.keyword_view(r));
-                    v["shared"] = json!(n);
-                    v
-                }).collect::<Vec<_>>(),
-                "see_also": kw.see_also.iter().map(|&s| ctx.keyword_view(s)).collect::<Vec<_>>(),
-                "breadcrumbs": [
+            let view = KeywordPageView {
+                name: &kw.name,
+                slug: &kw.slug,
+                permalink: ctx.permalink(&path),
+                count: kw.pages.len(),
+                content: kw_html.descriptions.get(&k).map_or("", String::as_str),
+                pages: kw.pages.iter().map(|&p| &ctx.summaries[p]).collect(),
+                related: kw
+                    .related
+                    .iter()
+                    .map(|&(r, shared)| RelatedView {
+                        keyword: ctx.keyword_view(r),
+                        shared,
+                    })
+                    .collect(),
+                see_also: kw.see_also.iter().map(|&s| ctx.keyword_view(s)).collect(),
+                breadcrumbs: [
                     ctx.link(ctx.site.home),
                     LinkView {
                         title: &ctx.keywords_title,
@@ -985,7 +1010,7 @@ fn render_job(
                         path: &index_path,
                     },
                 ],
-            });
+            };
             c.insert("keyword", &view);
             let source = kw.description.as_ref().map_or_else(
                 || PathBuf::from(format!("keyword `{}`", kw.name)),

@@ -185,6 +185,6 @@ fn timings_flag_prints_the_stages() {
         .collect();
     assert_eq!(
         stages,
-        ["load", "parse", "resolve", "markdown", "keywords", "render", "write"]
+        ["load", "parse", "resolve", "markdown", "keywords", "render", "write", "total"]
     );
 }
