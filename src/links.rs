@@ -141,15 +141,16 @@ pub(crate) struct Env<'a> {
 /// Replaces `{{ extra.key }}` in rendered HTML with the config's `[extra]` value, so publisher
 /// data (address, contacts) live in one place. Unknown keys are errors at their place in `src`.
 fn fill_placeholders(
-    html: &str,
+    html: String,
     env: &Env<'_>,
     doc: &crate::parse::Document,
     diags: &mut Vec<Diagnostic>,
 ) -> String {
     const OPEN: &str = "{{ extra.";
     if !html.contains(OPEN) {
-        return html.to_string();
+        return html;
     }
+    let html = html.as_str();
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(start) = rest.find(OPEN) {
@@ -243,7 +244,7 @@ pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Di
             field_html.push((name.clone(), fr.html));
         }
     }
-    r.html = fill_placeholders(&r.html, env, doc, &mut diags);
+    r.html = fill_placeholders(std::mem::take(&mut r.html), env, doc, &mut diags);
     let body = Body {
         word_count: count_words(&r.html),
         html: r.html,
@@ -338,20 +339,28 @@ pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Body]) {
 
 /// Words of the visible text, for reading time.
 fn count_words(html: &str) -> usize {
+    // Text outside tags, a tag counting as a separator; no copy of the page is made.
     let mut in_tag = false;
-    let mut text = String::with_capacity(html.len());
+    let mut in_word = false;
+    let mut words = 0;
     for c in html.chars() {
         match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
+            '<' => {
+                in_tag = true;
+                in_word = false;
             }
-            c if !in_tag => text.push(c),
-            _ => {}
+            '>' => in_tag = false,
+            _ if in_tag => {}
+            c if c.is_whitespace() => in_word = false,
+            _ => {
+                if !in_word {
+                    words += 1;
+                }
+                in_word = true;
+            }
         }
     }
-    text.split_whitespace().count()
+    words
 }
 
 /// Renders a document that is not a node of the site (keyword descriptions), links resolved.
@@ -375,6 +384,20 @@ pub(crate) fn render_detached(
                 .with_hint_opt(e.hint.clone())
         })
         .collect();
-    let html = fill_placeholders(&r.html, env, doc, &mut diags);
+    let html = fill_placeholders(r.html, env, doc, &mut diags);
     (html, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_words;
+
+    #[test]
+    fn words_are_counted_outside_tags() {
+        assert_eq!(count_words("<p>Hallo  Welt</p>\n<p>zwei</p>"), 3);
+        // A tag separates words, as a browser's text extraction would not join them.
+        assert_eq!(count_words("a<b>c</b>"), 2);
+        assert_eq!(count_words("<a href=\"x y z\">Förder\u{a0}mittel</a>"), 2);
+        assert_eq!(count_words(""), 0);
+    }
 }
