@@ -199,6 +199,8 @@ struct SiteView<'a> {
     root: &'a str,
     keywords_url: String,
     menu: Vec<LinkView<'a>>,
+    /// The menu already has an entry for the keyword index (`content/suchworte/_index.md`).
+    keywords_in_menu: bool,
     extra: &'a toml::Table,
     /// Absolute URL of the Atom feed.
     feed_url: String,
@@ -405,6 +407,8 @@ fn money_json(cents: i64, currency: &str) -> Value {
 pub(crate) struct Templates {
     pub tera: Tera,
     pub all_pages: HashSet<String>,
+    /// A template prints `menu_html` and the theme has [`MENU_TEMPLATE`].
+    pub uses_menu_html: bool,
 }
 
 /// Loads the templates into Tera with the engine's filters and functions.
@@ -433,7 +437,13 @@ pub(crate) fn templates(
             all_pages.insert(name.to_string());
         }
     }
-    Ok(Templates { tera, all_pages })
+    let uses_menu_html = tera.get_template_names().any(|n| n == MENU_TEMPLATE)
+        && sources.iter().any(|t| t.text.contains("menu_html"));
+    Ok(Templates {
+        tera,
+        all_pages,
+        uses_menu_html,
+    })
 }
 
 fn load_tera(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildError> {
@@ -582,6 +592,78 @@ fn error_chain(e: &tera::Error) -> Vec<String> {
     out
 }
 
+/// The main menu's template, rendered once per [`MenuState`] when a template uses `menu_html`.
+pub(crate) const MENU_TEMPLATE: &str = "partials/menu.html";
+
+/// Which entry of the main menu is current on a page: the same for all pages below one
+/// top-level section, so the menu is rendered once per state, not once per page (with a
+/// hundred top-level sections, the menu loop was a fifth of every page's template time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+struct MenuState<'a> {
+    /// The page is the home page.
+    home: bool,
+    /// Path of the menu entry that is the page itself, or "".
+    current: &'a str,
+    /// Path of the menu entry the page is below, or "".
+    inside: &'a str,
+    /// The keyword index: "page" on it, "true" below it (keyword pages), else "".
+    keywords: &'static str,
+}
+
+struct MenuCache<'a> {
+    tera: &'a Tera,
+    /// `site` and `t`.
+    base: &'a Context,
+    paths: Vec<&'a str>,
+    keywords_url: &'a str,
+    rendered: std::sync::Mutex<HashMap<MenuState<'a>, std::sync::Arc<String>>>,
+}
+
+impl<'a> MenuCache<'a> {
+    fn state(&self, current_path: &str, current_url: &str) -> MenuState<'a> {
+        let mut state = MenuState {
+            home: current_path == "/",
+            current: "",
+            inside: "",
+            keywords: "",
+        };
+        for &p in &self.paths {
+            if current_path == p {
+                state.current = p;
+            } else if p != "/" && current_path.starts_with(p) && state.inside.is_empty() {
+                state.inside = p;
+            }
+        }
+        state.keywords = if current_url == self.keywords_url {
+            "page"
+        } else if current_url.starts_with(self.keywords_url) {
+            "true"
+        } else {
+            ""
+        };
+        state
+    }
+
+    fn html(&self, state: MenuState<'a>) -> Result<std::sync::Arc<String>, tera::Error> {
+        let lock = || {
+            self.rendered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(html) = lock().get(&state) {
+            return Ok(html.clone());
+        }
+        // Rendered outside the lock; two workers may render the same state once each.
+        let mut c = self.base.clone();
+        c.insert("menu_state", &state);
+        let html = self.tera.render(MENU_TEMPLATE, &c)?;
+        // Without the whitespace around the template's comment and list: base.html places it.
+        let html = std::sync::Arc::new(html.trim().to_string());
+        lock().insert(state, html.clone());
+        Ok(html)
+    }
+}
+
 /// One output file to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Job {
@@ -655,6 +737,7 @@ pub(crate) fn render(
         root: &settings.base_url,
         keywords_url: ctx.permalink(&format!("/{}/", settings.keywords.path)),
         menu: menu.into_iter().map(|s| ctx.link(s)).collect(),
+        keywords_in_menu: false,
         extra: &settings.extra,
         feed_url: ctx.permalink("/atom.xml"),
         search_url: settings.target.search.then(|| ctx.permalink(SEARCH_PATH)),
@@ -668,9 +751,21 @@ pub(crate) fn render(
             relative: settings.target.relative,
         },
     };
+    let mut site_view = site_view;
+    site_view.keywords_in_menu = site_view
+        .menu
+        .iter()
+        .any(|l| l.permalink == site_view.keywords_url);
     let mut base = Context::new();
     base.insert("site", &site_view);
     base.insert("t", translations);
+    let menu = templates.uses_menu_html.then(|| MenuCache {
+        tera,
+        base: &base,
+        paths: site_view.menu.iter().map(|l| l.path).collect(),
+        keywords_url: &site_view.keywords_url,
+        rendered: std::sync::Mutex::new(HashMap::new()),
+    });
 
     let mut diags = Vec::new();
     let mut jobs = Vec::new();
@@ -795,7 +890,7 @@ pub(crate) fn render(
         .map_init(
             || base.clone(),
             |c, job| {
-                let out = render_job(&ctx, templates, c, keyword_html, job);
+                let out = render_job(&ctx, templates, c, keyword_html, job, menu.as_ref());
                 progress.inc(1);
                 match (out, emit) {
                     (Ok(o), Some(emit)) => {
@@ -866,6 +961,7 @@ fn render_job(
     c: &mut Context,
     kw_html: &KeywordHtml,
     job: &Job,
+    menu: Option<&MenuCache<'_>>,
 ) -> Result<Output, Diagnostic> {
     let tera = &templates.tera;
     // The per-job values of the previous job on this worker.
@@ -1019,8 +1115,24 @@ fn render_job(
             ("keyword.html".into(), path, source)
         }
     };
+    let current_url = ctx.permalink(&path);
+    if let Some(menu) = menu {
+        let html = menu.html(menu.state(&path, &current_url)).map_err(|e| {
+            Diagnostic::error(
+                &source,
+                format!(
+                    "rendering with template `{MENU_TEMPLATE}` failed: {}",
+                    error_chain(&e).join(": ")
+                ),
+            )
+            .with_hint(
+                "check the template; every value it uses is listed in docs/theme-contract.md",
+            )
+        })?;
+        c.insert("menu_html", html.as_str());
+    }
     c.insert("current_path", &path);
-    c.insert("current_url", &ctx.permalink(&path));
+    c.insert("current_url", &current_url);
     let file = match job {
         Job::Extra(..) => template.clone(),
         Job::Special(_, p) if !p.ends_with('/') => String::new(),

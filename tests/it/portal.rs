@@ -186,3 +186,47 @@ fn publisher_data_comes_from_config() {
     assert!(html.contains("[Bitte eintragen: Name der herausgebenden Stelle]"));
     assert!(!html.contains("{{ extra."), "placeholders are filled");
 }
+
+/// The main menu's `aria-current` marks, as (entry text, value), of one output file.
+fn menu_marks(out: &Path, rel: &str) -> Vec<(String, String)> {
+    let html = read(out, rel);
+    let start = html.find("<nav class=\"main-nav\"").unwrap();
+    let nav = &html[start..start + html[start..].find("</nav>").unwrap()];
+    nav.split("<li>")
+        .skip(1)
+        .filter_map(|li| {
+            let value = li.split("aria-current=\"").nth(1)?.split('"').next()?;
+            let text = li.split('>').nth(1)?.split('<').next()?;
+            Some((text.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn main_menu_marks_the_current_entry_on_every_kind_of_page() {
+    // The menu is rendered once per state (partials/menu.html), so each state is checked.
+    let (_tmp, out) = build_portal();
+    let mark = |text: &str, value: &str| vec![(text.to_string(), value.to_string())];
+    assert_eq!(menu_marks(&out, "index.html"), mark("Startseite", "page"));
+    assert_eq!(
+        menu_marks(&out, "initiativen/index.html"),
+        mark("Initiativen", "page")
+    );
+    assert_eq!(
+        menu_marks(&out, "initiativen/equal/index.html"),
+        mark("Initiativen", "true")
+    );
+    assert_eq!(
+        menu_marks(&out, "initiativen/equal/aktionen/index.html"),
+        mark("Initiativen", "true")
+    );
+    assert_eq!(
+        menu_marks(&out, "suchworte/index.html"),
+        mark("Suchworte", "page")
+    );
+    assert_eq!(
+        menu_marks(&out, "suchworte/arbeitslosenhilfe/index.html"),
+        mark("Suchworte", "true")
+    );
+    assert_eq!(menu_marks(&out, "impressum/index.html"), []);
+}
