@@ -331,7 +331,7 @@ pub(crate) fn build_site(
     };
     let env = built.link_env();
     let stage = StageProgress::start(progress, "markdown", site.nodes.len());
-    let (bodies, d) = links::render_bodies(&site, &env, &stage.bar);
+    let (bodies, d) = links::render_bodies(&mut site, &env, &stage.bar, keep_sources);
     stage.finish();
     diags.extend(d);
     lap("markdown", &mut timings);

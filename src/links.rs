@@ -27,6 +27,9 @@ pub(crate) struct Body {
     pub links: Vec<(usize, LinkTarget)>,
     /// Heading ids of the body.
     pub anchors: Vec<String>,
+    /// Where each link with an `#anchor` is written (position and source line, message
+    /// empty), so that the anchor check after all pages are rendered needs no source text.
+    pub anchor_places: Vec<(usize, Diagnostic)>,
 }
 
 /// Resolves link destinations written in the document at `rel`.
@@ -144,6 +147,7 @@ fn fill_placeholders(
     html: String,
     env: &Env<'_>,
     doc: &crate::parse::Document,
+    text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> String {
     const OPEN: &str = "{{ extra.";
@@ -165,7 +169,7 @@ fn fill_placeholders(
         match env.extra.get(key).and_then(toml::Value::as_str) {
             Some(v) => out.push_str(&escape_text(v)),
             None => {
-                let offset = doc.src.text[doc.body_offset..]
+                let offset = text[doc.body_offset..]
                     .find(placeholder)
                     .map_or(doc.body_offset, |i| doc.body_offset + i);
                 let known = env
@@ -180,7 +184,7 @@ fn fill_placeholders(
                             "`{{{{ extra.{key} }}}}`: no text `{key}` in [extra] of config.toml"
                         ),
                     )
-                    .at(&doc.src.text, offset)
+                    .at(text, offset)
                     .with_hint(did_you_mean(key, known).unwrap_or_else(|| {
                         format!("add {key} = \"…\" under [extra] in config.toml")
                     })),
@@ -202,6 +206,12 @@ fn escape_text(s: &str) -> String {
 
 /// Renders the Markdown of one node (body and Markdown fields), links resolved.
 pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Diagnostic>) {
+    render_text(site, env, id, &site.nodes[id].doc.src.text)
+}
+
+/// [`render_one`] with the node's source text given separately (a build takes the texts out of
+/// the site to free each one as soon as it is rendered).
+fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<Diagnostic>) {
     let doc = &site.nodes[id].doc;
     let resolver = Resolver {
         site,
@@ -217,15 +227,12 @@ pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Di
             } else {
                 Diagnostic::warning(&doc.src.shown, l.message.clone())
             };
-            diags.push(
-                d.at(&doc.src.text, base + l.offset)
-                    .with_hint(l.hint.clone()),
-            );
+            diags.push(d.at(text, base + l.offset).with_hint(l.hint.clone()));
         }
         for (off, e) in &r.errors {
             diags.push(
                 Diagnostic::error(&doc.src.shown, e.message.clone())
-                    .at(&doc.src.text, base + off)
+                    .at(text, base + off)
                     .with_hint_opt(e.hint.clone()),
             );
         }
@@ -233,7 +240,7 @@ pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Di
             links.push((base + off, t.clone()));
         }
     };
-    let mut r = markdown::render(doc.body(), &env.opts, env.hl, &resolver);
+    let mut r = markdown::render(&text[doc.body_offset..], &env.opts, env.hl, &resolver);
     collect(&r, doc.body_offset);
     let mut field_html = Vec::new();
     for (name, v) in &doc.fm.fields {
@@ -244,7 +251,19 @@ pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Di
             field_html.push((name.clone(), fr.html));
         }
     }
-    r.html = fill_placeholders(std::mem::take(&mut r.html), env, doc, &mut diags);
+    r.html = fill_placeholders(std::mem::take(&mut r.html), env, doc, text, &mut diags);
+    let anchor_places = links
+        .iter()
+        .filter(|(_, t)| t.anchor.is_some())
+        .map(|&(off, _)| {
+            (
+                off,
+                Diagnostic::error(&doc.src.shown, String::new()).at(text, off),
+            )
+        })
+        .collect();
+    // Kept until the page is written: without the growth reserve of rendering.
+    r.html.shrink_to_fit();
     let body = Body {
         word_count: count_words(&r.html),
         html: r.html,
@@ -254,28 +273,60 @@ pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Di
         backlinks: Vec::new(),
         links,
         anchors: r.anchors,
+        anchor_places,
     };
     (body, diags)
 }
 
+/// Renders every node's Markdown. `keep_text`: leave the source texts in the site (the dev
+/// server re-renders pages later); otherwise each body's text is freed as soon as it is
+/// rendered and only the front matter stays (later stages place messages there at most), so
+/// the sources and the HTML of a large site are never in memory at once.
 pub(crate) fn render_bodies(
-    site: &Site,
+    site: &mut Site,
     env: &Env<'_>,
     progress: &indicatif::ProgressBar,
+    keep_text: bool,
 ) -> (Vec<Body>, Vec<Diagnostic>) {
-    let outs: Vec<(Body, Vec<Diagnostic>)> = (0..site.nodes.len())
-        .into_par_iter()
-        .map(|id| {
-            let out = render_one(site, env, id);
-            progress.inc(1);
-            out
-        })
-        .collect();
+    let texts: Vec<String> = if keep_text {
+        Vec::new()
+    } else {
+        site.nodes
+            .iter_mut()
+            .map(|n| std::mem::take(&mut n.doc.src.text))
+            .collect()
+    };
+    let shared: &Site = site;
+    let outs: Vec<(Body, Vec<Diagnostic>, Option<String>)> = if keep_text {
+        (0..shared.nodes.len())
+            .into_par_iter()
+            .map(|id| {
+                let (b, d) = render_one(shared, env, id);
+                progress.inc(1);
+                (b, d, None)
+            })
+            .collect()
+    } else {
+        texts
+            .into_par_iter()
+            .enumerate()
+            .map(|(id, mut text)| {
+                let (b, d) = render_text(shared, env, id, &text);
+                text.truncate(shared.nodes[id].doc.body_offset);
+                text.shrink_to_fit();
+                progress.inc(1);
+                (b, d, Some(text))
+            })
+            .collect()
+    };
     let mut diags = Vec::new();
     let mut bodies = Vec::with_capacity(outs.len());
-    for (b, d) in outs {
+    for (id, (b, d, text)) in outs.into_iter().enumerate() {
         bodies.push(b);
         diags.extend(d);
+        if let Some(text) = text {
+            site.nodes[id].doc.src.text = text;
+        }
     }
     let sources: Vec<usize> = (0..bodies.len()).collect();
     diags.extend(check_anchors(site, &bodies, &sources));
@@ -304,17 +355,19 @@ pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> 
                     format!("headings there: #{}", known.join(", #"))
                 }
             });
-            diags.push(
-                Diagnostic::error(
-                    &doc.src.shown,
-                    format!(
-                        "link to a missing anchor: `#{a}` is not a heading in {}",
-                        target.display()
-                    ),
-                )
-                .at(&doc.src.text, *off)
-                .with_hint(hint),
+            let message = format!(
+                "link to a missing anchor: `#{a}` is not a heading in {}",
+                target.display()
             );
+            let place = bodies[src].anchor_places.iter().find(|(o, _)| o == off);
+            let d = match place {
+                Some((_, place)) => Diagnostic {
+                    message,
+                    ..place.clone()
+                },
+                None => Diagnostic::error(&doc.src.shown, message).at(&doc.src.text, *off),
+            };
+            diags.push(d.with_hint(hint));
         }
     }
     diags
@@ -384,7 +437,7 @@ pub(crate) fn render_detached(
                 .with_hint_opt(e.hint.clone())
         })
         .collect();
-    let html = fill_placeholders(r.html, env, doc, &mut diags);
+    let html = fill_placeholders(r.html, env, doc, &doc.src.text, &mut diags);
     (html, diags)
 }
 

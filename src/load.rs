@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::error::{BuildError, Diagnostic};
 
 /// One Markdown file of `content/`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct SourceFile {
     /// Path relative to `content/`, with `/` separators, e.g. `initiativen/equal/_index.md`.
     pub rel: String,

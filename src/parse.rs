@@ -133,6 +133,8 @@ impl Document {
 /// What stage one of parsing keeps per file: the split and the raw TOML entries.
 struct Split<'a> {
     src: &'a SourceFile,
+    /// Position of `src` in the files given to `parse_with`.
+    index: usize,
     kind: Kind,
     fm_offset: usize,
     body_offset: usize,
@@ -154,7 +156,11 @@ pub(crate) fn parse_with(
     known: &[Document],
 ) -> (Vec<Document>, Vec<Diagnostic>) {
     // 1. Split and read TOML, in parallel.
-    let results: Vec<Result<Split<'_>, Vec<Diagnostic>>> = files.par_iter().map(split).collect();
+    let results: Vec<Result<Split<'_>, Vec<Diagnostic>>> = files
+        .par_iter()
+        .enumerate()
+        .map(|(index, f)| split(f, index))
+        .collect();
     let mut diags = Vec::new();
     let mut splits = Vec::new();
     for r in results {
@@ -180,14 +186,21 @@ pub(crate) fn parse_with(
         }
     }
     // 3. Validate each file's keys against its type.
-    let validated: Vec<Result<Document, Vec<Diagnostic>>> = splits
+    let validated: Vec<Result<(usize, Document), Vec<Diagnostic>>> = splits
         .into_par_iter()
         .map(|s| validate(settings, &section_types, s))
         .collect();
+    // The documents take their files over (a copy would double the content in memory).
+    let mut files: Vec<Option<SourceFile>> = files.into_iter().map(Some).collect();
     let mut docs = Vec::new();
     for r in validated {
         match r {
-            Ok(d) => docs.push(d),
+            Ok((index, mut d)) => {
+                if let Some(src) = files.get_mut(index).and_then(Option::take) {
+                    d.src = src;
+                }
+                docs.push(d);
+            }
             Err(mut d) => diags.append(&mut d),
         }
     }
@@ -234,7 +247,7 @@ pub(crate) fn split_front_matter(text: &str) -> Result<(usize, usize, usize), (S
     ))
 }
 
-fn split(src: &SourceFile) -> Result<Split<'_>, Vec<Diagnostic>> {
+fn split(src: &SourceFile, index: usize) -> Result<Split<'_>, Vec<Diagnostic>> {
     let kind = if src.rel == "_index.md" || src.rel.ends_with("/_index.md") {
         Kind::Section
     } else {
@@ -271,6 +284,7 @@ fn split(src: &SourceFile) -> Result<Split<'_>, Vec<Diagnostic>> {
         .collect();
     Ok(Split {
         src,
+        index,
         kind,
         fm_offset: fm_start,
         body_offset: body,
@@ -469,11 +483,12 @@ pub(crate) fn parse_money_de(s: &str, currency: &str) -> Result<i64, String> {
     Ok(if negative { -total } else { total })
 }
 
+/// The document comes without its source file (filled in by `parse_with`), with the file's index.
 fn validate(
     settings: &Settings,
     section_types: &BTreeMap<String, String>,
     s: Split<'_>,
-) -> Result<Document, Vec<Diagnostic>> {
+) -> Result<(usize, Document), Vec<Diagnostic>> {
     let mut c = FileCheck {
         src: s.src,
         fm_offset: s.fm_offset,
@@ -693,12 +708,15 @@ fn validate(
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    Ok(Document {
-        src: s.src.clone(),
-        kind: s.kind,
-        fm,
-        body_offset: s.body_offset,
-    })
+    Ok((
+        s.index,
+        Document {
+            src: SourceFile::default(),
+            kind: s.kind,
+            fm,
+            body_offset: s.body_offset,
+        },
+    ))
 }
 
 fn inherited_type<'a>(

@@ -376,26 +376,28 @@ fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Ve
     // Candidates by deletion neighbourhoods: two words within edit distance `max` share a
     // string reachable from both by at most `max` deletions, so only words sharing such a
     // variant are compared (linear in the number of keywords, not quadratic).
-    let mut buckets: HashMap<u64, Vec<usize>> = HashMap::new();
+    // (variant hash, keyword) sorted by hash: keywords sharing a variant are neighbours. A flat
+    // list, not a map of lists: a long keyword has hundreds of variants.
+    let mut variants: Vec<(u64, u32)> = Vec::new();
     for (i, w) in folded.iter().enumerate() {
         // Short words differ by a letter or two all the time (EU, ESF): only longer ones.
         if w.len() <= 3 * max {
             continue;
         }
-        for v in deletion_hashes(w, max) {
-            buckets.entry(v).or_default().push(i);
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        variants.extend(deletion_hashes(w, max).into_iter().map(|h| (h, i)));
+    }
+    variants.sort_unstable();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for run in variants.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        for (n, &(_, a)) in run.iter().enumerate() {
+            for &(_, b) in &run[n + 1..] {
+                if a != b {
+                    pairs.push((a.min(b) as usize, a.max(b) as usize));
+                }
+            }
         }
     }
-    let mut pairs: Vec<(usize, usize)> = buckets
-        .values()
-        .filter(|ids| ids.len() > 1)
-        .flat_map(|ids| {
-            ids.iter()
-                .enumerate()
-                .flat_map(move |(n, &a)| ids[n + 1..].iter().map(move |&b| (a.min(b), a.max(b))))
-        })
-        .filter(|(a, b)| a != b)
-        .collect();
     pairs.sort_unstable();
     pairs.dedup();
     for (x, y) in pairs {
