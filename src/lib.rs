@@ -331,15 +331,18 @@ pub(crate) fn build_site(
     };
     let env = built.link_env();
     let stage = StageProgress::start(progress, "markdown", site.nodes.len());
-    let (bodies, d) = links::render_bodies(&mut site, &env, &stage.bar, keep_sources);
+    let texts = (!keep_sources).then(|| links::take_texts(&mut site));
+    let keyword_docs = std::mem::take(&mut site.keyword_docs);
+    // Keywords come from front matter only: collected while the bodies are rendered.
+    let ((bodies, d), (keywords, kd)) = rayon::join(
+        || links::render_bodies(&site, &env, &stage.bar, texts),
+        || taxonomy::collect(&built.settings, &built.collator, &site, keyword_docs, true),
+    );
     stage.finish();
     diags.extend(d);
+    diags.extend(kd);
     lap("markdown", &mut timings);
 
-    let keyword_docs = std::mem::take(&mut site.keyword_docs);
-    let (keywords, d) =
-        taxonomy::collect(&built.settings, &built.collator, &site, keyword_docs, true);
-    diags.extend(d);
     let (kw_html, d) = keyword_html(&site, &env, &keywords);
     diags.extend(d);
     lap("keywords", &mut timings);

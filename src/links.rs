@@ -278,55 +278,51 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
     (body, diags)
 }
 
-/// Renders every node's Markdown. `keep_text`: leave the source texts in the site (the dev
-/// server re-renders pages later); otherwise each body's text is freed as soon as it is
-/// rendered and only the front matter stays (later stages place messages there at most), so
-/// the sources and the HTML of a large site are never in memory at once.
+/// Takes the source texts out of the site for [`render_bodies`], leaving each document only
+/// its front matter (the stages after Markdown place messages there at most).
+pub(crate) fn take_texts(site: &mut Site) -> Vec<String> {
+    site.nodes
+        .par_iter_mut()
+        .map(|n| {
+            let front = n.doc.src.text[..n.doc.body_offset].to_string();
+            std::mem::replace(&mut n.doc.src.text, front)
+        })
+        .collect()
+}
+
+/// Renders every node's Markdown. `texts`: the sources from [`take_texts`], each freed as soon
+/// as it is rendered, so that the sources and the HTML of a large site are never in memory at
+/// once; `None`: the texts are in the site (the dev server keeps them to re-render pages).
 pub(crate) fn render_bodies(
-    site: &mut Site,
+    site: &Site,
     env: &Env<'_>,
     progress: &indicatif::ProgressBar,
-    keep_text: bool,
+    texts: Option<Vec<String>>,
 ) -> (Vec<Body>, Vec<Diagnostic>) {
-    let texts: Vec<String> = if keep_text {
-        Vec::new()
-    } else {
-        site.nodes
-            .iter_mut()
-            .map(|n| std::mem::take(&mut n.doc.src.text))
-            .collect()
-    };
-    let shared: &Site = site;
-    let outs: Vec<(Body, Vec<Diagnostic>, Option<String>)> = if keep_text {
-        (0..shared.nodes.len())
+    let outs: Vec<(Body, Vec<Diagnostic>)> = match texts {
+        None => (0..site.nodes.len())
             .into_par_iter()
             .map(|id| {
-                let (b, d) = render_one(shared, env, id);
+                let out = render_one(site, env, id);
                 progress.inc(1);
-                (b, d, None)
+                out
             })
-            .collect()
-    } else {
-        texts
+            .collect(),
+        Some(texts) => texts
             .into_par_iter()
             .enumerate()
-            .map(|(id, mut text)| {
-                let (b, d) = render_text(shared, env, id, &text);
-                text.truncate(shared.nodes[id].doc.body_offset);
-                text.shrink_to_fit();
+            .map(|(id, text)| {
+                let out = render_text(site, env, id, &text);
                 progress.inc(1);
-                (b, d, Some(text))
+                out
             })
-            .collect()
+            .collect(),
     };
     let mut diags = Vec::new();
     let mut bodies = Vec::with_capacity(outs.len());
-    for (id, (b, d, text)) in outs.into_iter().enumerate() {
+    for (b, d) in outs {
         bodies.push(b);
         diags.extend(d);
-        if let Some(text) = text {
-            site.nodes[id].doc.src.text = text;
-        }
     }
     let sources: Vec<usize> = (0..bodies.len()).collect();
     diags.extend(check_anchors(site, &bodies, &sources));
