@@ -28,7 +28,7 @@ pub(crate) struct Body {
     /// Heading ids of the body.
     pub anchors: Vec<String>,
     /// Where each link with an `#anchor` is written (position and source line, message
-    /// empty), so that the anchor check after all pages are rendered needs no source text.
+    /// empty), when the source text is freed before the anchor check (a build).
     pub anchor_places: Vec<(usize, Diagnostic)>,
 }
 
@@ -98,12 +98,7 @@ impl LinkResolver for Resolver<'_> {
             || dest.starts_with("//")
             || dest.starts_with('/')
             || dest.starts_with('#')
-            || dest.split_once(':').is_some_and(|(scheme, _)| {
-                !scheme.is_empty()
-                    && scheme
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
-            });
+            || markdown::url_scheme(dest).is_some();
         if external || !path.ends_with(".md") {
             return Ok(None);
         }
@@ -252,18 +247,6 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
         }
     }
     r.html = fill_placeholders(std::mem::take(&mut r.html), env, doc, text, &mut diags);
-    let anchor_places = links
-        .iter()
-        .filter(|(_, t)| t.anchor.is_some())
-        .map(|&(off, _)| {
-            (
-                off,
-                Diagnostic::error(&doc.src.shown, String::new()).at(text, off),
-            )
-        })
-        .collect();
-    // Kept until the page is written: without the growth reserve of rendering.
-    r.html.shrink_to_fit();
     let body = Body {
         word_count: count_words(&r.html),
         html: r.html,
@@ -273,7 +256,7 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
         backlinks: Vec::new(),
         links,
         anchors: r.anchors,
-        anchor_places,
+        anchor_places: Vec::new(),
     };
     (body, diags)
 }
@@ -312,9 +295,17 @@ pub(crate) fn render_bodies(
             .into_par_iter()
             .enumerate()
             .map(|(id, text)| {
-                let out = render_text(site, env, id, &text);
+                let (mut body, diags) = render_text(site, env, id, &text);
+                // The text is freed now; keep where the anchored links are for the anchor check.
+                let shown = &site.nodes[id].doc.src.shown;
+                body.anchor_places = body
+                    .links
+                    .iter()
+                    .filter(|(_, t)| t.anchor.is_some())
+                    .map(|&(off, _)| (off, Diagnostic::error(shown, String::new()).at(&text, off)))
+                    .collect();
                 progress.inc(1);
-                out
+                (body, diags)
             })
             .collect(),
     };

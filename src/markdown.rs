@@ -603,7 +603,7 @@ fn resolve_link<'a>(
 /// The scheme of a URL as a browser reads it: ASCII tab and newlines removed anywhere,
 /// leading spaces and control characters ignored, lowercased (`"Java\tScript:"` is
 /// `javascript`). `None` for relative URLs.
-fn url_scheme(url: &str) -> Option<String> {
+pub(crate) fn url_scheme(url: &str) -> Option<String> {
     let cleaned: String = url
         .trim_start_matches(|c: char| c <= ' ')
         .chars()

@@ -7,14 +7,12 @@
 //! with `errors.rs`, `links.rs`, `keywords.rs` and `publish.rs` this is the full catalogue.
 //! Cases marked `#[ignore = "engine bug: …"]` fail today and describe the bug.
 
-use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::harness::{Run, SiteTest};
+use crate::harness::{dir_snapshot, Run, SiteTest};
 
 /// The `bad_input` site after a successful first build.
 fn built_site() -> SiteTest {
@@ -36,10 +34,10 @@ fn broken(breakage: impl FnOnce(&SiteTest)) -> String {
 /// everything a test writes) must be the same before and after.
 #[track_caller]
 fn fails_cleanly(site: &SiteTest) -> String {
-    let before = tree(temp_root(site));
+    let before = dir_snapshot(temp_root(site));
     let run = site.build_fails_cleanly();
     assert_eq!(
-        tree(temp_root(site)),
+        dir_snapshot(temp_root(site)),
         before,
         "the failed build changed files"
     );
@@ -50,13 +48,13 @@ fn fails_cleanly(site: &SiteTest) -> String {
 /// `public/` (if any) stays byte for byte the same.
 #[track_caller]
 fn fails_cleanly_with(site: &SiteTest, args: &[&str], code: i32) -> String {
-    let before = tree(temp_root(site));
+    let before = dir_snapshot(temp_root(site));
     let mut all = vec!["build"];
     all.extend_from_slice(args);
     let run = site.run(&all);
     assert_eq!(run.code(), code, "stderr:\n{}", run.stderr());
     assert_eq!(
-        tree(temp_root(site)),
+        dir_snapshot(temp_root(site)),
         before,
         "the failed build changed files"
     );
@@ -67,31 +65,6 @@ fn fails_cleanly_with(site: &SiteTest, args: &[&str], code: i32) -> String {
 /// The temporary folder holding the site (`<tmp>/site`).
 fn temp_root(site: &SiteTest) -> &Path {
     site.root().parent().expect("the site has a parent folder")
-}
-
-/// Every entry below `dir` (symbolic links not followed) with what it is: a folder, a link and
-/// its target, or a file's size and hash.
-fn tree(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
-        let entry = entry.expect("walk the temporary folder");
-        let name = entry.path().strip_prefix(dir).unwrap();
-        let name = name.to_string_lossy().replace('\\', "/");
-        let ft = entry.file_type();
-        let what = if ft.is_symlink() {
-            let target = std::fs::read_link(entry.path()).unwrap();
-            format!("link to {}", target.display())
-        } else if ft.is_dir() {
-            "dir".to_string()
-        } else {
-            let bytes = std::fs::read(entry.path()).unwrap();
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            bytes.hash(&mut h);
-            format!("{} bytes, hash {:016x}", bytes.len(), h.finish())
-        };
-        out.insert(name, what);
-    }
-    out
 }
 
 fn replace_in(site: &SiteTest, rel: &str, from: &str, to: &str) {
@@ -508,6 +481,26 @@ caused by: it is a symbolic link; pass the folder it points to, or a separate fo
 /// Unmounts a test file system when the test ends, also when it fails.
 struct Mounted(PathBuf);
 
+impl Mounted {
+    /// Mounts a tmpfs of `size` (e.g. "256k") at `vol` in the site; `None` where mounting is
+    /// not allowed (it needs root), and the calling test is skipped.
+    fn tmpfs(site: &SiteTest, vol: &str, size: &str) -> Option<Mounted> {
+        let path = site.root().join(vol);
+        std::fs::create_dir(&path).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+            return None;
+        }
+        Some(Mounted(path))
+    }
+}
+
 impl Drop for Mounted {
     fn drop(&mut self) {
         let ok = Command::new("umount")
@@ -525,19 +518,10 @@ fn full_disk_leaves_the_previous_output() {
     // A 256 KiB tmpfs as the output's file system; needs mount privileges (root in this
     // sandbox), so the case is skipped where mounting fails.
     let site = SiteTest::new("bad_input");
-    let vol = site.root().join("vol");
-    std::fs::create_dir(&vol).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-        .arg(&vol)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+    let Some(mounted) = Mounted::tmpfs(&site, "vol", "256k") else {
         return;
-    }
-    let _unmount = Mounted(vol.clone());
+    };
+    let vol = mounted.0.clone();
     site.build_with(&["--output-dir", "vol/public"]);
     let before = site.snapshot_dir("vol/public");
     // More than the whole file system holds.
@@ -560,19 +544,10 @@ fn read_only_output_location_leaves_the_previous_output() {
     // permissions, so a read-only mount is the only way to test this as root; needs mount
     // privileges, so the case is skipped where mounting fails.
     let site = SiteTest::new("bad_input");
-    let vol = site.root().join("vol");
-    std::fs::create_dir(&vol).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
-        .arg(&vol)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+    let Some(mounted) = Mounted::tmpfs(&site, "vol", "4m") else {
         return;
-    }
-    let _unmount = Mounted(vol.clone());
+    };
+    let vol = mounted.0.clone();
     site.build_with(&["--output-dir", "vol/public"]);
     let before = site.snapshot_dir("vol/public");
     let read_only = Command::new("mount")
@@ -601,12 +576,12 @@ fn symbolic_link_loop_is_reported_without_hanging() {
         site.root().join("content"),
         site.root().join("content/schleife"),
     );
-    let before = tree(temp_root(&site));
+    let before = dir_snapshot(temp_root(&site));
     let public = site.snapshot_dir("public");
     let (site, run, _) = build_within(site, &[], Duration::from_secs(30));
     assert_eq!(run.code(), 1, "stderr:\n{}", run.stderr());
     assert_eq!(site.snapshot_dir("public"), public);
-    assert_eq!(tree(temp_root(&site)), before);
+    assert_eq!(dir_snapshot(temp_root(&site)), before);
     site.assert_no_leftovers();
     insta::assert_snapshot!(run.stderr());
 }

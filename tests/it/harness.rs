@@ -163,23 +163,7 @@ impl SiteTest {
     /// Every file and folder below `rel` with a hash of each file's bytes, to compare a folder
     /// before and after a build.
     pub fn snapshot_dir(&self, rel: &str) -> BTreeMap<String, String> {
-        let base = self.root.join(rel);
-        let mut out = BTreeMap::new();
-        for entry in walkdir::WalkDir::new(&base).min_depth(1) {
-            let entry = entry.unwrap();
-            let name = entry.path().strip_prefix(&base).unwrap();
-            let name = name.to_string_lossy().replace('\\', "/");
-            let what = if entry.file_type().is_dir() {
-                "dir".to_string()
-            } else {
-                let bytes = std::fs::read(entry.path()).unwrap();
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                bytes.hash(&mut h);
-                format!("{} bytes, hash {:016x}", bytes.len(), h.finish())
-            };
-            out.insert(name, what);
-        }
-        out
+        dir_snapshot(&self.root.join(rel))
     }
 
     /// The files below `rel`, relative to it, sorted.
@@ -282,4 +266,29 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &dest).unwrap();
         }
     }
+}
+
+/// Every entry below `dir` (symbolic links not followed) with what it is: a folder, a link and
+/// its target, or a file's size and a hash of its bytes.
+pub fn dir_snapshot(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.expect("walk the folder");
+        let name = entry.path().strip_prefix(dir).unwrap();
+        let name = name.to_string_lossy().replace('\\', "/");
+        let ft = entry.file_type();
+        let what = if ft.is_symlink() {
+            let target = std::fs::read_link(entry.path()).unwrap();
+            format!("link to {}", target.display())
+        } else if ft.is_dir() {
+            "dir".to_string()
+        } else {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut h);
+            format!("{} bytes, hash {:016x}", bytes.len(), h.finish())
+        };
+        out.insert(name, what);
+    }
+    out
 }

@@ -206,27 +206,24 @@ fn menu_marks(out: &Path, rel: &str) -> Vec<(String, String)> {
 fn main_menu_marks_the_current_entry_on_every_kind_of_page() {
     // The menu is rendered once per state (partials/menu.html), so each state is checked.
     let (_tmp, out) = build_portal();
-    let mark = |text: &str, value: &str| vec![(text.to_string(), value.to_string())];
-    assert_eq!(menu_marks(&out, "index.html"), mark("Startseite", "page"));
-    assert_eq!(
-        menu_marks(&out, "initiativen/index.html"),
-        mark("Initiativen", "page")
-    );
-    assert_eq!(
-        menu_marks(&out, "initiativen/equal/index.html"),
-        mark("Initiativen", "true")
-    );
-    assert_eq!(
-        menu_marks(&out, "initiativen/equal/aktionen/index.html"),
-        mark("Initiativen", "true")
-    );
-    assert_eq!(
-        menu_marks(&out, "suchworte/index.html"),
-        mark("Suchworte", "page")
-    );
-    assert_eq!(
-        menu_marks(&out, "suchworte/arbeitslosenhilfe/index.html"),
-        mark("Suchworte", "true")
-    );
+    for (rel, entry, value) in [
+        ("index.html", "Startseite", "page"),
+        ("initiativen/index.html", "Initiativen", "page"),
+        ("initiativen/equal/index.html", "Initiativen", "true"),
+        (
+            "initiativen/equal/aktionen/index.html",
+            "Initiativen",
+            "true",
+        ),
+        ("suchworte/index.html", "Suchworte", "page"),
+        (
+            "suchworte/arbeitslosenhilfe/index.html",
+            "Suchworte",
+            "true",
+        ),
+    ] {
+        let expected = vec![(entry.to_string(), value.to_string())];
+        assert_eq!(menu_marks(&out, rel), expected, "{rel}");
+    }
     assert_eq!(menu_marks(&out, "impressum/index.html"), []);
 }
