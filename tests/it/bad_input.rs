@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::harness::{dir_snapshot, Run, SiteTest};
 
 /// The `bad_input` site after a successful first build.
-fn built_site() -> SiteTest {
+pub(crate) fn built_site() -> SiteTest {
     let site = SiteTest::new("bad_input");
     site.build();
     site
@@ -23,7 +23,7 @@ fn built_site() -> SiteTest {
 
 /// Builds the `bad_input` site, applies `breakage`, and returns the stderr of the failing
 /// rebuild (exit code 1, `public/` untouched, nothing changed anywhere in the temporary folder).
-fn broken(breakage: impl FnOnce(&SiteTest)) -> String {
+pub(crate) fn broken(breakage: impl FnOnce(&SiteTest)) -> String {
     let site = built_site();
     breakage(&site);
     fails_cleanly(&site)
@@ -33,7 +33,7 @@ fn broken(breakage: impl FnOnce(&SiteTest)) -> String {
 /// `public/` and leftovers, and the whole temporary folder around the site (which holds
 /// everything a test writes) must be the same before and after.
 #[track_caller]
-fn fails_cleanly(site: &SiteTest) -> String {
+pub(crate) fn fails_cleanly(site: &SiteTest) -> String {
     let before = dir_snapshot(temp_root(site));
     let run = site.build_fails_cleanly();
     assert_eq!(
@@ -47,7 +47,7 @@ fn fails_cleanly(site: &SiteTest) -> String {
 /// `build ARGS` must exit with `code` and change nothing in the temporary folder; a previous
 /// `public/` (if any) stays byte for byte the same.
 #[track_caller]
-fn fails_cleanly_with(site: &SiteTest, args: &[&str], code: i32) -> String {
+pub(crate) fn fails_cleanly_with(site: &SiteTest, args: &[&str], code: i32) -> String {
     let before = dir_snapshot(temp_root(site));
     let mut all = vec!["build"];
     all.extend_from_slice(args);
@@ -63,18 +63,18 @@ fn fails_cleanly_with(site: &SiteTest, args: &[&str], code: i32) -> String {
 }
 
 /// The temporary folder holding the site (`<tmp>/site`).
-fn temp_root(site: &SiteTest) -> &Path {
+pub(crate) fn temp_root(site: &SiteTest) -> &Path {
     site.root().parent().expect("the site has a parent folder")
 }
 
-fn replace_in(site: &SiteTest, rel: &str, from: &str, to: &str) {
+pub(crate) fn replace_in(site: &SiteTest, rel: &str, from: &str, to: &str) {
     let text = site.file(rel);
     assert!(text.contains(from), "{rel} has no {from:?}");
     site.write(rel, text.replace(from, to));
 }
 
 /// Whether each of these paths outside the test's folder exists (a build must not change it).
-fn exists_outside(paths: &[&str]) -> Vec<(String, bool)> {
+pub(crate) fn exists_outside(paths: &[&str]) -> Vec<(String, bool)> {
     paths
         .iter()
         .map(|p| (p.to_string(), Path::new(p).exists()))
@@ -83,7 +83,7 @@ fn exists_outside(paths: &[&str]) -> Vec<(String, bool)> {
 
 /// Runs `build ARGS` on another thread and fails the test if it takes longer than `limit`
 /// (a hang, e.g. following a symbolic link loop forever).
-fn build_within(site: SiteTest, args: &[&str], limit: Duration) -> (SiteTest, Run, Duration) {
+pub(crate) fn build_within(site: SiteTest, args: &[&str], limit: Duration) -> (SiteTest, Run, Duration) {
     let mut all = vec!["build".to_string()];
     all.extend(args.iter().map(|a| a.to_string()));
     let (tx, rx) = std::sync::mpsc::channel();
@@ -98,7 +98,7 @@ fn build_within(site: SiteTest, args: &[&str], limit: Duration) -> (SiteTest, Ru
 }
 
 #[cfg(unix)]
-fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
+pub(crate) fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
     std::os::unix::fs::symlink(target, link).expect("create a symbolic link");
 }
 

@@ -16,3 +16,8 @@ mod scan;
 mod serve;
 mod serve_nginx;
 mod snapshots;
+mod trust_config;
+mod trust_content;
+mod trust_files;
+mod trust_serve;
+mod trust_templates;
