@@ -90,31 +90,13 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
         sources.content.extend(file);
     }
 
-    let theme_dir = settings.root.join("themes").join(&settings.theme);
-    if !theme_dir.is_dir() {
-        let available: Vec<String> = std::fs::read_dir(settings.root.join("themes"))
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let hint = if available.is_empty() {
-            "the site has no themes/ folder; copy a theme (e.g. themes/default from the wegweiser repository) into themes/".to_string()
-        } else {
-            format!(
-                "set `theme` in config.toml to one of: {}",
-                available.join(", ")
-            )
-        };
-        return Err(Diagnostic::error(
-            "config.toml",
-            format!("theme `{}` not found in themes/", settings.theme),
-        )
-        .with_hint(hint)
-        .into());
-    }
+    let theme_dir = match theme_dir(settings) {
+        Ok(d) => d,
+        Err(d) => {
+            diags.push(d);
+            return Err(BuildError::Content(diags));
+        }
+    };
     // Theme templates first, site templates override them by name.
     let mut templates: BTreeMap<String, Template> = BTreeMap::new();
     for base in [theme_dir.join("templates"), settings.root.join("templates")] {
@@ -144,20 +126,10 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
     }
     sources.templates = templates.into_values().collect();
 
-    let i18n = theme_dir
-        .join("i18n")
-        .join(format!("{}.toml", settings.language));
-    if i18n.is_file() {
-        let shown = i18n
-            .strip_prefix(&settings.root)
-            .unwrap_or(&i18n)
-            .to_path_buf();
-        if let Some(text) = read_text(&i18n, &shown, &mut diags) {
-            match toml::from_str::<BTreeMap<String, String>>(&text) {
-                Ok(t) => sources.translations = t,
-                Err(e) => diags.push(crate::config::toml_error(&shown, &text, &e)),
-            }
-        }
+    match translations(settings, &theme_dir, &mut diags) {
+        Some(t) => sources.translations = t,
+        // Without its strings every template fails: one error at `language` says why.
+        None => return Err(BuildError::Content(diags)),
     }
 
     let mut statics: BTreeMap<String, StaticFile> = BTreeMap::new();
@@ -171,6 +143,104 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
     sources.static_files = statics.into_values().collect();
     sources.content.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok((sources, diags))
+}
+
+/// The theme's folder: `themes/<theme>` must exist and lie inside the site (also when it is
+/// a symbolic link); errors point at `theme` in config.toml.
+fn theme_dir(settings: &Settings) -> Result<PathBuf, Diagnostic> {
+    let themes = settings.root.join("themes");
+    let dir = themes.join(&settings.theme);
+    let name = crate::error::escape_controls(&settings.theme);
+    if !dir.is_dir() {
+        let available = folder_names(&themes, |p| p.is_dir());
+        let hint = if available.is_empty() {
+            "the site has no themes/ folder; copy a theme (e.g. themes/default from the wegweiser repository) into themes/".to_string()
+        } else {
+            format!(
+                "set `theme` in config.toml to one of: {}",
+                available.join(", ")
+            )
+        };
+        return Err(settings
+            .config_error(&["theme"], format!("theme `{name}` not found in themes/"))
+            .with_hint(hint));
+    }
+    let inside = match (dir.canonicalize(), settings.root.canonicalize()) {
+        (Ok(real), Ok(root)) => real.starts_with(root),
+        _ => false,
+    };
+    if !inside {
+        return Err(settings
+            .config_error(
+                &["theme"],
+                format!("theme `{name}` is a symbolic link to a folder outside the site"),
+            )
+            .with_hint("copy the theme into themes/ instead of linking to it"));
+    }
+    Ok(dir)
+}
+
+/// The theme's strings for `language`, from `i18n/<language>.toml`; None (with one error at
+/// `language` in config.toml) if the theme has no such file.
+fn translations(
+    settings: &Settings,
+    theme_dir: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<BTreeMap<String, String>> {
+    let dir = theme_dir.join("i18n");
+    let file = dir.join(format!("{}.toml", settings.language));
+    let shown = file
+        .strip_prefix(&settings.root)
+        .unwrap_or(&file)
+        .to_path_buf();
+    if !file.is_file() {
+        let mut have = folder_names(&dir, |p| {
+            p.is_file() && p.extension().is_some_and(|e| e == "toml")
+        });
+        for h in &mut have {
+            h.truncate(h.len() - ".toml".len());
+        }
+        let hint = if have.is_empty() {
+            "the theme has no translations in its i18n/ folder".to_string()
+        } else {
+            format!("the theme has translations for: {}", have.join(", "))
+        };
+        diags.push(
+            settings
+                .config_error(
+                    &["language"],
+                    format!(
+                        "the theme has no translations for language `{}`: `{}` does not exist",
+                        crate::error::escape_controls(&settings.language),
+                        shown.to_string_lossy().replace('\\', "/")
+                    ),
+                )
+                .with_hint(hint),
+        );
+        return None;
+    }
+    let text = read_text(&file, &shown, diags)?;
+    match toml::from_str::<BTreeMap<String, String>>(&text) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            diags.push(crate::config::toml_error(&shown, &text, &e));
+            Some(BTreeMap::new())
+        }
+    }
+}
+
+/// Sorted names of the entries of `dir` that pass `keep`.
+fn folder_names(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| keep(&e.path()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 /// Files below `dir` as (relative path with `/`, absolute path), skipping hidden and backup files.
