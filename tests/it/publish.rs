@@ -189,7 +189,7 @@ fn target_defaults_without_default_target() {
     let run = site.run(&["build"]).failure();
     assert_eq!(
         run.stderr(),
-        "config.toml: error: several targets (ablage, internet, intranet) and no default_target\n  = hint: set default_target = \"…\" in config.toml or pass --target NAME\nerror: build failed with 1 error; nothing was written\n"
+        "config.toml:8:2: error: several targets (ablage, internet, intranet) and no default_target\n  |\n8 | [targets.internet]\n  |  ^\n  = hint: set default_target = \"…\" in config.toml or pass --target NAME\nerror: build failed with 1 error; nothing was written\n"
     );
     // … but --target still works.
     site.build_with(&["--target", "internet"]);
