@@ -784,7 +784,8 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
     }
     if let Some(src) = live.copies.get(rel).cloned() {
         drop(live);
-        return match std::fs::read(&src) {
+        // Only a regular file: a named pipe swapped in would block this thread.
+        return match load::read_regular(&src) {
             Ok(bytes) => with_headers(tiny_http::Response::from_data(bytes), rel),
             Err(_) => not_found(shared),
         };

@@ -422,6 +422,19 @@ fn windows_device_names_and_overlong_names_are_refused() {
     insta::assert_snapshot!(stderr);
 }
 
+#[test]
+fn keyword_named_like_a_windows_device_is_refused() {
+    let stderr = broken(|s| {
+        replace_in(
+            s,
+            "content/info.md",
+            "suchworte = [\"Information\"]",
+            "suchworte = [\"Information\", \"Con\"]",
+        );
+    });
+    insta::assert_snapshot!(stderr);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 8. Small holes: `new` and Markdown under another extension
 
