@@ -423,6 +423,29 @@ fn windows_device_names_and_overlong_names_are_refused() {
 }
 
 #[test]
+fn overlong_output_path_is_refused() {
+    // Six folders of 200 bytes: every name fits, the whole path (over 1024 bytes) does not.
+    let deep = vec!["o".repeat(200); 6].join("/");
+    let stderr = broken(|s| {
+        s.write(
+            &format!("content/{deep}/seite.md"),
+            "+++\ntitle = \"Tief\"\n+++\n",
+        );
+    });
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(&format!("content/{deep}/seite.md:1:1: error: URL /ooo")),
+        "{stderr}"
+    );
+    assert!(
+        first.ends_with(
+            "cannot be written: the output path is 1222 bytes long; at most 1024 are allowed"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn keyword_named_like_a_windows_device_is_refused() {
     let stderr = broken(|s| {
         replace_in(
