@@ -305,7 +305,7 @@ pub struct Overrides {
 /// The target names declared in `<root>/config.toml`, or None if it cannot be read or parsed
 /// (the full load reports that properly).
 pub(crate) fn target_names(root: &Path) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(root.join(CONFIG_FILE)).ok()?;
+    let text = read_config(&root.join(CONFIG_FILE)).ok()?;
     let table: toml::Table = toml::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()?;
     Some(match table.get("targets").and_then(toml::Value::as_table) {
         Some(t) => t.keys().cloned().collect(),
@@ -313,14 +313,28 @@ pub(crate) fn target_names(root: &Path) -> Option<Vec<String>> {
     })
 }
 
+/// The text of config.toml, read only if it is a regular file (a named pipe would block).
+fn read_config(path: &Path) -> std::io::Result<String> {
+    let bytes = crate::load::read_regular(path)?;
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 /// Reads and validates `<root>/config.toml`.
 pub(crate) fn load(root: &Path, overrides: &Overrides) -> Result<Settings, Vec<Diagnostic>> {
     let path = root.join(CONFIG_FILE);
     let shown = PathBuf::from(CONFIG_FILE);
-    let text = match std::fs::read_to_string(&path) {
+    let text = match read_config(&path) {
         Ok(t) => t,
         Err(e) => {
-            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            let hint = if e.kind() == std::io::ErrorKind::InvalidInput {
+                "config.toml must be a regular file; replace it with the site's configuration"
+                    .to_string()
+            } else if e.kind() == std::io::ErrorKind::NotFound {
                 format!(
                     "run wegweiser in the site's root folder or pass --root DIR (looked in `{}`)",
                     root.display()
@@ -444,27 +458,9 @@ pub(crate) fn parse(
             return Err(errors);
         }
     };
-    let base_url = match (&overrides.base_url, &chosen.base_url) {
-        (Some(flag), _) => normalise_base_url(flag).unwrap_or_else(|e| {
-            errors.push(
-                Diagnostic::error("", format!("invalid value for --base-url: {}", e.message))
-                    .with_hint(e.hint),
-            );
-            String::new()
-        }),
-        (None, Some(url)) => normalise_base_url(url).unwrap_or_default(),
-        (None, None) => root_url,
-    };
+    let base_url = chosen_base_url(overrides, &chosen, root_url, &mut errors);
     let keywords = keyword_settings(&ctx, keywords, &mut errors);
-    let mut content_types = BTreeMap::new();
-    for (name, t) in types {
-        match content_type(&name, t, &ctx) {
-            Ok(ct) => {
-                content_types.insert(name, ct);
-            }
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
+    let content_types = content_types(types, &ctx, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -497,6 +493,43 @@ pub(crate) fn parse(
         target: chosen.target,
         config_text: text.into(),
     })
+}
+
+/// `--base-url`, else the target's, else the top-level one (each already checked).
+fn chosen_base_url(
+    overrides: &Overrides,
+    chosen: &Chosen,
+    root_url: String,
+    errors: &mut Vec<Diagnostic>,
+) -> String {
+    match (&overrides.base_url, &chosen.base_url) {
+        (Some(flag), _) => normalise_base_url(flag).unwrap_or_else(|e| {
+            errors.push(
+                Diagnostic::error("", format!("invalid value for --base-url: {}", e.message))
+                    .with_hint(e.hint),
+            );
+            String::new()
+        }),
+        (None, Some(url)) => normalise_base_url(url).unwrap_or_default(),
+        (None, None) => root_url,
+    }
+}
+
+fn content_types(
+    types: BTreeMap<String, RawType>,
+    ctx: &Ctx<'_>,
+    errors: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, ContentType> {
+    let mut content_types = BTreeMap::new();
+    for (name, t) in types {
+        match content_type(&name, t, ctx) {
+            Ok(ct) => {
+                content_types.insert(name, ct);
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    content_types
 }
 
 /// The normalised URL, or an error at `path` (and an empty string).
