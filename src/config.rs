@@ -201,6 +201,14 @@ impl Settings {
     pub(crate) fn config_error(&self, path: &[&str], msg: impl Into<String>) -> Diagnostic {
         Ctx::new(&self.config_text).at_value(path, msg)
     }
+
+    /// A warning at the key of `path` in config.toml (an array element: the element).
+    pub(crate) fn config_warning(&self, path: &[&str], msg: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: crate::error::Severity::Warning,
+            ..Ctx::new(&self.config_text).at_key(path, msg)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -361,19 +369,35 @@ impl<'a> Spans<'a> {
         Spans(toml::de::DeTable::parse(text).ok())
     }
 
-    /// (key start, value start) of the deepest entry of `path` that exists.
+    /// (key start, value start) of the deepest entry of `path` that exists; a segment below an
+    /// array is an index (`["keywords", "see_also", "Arbeit", "1"]`), its "key" the element.
     fn find(&self, path: &[&str]) -> Option<(usize, usize)> {
-        let mut table = self.0.as_ref()?.get_ref();
+        use toml::de::{DeTable, DeValue};
+        enum Node<'b, 'a> {
+            Table(&'b DeTable<'a>),
+            Array(&'b [toml::Spanned<DeValue<'a>>]),
+        }
+        let mut node = Node::Table(self.0.as_ref()?.get_ref());
         let mut found = None;
         for name in path {
-            let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == *name) else {
-                break;
+            let entry = match node {
+                Node::Table(t) => t
+                    .iter()
+                    .find(|(k, _)| k.get_ref().as_ref() == *name)
+                    .map(|(k, v)| (k.span().start, v)),
+                Node::Array(a) => name
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i))
+                    .map(|v| (v.span().start, v)),
             };
-            found = Some((k.span().start, v.span().start));
-            match v.get_ref().as_table() {
-                Some(t) => table = t,
-                None => break,
-            }
+            let Some((key, v)) = entry else { break };
+            found = Some((key, v.span().start));
+            node = match v.get_ref() {
+                DeValue::Table(t) => Node::Table(t),
+                DeValue::Array(a) => Node::Array(a),
+                _ => break,
+            };
         }
         found
     }
@@ -1203,6 +1227,8 @@ mod tests {
         assert_eq!(spans.value(&["t", "x", "y"]), text.find("\"z"));
         assert_eq!(spans.key(&["t", "x", "nope"]), text.find("x ="));
         assert_eq!(spans.value(&["nope"]), None);
+        let text = "[k]\nsee = [\"a\",\n  \"b\"]\n";
+        assert_eq!(Spans::new(text).key(&["k", "see", "1"]), text.find("\"b"));
     }
 
     #[test]

@@ -416,3 +416,41 @@ fn root_that_does_not_exist_is_a_usage_error() {
     let stderr = fails_cleanly_with(&site, &["--root", missing.to_str().unwrap()], 2);
     insta::assert_snapshot!(stderr);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Warnings about config values
+
+#[test]
+fn see_also_warnings_point_at_the_keyword_in_config() {
+    // Used to be `config.toml: warning: …` without a place.
+    let site = SiteTest::new("keywords");
+    let text = site.file("config.toml");
+    site.write(
+        "config.toml",
+        format!("{text}\"Gibt es nicht\" = [\n  \"Sozialhilfe\",\n  \"Wohngeld\",\n]\n"),
+    );
+    let run = site.build();
+    assert_eq!(
+        run.stderr(),
+        "\
+config.toml:11:1: warning: [keywords.see_also] names `Gibt es nicht`, which no page carries; the reference is left out
+   |
+11 | \"Gibt es nicht\" = [
+   | ^
+  = hint: only keywords that pages carry can be referenced
+built 4 pages, 2 sections, 8 keywords: 19 files in [ROOT]/public
+"
+    );
+    site.write(
+        "config.toml",
+        format!("{text}\"Sozialhilfe\" = [\n  \"Ämter\",\n  \"Wohngeld\",\n]\n"),
+    );
+    let run = site.build();
+    assert!(
+        run.stderr().starts_with(
+            "config.toml:13:3: warning: [keywords.see_also] names `Wohngeld`, which no page carries; the reference is left out\n   |\n13 |   \"Wohngeld\",\n   |   ^\n"
+        ),
+        "{}",
+        run.stderr()
+    );
+}
