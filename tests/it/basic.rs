@@ -331,6 +331,7 @@ fn link_to_a_draft_fails_unless_drafts_are_built() {
         "+++\ntitle = \"Fertig\"\n+++\nSiehe [Entwurf](entwurf.md).\n",
     );
     let run = site.run(&["build"]).failure();
+    site.assert_check_agrees(&["build"], &run);
     assert_eq!(
         run.stderr(),
         "\
@@ -449,6 +450,7 @@ fn typed_field_is_unknown_outside_the_typed_section() {
         "+++\ntitle = \"Info\"\ntraeger = \"Stadt\"\n+++\n",
     );
     let run = site.run(&["build"]).failure();
+    site.assert_check_agrees(&["build"], &run);
     assert_eq!(
         run.stderr(),
         "\

@@ -134,6 +134,7 @@ fn output_dir_may_be_absolute() {
 fn output_dir_may_not_replace_the_site() {
     let site = SiteTest::new("minimal");
     let run = site.run(&["build", "--output-dir", "content"]).failure();
+    site.assert_check_agrees(&["build", "--output-dir", "content"], &run);
     assert_eq!(
         run.stderr(),
         "\
