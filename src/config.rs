@@ -924,7 +924,8 @@ pub(crate) fn normalise_base_url(raw: &str) -> Result<String, BadUrl> {
     Ok(out)
 }
 
-/// The first character that would need escaping in HTML, CSS or a URL.
+/// The first character that would need escaping in HTML, XML, CSS or a URL (`&` starts an
+/// entity in HTML and XML; parentheses end an unquoted CSS `url(…)`).
 fn unsafe_char(raw: &str, shown: &str) -> Option<BadUrl> {
     let bytes = raw.as_bytes();
     for (i, c) in raw.char_indices() {
@@ -932,7 +933,7 @@ fn unsafe_char(raw: &str, shown: &str) -> Option<BadUrl> {
             format!("the control character {}", c.escape_unicode())
         } else if c.is_whitespace() {
             "a space".to_string()
-        } else if "\"'<>\\{}|^`()".contains(c) {
+        } else if "\"'<>&\\{}|^`()".contains(c) {
             format!("`{c}`")
         } else if c == '%' {
             let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
@@ -945,7 +946,7 @@ fn unsafe_char(raw: &str, shown: &str) -> Option<BadUrl> {
         };
         return Some(bad_url(
             format!("base_url `{shown}` contains {what}"),
-            "a base URL may only contain letters, digits and - . _ ~ / : [ ] ! $ & * + , ; = @ \
+            "a base URL may only contain letters, digits and - . _ ~ / : [ ] ! $ * + , ; = @ \
              and percent-escapes such as %20",
         ));
     }
@@ -1167,6 +1168,7 @@ mod tests {
             ("https://example.org/{x}/", "contains `{`"),
             ("https://example.org/a|b^c`/", "contains `|`"),
             ("https://example.org/url(x)/", "contains `(`"),
+            ("https://example.org/a&lt;b/", "contains `&`"),
             ("https://example.org/100%/", "a `%` that does not start"),
             ("ftp://example.org/", "is not an absolute http(s) URL"),
             ("javascript:alert(1)", "is not an absolute http(s) URL"),

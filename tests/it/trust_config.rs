@@ -70,7 +70,7 @@ fn base_url_flag_with_markup_is_a_usage_error_for_serve() {
     assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
     assert_eq!(
         stderr,
-        "error: invalid value for --base-url: base_url `https://example.org/</style><svg/onload=alert(1)>/` contains `<`\n  = hint: a base URL may only contain letters, digits and - . _ ~ / : [ ] ! $ & * + , ; = @ and percent-escapes such as %20\n"
+        "error: invalid value for --base-url: base_url `https://example.org/</style><svg/onload=alert(1)>/` contains `<`\n  = hint: a base URL may only contain letters, digits and - . _ ~ / : [ ] ! $ * + , ; = @ and percent-escapes such as %20\n"
     );
 }
 
