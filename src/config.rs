@@ -475,10 +475,16 @@ pub(crate) fn parse(
     check_targets(&ctx, root, &targets, &mut errors);
     let root_url = checked_url(&ctx, &["base_url"], &base_url, &mut errors);
     check_names(&ctx, &theme, &language, &mut errors);
+    check_texts(
+        &ctx,
+        &[("title", &title), ("description", &description)],
+        &mut errors,
+    );
     let chosen = match choose_target(default_target, targets, search, overrides, &ctx) {
         Ok(t) => t,
         Err(d) => {
             errors.push(d);
+            errors.sort_by_key(|d| (d.line, d.col));
             return Err(errors);
         }
     };
@@ -486,6 +492,8 @@ pub(crate) fn parse(
     let keywords = keyword_settings(&ctx, keywords, &mut errors);
     let content_types = content_types(types, &ctx, &mut errors);
     if !errors.is_empty() {
+        // In the order of the file, like every other file's errors.
+        errors.sort_by_key(|d| (d.line, d.col));
         return Err(errors);
     }
     let RawMarkdown {
@@ -576,6 +584,7 @@ fn check_targets(
     errors: &mut Vec<Diagnostic>,
 ) {
     for (name, t) in targets {
+        check_target_name(ctx, name, errors);
         if let Some(url) = &t.base_url {
             checked_url(ctx, &["targets", name, "base_url"], url, errors);
         }
@@ -592,6 +601,66 @@ fn check_targets(
                 .with_hint("choose a separate folder such as \"public/internet\""),
             );
         }
+    }
+}
+
+/// Site texts reach every page: no control characters (they would reach the HTML raw) and a
+/// title with something visible in it.
+fn check_texts(ctx: &Ctx<'_>, texts: &[(&str, &str)], errors: &mut Vec<Diagnostic>) {
+    for (key, text) in texts {
+        if let Some(c) = text
+            .chars()
+            .find(|c| c.is_control() && *c != '\n' && *c != '\t')
+        {
+            errors.push(
+                ctx.at_value(
+                    &[key],
+                    format!(
+                        "{key} contains the control character {}",
+                        c.escape_unicode()
+                    ),
+                )
+                .with_hint("remove it; control characters are invisible and break the HTML"),
+            );
+        }
+    }
+    let visible = |c: char| !c.is_whitespace() && !c.is_control() && !is_invisible(c);
+    if let Some((_, title)) = texts.iter().find(|(k, _)| *k == "title") {
+        if !title.chars().any(visible) {
+            errors.push(
+                ctx.at_value(
+                    &["title"],
+                    "the site title is blank: it has no visible characters",
+                )
+                .with_hint("give the site a title, e.g. title = \"Beschäftigungsinitiativen\""),
+            );
+        }
+    }
+}
+
+/// Format characters that show nothing (zero-width spaces and joiners, word joiner, BOM).
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}')
+        || crate::error::needs_escape(c)
+}
+
+/// Target names are typed on the command line and shown in messages: plain words only.
+fn check_target_name(ctx: &Ctx<'_>, name: &str, errors: &mut Vec<Diagnostic>) {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        errors.push(
+            ctx.at_key(
+                &["targets", name],
+                format!(
+                    "target name `{}` is not a plain word",
+                    crate::error::escape_controls(name)
+                ),
+            )
+            .with_hint("use letters, digits, - and _, e.g. [targets.internet]"),
+        );
     }
 }
 
@@ -1231,6 +1300,40 @@ mod tests {
         assert_eq!(spans.value(&["nope"]), None);
         let text = "[k]\nsee = [\"a\",\n  \"b\"]\n";
         assert_eq!(Spans::new(text).key(&["k", "see", "1"]), text.find("\"b"));
+    }
+
+    #[test]
+    fn site_texts_without_control_characters_and_a_visible_title() {
+        for (config, want) in [
+            (
+                "title = \"A\\u001b[2JB\"",
+                "title contains the control character \\u{1b}",
+            ),
+            (
+                "title = \"\\u200b\\u00a0 \"",
+                "the site title is blank: it has no visible characters",
+            ),
+            (
+                "title = \"\"",
+                "the site title is blank: it has no visible characters",
+            ),
+            (
+                "title = \"T\"\ndescription = \"x\\u0008\"",
+                "description contains the control character \\u{8}",
+            ),
+        ] {
+            let errs =
+                parse_str(&format!("{config}\nbase_url = \"https://e.org/\"\n")).unwrap_err();
+            assert_eq!(errs[0].message, want, "{config}");
+            assert_eq!(
+                errs[0].line,
+                if config.contains("description") { 2 } else { 1 }
+            );
+        }
+        let errs = parse_str("title = \"T\"\nbase_url = \"https://e.org/\"\n[targets.\"a b\"]\n")
+            .unwrap_err();
+        assert_eq!(errs[0].message, "target name `a b` is not a plain word");
+        assert_eq!((errs[0].line, errs[0].col), (3, 10));
     }
 
     #[test]

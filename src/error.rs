@@ -145,7 +145,7 @@ pub fn escape_controls(s: &str) -> String {
 
 /// Line breaks are kept: multi-line messages (template errors) are printed as lines, and a
 /// line break alone cannot drive the terminal.
-fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     (c.is_control() && c != '\n')
         || matches!(
             c,

@@ -454,3 +454,17 @@ built 4 pages, 2 sections, 8 keywords: 19 files in [ROOT]/public
         run.stderr()
     );
 }
+
+#[test]
+fn site_title_with_control_characters_or_nothing_visible() {
+    // Both would reach every page's <title>; the TOML escapes put real characters in.
+    let stderr = broken(|s| {
+        replace_in(
+            s,
+            "config.toml",
+            "title = \"Schlechte Eingaben\"",
+            "title = \"\\u200B\\u00A0\"\ndescription = \"Amt\\u001b[2J\\u0000\"",
+        );
+    });
+    insta::assert_snapshot!(stderr);
+}
