@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+mod checks;
+mod error_page;
+
 use notify::Watcher;
 
 use crate::error::{BuildError, Diagnostic, Severity};
@@ -44,6 +47,10 @@ struct Live {
     version: u64,
     /// Errors of the last rebuild, rendered for the overlay; empty when it succeeded.
     errors: Vec<String>,
+    /// Whether a build has succeeded yet; until then HTML requests get the error page.
+    good: bool,
+    /// The error page's texts (from the theme, read when the first build fails).
+    texts: error_page::Texts,
 }
 
 struct Shared {
@@ -51,6 +58,10 @@ struct Shared {
     changed: Condvar,
     /// URL path prefix of the site, e.g. `/portal/` (from the base URL).
     prefix: String,
+    /// The site root, canonical: files served from disk must be below it.
+    root: PathBuf,
+    /// Listening on loopback: answer only requests for a loopback host name.
+    loopback_only: bool,
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Live> {
@@ -93,19 +104,30 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
             copies: HashMap::new(),
             version: 0,
             errors: Vec::new(),
+            good: false,
+            texts: error_page::Texts::fallback(),
         }),
         changed: Condvar::new(),
         prefix: prefix.clone(),
+        root: build_opts.root.clone(),
+        loopback_only: opts.bind.to_canonical().is_loopback(),
     });
 
     let mut state = Rebuilder::new(build_opts, opts.color);
     // Watch before the first build, so a file saved while it runs is not missed.
     let (_watcher, events) = start_watcher(&state.opts.root)?;
-    state.full(&shared);
+    state.full(&shared, None);
     eprintln!(
         "serving on http://{host}:{}{prefix} (Ctrl+C to stop)",
         opts.port
     );
+    if !shared.loopback_only {
+        eprintln!(
+            "note: listening on {}, reachable from other machines; requests for any host name \
+             are answered",
+            opts.bind
+        );
+    }
 
     let http_shared = Arc::clone(&shared);
     std::thread::spawn(move || {
@@ -152,6 +174,8 @@ fn url_path(base_url: &str) -> String {
 struct Rebuilder {
     opts: BuildOptions,
     color: bool,
+    /// The last good build; `None` before the first one and after a rebuild panicked (it may
+    /// have been left half-updated).
     built: Option<Built>,
     /// After a failed rebuild the next one is a full one, so nothing stale survives.
     dirty: bool,
@@ -167,43 +191,69 @@ impl Rebuilder {
         }
     }
 
-    /// Rebuilds everything; on failure keeps serving the last good site.
-    fn full(&mut self, shared: &Shared) {
+    /// Rebuilds everything into a new value; on failure keeps serving the last good site.
+    /// `cause`: the changed files that triggered it (`None` for the first build).
+    fn full(&mut self, shared: &Shared, cause: Option<&[&PathBuf]>) {
         let started = Instant::now();
-        let result = settings_for(&self.opts).and_then(|mut s| {
-            // Served pages need server links, even for a file-share target. (The search index
-            // is rebuilt on full builds only, not on incremental ones.)
-            s.target.relative = false;
-            build_site(s, self.opts.progress, true, None)
+        let opts = &self.opts;
+        let result = guarded(&self.cause_text(cause), || {
+            test_hook::panic_if_changed(cause.unwrap_or_default());
+            settings_for(opts).and_then(|mut s| {
+                // Served pages need server links, even for a file-share target. (The search
+                // index is rebuilt on full builds only, not on incremental ones.)
+                s.target.relative = false;
+                build_site(s, opts.progress, true, None)
+            })
         });
         match result {
-            Ok(built) => {
-                let mut live = lock(shared);
-                live.files = built
-                    .outputs
-                    .iter()
-                    .map(|o| (o.rel.clone(), Arc::new(o.bytes.clone())))
-                    .collect();
-                live.copies = built
-                    .copies
-                    .iter()
-                    .map(|(src, dest)| (dest.clone(), src.clone()))
-                    .collect();
-                live.errors.clear();
-                live.version += 1;
-                drop(live);
-                shared.changed.notify_all();
-                self.print(&built.warnings);
-                eprintln!(
-                    "built {} files in {} ms",
-                    built.outputs.len() + built.copies.len(),
-                    started.elapsed().as_millis()
-                );
-                self.built = Some(built);
-                self.dirty = false;
-            }
+            Ok(built) => self.install(shared, built, started),
             Err(e) => self.failed(shared, e),
         }
+    }
+
+    /// Serves a successful full build: the new files replace the old ones in one step.
+    fn install(&mut self, shared: &Shared, built: Built, started: Instant) {
+        let files: HashMap<String, Arc<Vec<u8>>> = built
+            .outputs
+            .iter()
+            .map(|o| (o.rel.clone(), Arc::new(o.bytes.clone())))
+            .collect();
+        let copies: HashMap<String, PathBuf> = built
+            .copies
+            .iter()
+            .map(|(src, dest)| (dest.clone(), src.clone()))
+            .collect();
+        let mut live = lock(shared);
+        live.files = files;
+        live.copies = copies;
+        live.errors.clear();
+        live.good = true;
+        live.version += 1;
+        drop(live);
+        shared.changed.notify_all();
+        self.print(&built.warnings);
+        eprintln!(
+            "built {} files in {} ms",
+            built.outputs.len() + built.copies.len(),
+            started.elapsed().as_millis()
+        );
+        self.built = Some(built);
+        self.dirty = false;
+    }
+
+    /// What a rebuild was for, in an internal-error message.
+    fn cause_text(&self, cause: Option<&[&PathBuf]>) -> String {
+        let Some(files) = cause else {
+            return "building the site".into();
+        };
+        let shown: Vec<String> = files
+            .iter()
+            .map(|p| {
+                let rel = p.strip_prefix(&self.opts.root).unwrap_or(p);
+                rel.to_string_lossy().replace('\\', "/")
+            })
+            .collect();
+        format!("rebuilding after a change to {}", shown.join(", "))
     }
 
     fn failed(&mut self, shared: &Shared, e: BuildError) {
@@ -225,9 +275,19 @@ impl Rebuilder {
                 vec![msg]
             }
         };
-        eprintln!("rebuild failed; still serving the last good version");
+        let good = lock(shared).good;
+        // Before the first good build the error page needs the theme's words for it.
+        let texts = (!good).then(|| error_page::Texts::for_site(&self.opts));
+        if good {
+            eprintln!("rebuild failed; still serving the last good version");
+        } else {
+            eprintln!("build failed; serving the errors until it succeeds");
+        }
         let mut live = lock(shared);
         live.errors = lines;
+        if let Some(texts) = texts {
+            live.texts = texts;
+        }
         live.version += 1;
         drop(live);
         shared.changed.notify_all();
@@ -243,10 +303,9 @@ impl Rebuilder {
     /// Applies changed files: one edited Markdown file incrementally, anything else in full.
     fn apply(&mut self, shared: &Shared, changed: &BTreeSet<PathBuf>) {
         let started = Instant::now();
-        let root = self.opts.root.clone();
-        let content = root.join("content");
+        let content = self.opts.root.join("content");
         // Editors' and tools' temporary files are gone by now; a vanished .md file was deleted.
-        let changed: BTreeSet<&PathBuf> = changed
+        let changed: Vec<&PathBuf> = changed
             .iter()
             .filter(|p| p.exists() || p.extension().is_some_and(|e| e == "md"))
             .collect();
@@ -254,36 +313,100 @@ impl Rebuilder {
             return;
         }
         let single_md = (changed.len() == 1)
-            .then(|| changed.iter().next())
+            .then(|| changed.first())
             .flatten()
             .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file())
             .and_then(|p| p.strip_prefix(&content).ok())
             .map(|rel| rel.to_string_lossy().replace('\\', "/"));
+        let cause = self.cause_text(Some(&changed));
         let (Some(rel), false, Some(built)) = (single_md, self.dirty, self.built.as_mut()) else {
-            return self.full(shared);
+            return self.full(shared, Some(&changed));
         };
-        match update_page(built, &rel) {
-            Update::Full => self.full(shared),
-            Update::Failed(diags) => self.failed(shared, BuildError::Content(diags)),
-            Update::Done { outputs, removed } => {
+        let update = guarded(&cause, || Ok(update_page(built, &rel)));
+        match update {
+            Ok(Update::Full) => self.full(shared, Some(&changed)),
+            Ok(Update::Failed(diags)) => self.failed(shared, BuildError::Content(diags)),
+            Ok(Update::Done { outputs, removed }) => {
                 let n = outputs.len();
-                let mut live = lock(shared);
-                for o in outputs {
-                    live.files.insert(o.rel, Arc::new(o.bytes));
-                }
-                for r in &removed {
-                    live.files.remove(r);
-                }
-                live.errors.clear();
-                live.version += 1;
-                drop(live);
-                shared.changed.notify_all();
+                publish_update(shared, outputs, removed);
                 eprintln!(
                     "updated content/{rel}: {n} files in {:.1} ms",
                     started.elapsed().as_secs_f64() * 1000.0
                 );
             }
+            Err(e) => {
+                // The panic may have left the build half-updated: never use it again.
+                self.built = None;
+                self.failed(shared, e);
+            }
         }
+    }
+}
+
+/// Serves the outputs of an incremental update in place of the old ones, in one step.
+fn publish_update(shared: &Shared, outputs: Vec<Output>, removed: Vec<String>) {
+    let mut live = lock(shared);
+    for o in outputs {
+        live.files.insert(o.rel, Arc::new(o.bytes));
+    }
+    for r in &removed {
+        live.files.remove(r);
+    }
+    live.errors.clear();
+    live.version += 1;
+    drop(live);
+    shared.changed.notify_all();
+}
+
+/// Runs one rebuild step and turns a panic in it into an error, so a bug in the engine shows
+/// in the terminal and the overlay instead of ending the server. `cause` says what the step
+/// was doing ("rebuilding after a change to content/a.md").
+fn guarded<T>(cause: &str, step: impl FnOnce() -> Result<T, BuildError>) -> Result<T, BuildError> {
+    // The caller drops or replaces whatever the step may have left half-done.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".into());
+            Err(BuildError::Other(vec![
+                format!("internal error while {cause}; please report it"),
+                format!("panic: {msg}"),
+            ]))
+        }
+    }
+}
+
+/// Fault injection for the tests, in debug builds only: with `WEGWEISER_TEST_PANIC_ON=<file
+/// name>` in the environment, a rebuild after a change to a file of that name panics (a full
+/// rebuild before it starts, an incremental one after it changed the in-memory site), so the
+/// tests can check that the server survives a bug in the engine.
+mod test_hook {
+    use std::path::PathBuf;
+
+    #[cfg(debug_assertions)]
+    pub(super) fn panic_if_changed(changed: &[&PathBuf]) {
+        if let Some(name) = std::env::var_os("WEGWEISER_TEST_PANIC_ON") {
+            if changed
+                .iter()
+                .any(|p| p.file_name() == Some(name.as_os_str()))
+            {
+                panic!(
+                    "test hook WEGWEISER_TEST_PANIC_ON={}",
+                    name.to_string_lossy()
+                );
+            }
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    pub(super) fn panic_if_changed(_changed: &[&PathBuf]) {}
+
+    /// The same for the file (below `content/`) an incremental update is working on.
+    pub(super) fn panic_if_updating(rel: &str) {
+        panic_if_changed(&[&PathBuf::from(rel)]);
     }
 }
 
@@ -351,6 +474,7 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
         .collect();
     let old_neighbours = [b.site.nodes[id].prev, b.site.nodes[id].next];
     b.docs[doc_index] = new_doc.clone();
+    test_hook::panic_if_updating(rel);
 
     let light = structural && only_light_changes(&old_fm, &new_doc.fm);
     if light {
@@ -653,6 +777,16 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared, rx: &Events) {
 
 /// Answers one HTTP request from the in-memory site.
 fn handle(shared: &Shared, request: tiny_http::Request) {
+    if let Some(refusal) = checks::refuse(&request, shared.loopback_only) {
+        let mut response = text_response(refusal.status, &refusal.text);
+        if refusal.status == 405 {
+            if let Some(h) = header("Allow", checks::ALLOWED_METHODS) {
+                response.add_header(h);
+            }
+        }
+        let _ = request.respond(response);
+        return;
+    }
     let url = request.url().to_string();
     let path = url.split(['?', '#']).next().unwrap_or("/").to_string();
     if let Some(own) = path.strip_prefix(OWN) {
@@ -678,7 +812,7 @@ type Resp = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
 
 /// Maps a URL path to an output path; `Err` for paths that try to leave the site.
 fn resolve_path(prefix: &str, path: &str) -> Result<Option<String>, u16> {
-    let decoded = percent_decode(path).ok_or(400u16)?;
+    let decoded = checks::percent_decode(path).ok_or(400u16)?;
     if decoded.contains('\0') || decoded.contains('\\') {
         return Err(400);
     }
@@ -697,23 +831,6 @@ fn resolve_path(prefix: &str, path: &str) -> Result<Option<String>, u16> {
         rel.push_str("index.html");
     }
     Ok(Some(rel))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn content_type(rel: &str) -> &'static str {
@@ -769,8 +886,26 @@ fn redirect(to: &str) -> Resp {
     r
 }
 
+/// Whether a request for this output path is for a page (a browser shows the error page).
+fn wants_html(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    rel.ends_with(".html") || !name.contains('.')
+}
+
 fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
     let live = lock(shared);
+    if !live.good && wants_html(rel) {
+        let page = error_page::render(
+            &live.texts,
+            &live.errors,
+            &live_tag(live.version, &live.errors, true),
+        );
+        drop(live);
+        return with_headers(
+            tiny_http::Response::from_data(page.into_bytes()).with_status_code(500),
+            "error.html",
+        );
+    }
     let (version, errors) = (live.version, live.errors.clone());
     if let Some(bytes) = live.files.get(rel).cloned() {
         drop(live);
@@ -783,9 +918,9 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
     }
     if let Some(src) = live.copies.get(rel).cloned() {
         drop(live);
-        return match std::fs::read(&src) {
-            Ok(bytes) => with_headers(tiny_http::Response::from_data(bytes), rel),
-            Err(_) => not_found(shared),
+        return match read_inside(&shared.root, &src) {
+            Some(bytes) => with_headers(tiny_http::Response::from_data(bytes), rel),
+            None => not_found(shared),
         };
     }
     // `/a/b` for a folder page: send the browser to `/a/b/` so relative URLs work.
@@ -795,6 +930,34 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
     }
     drop(live);
     not_found(shared)
+}
+
+/// A static file or bundle asset, read when it is asked for: only if it is still a regular
+/// file inside the site. (It may have been replaced by a link to a file elsewhere since the
+/// last good build, and a rebuild that refuses the link keeps serving the old list.)
+fn read_inside(root: &Path, src: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let real = std::fs::canonicalize(src).ok()?;
+    if !real.starts_with(root) {
+        eprintln!(
+            "warning: not serving {}: it now leads outside the site, to {}",
+            src.strip_prefix(root).unwrap_or(src).display(),
+            real.display()
+        );
+        return None;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // A FIFO must not block the request thread on open.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let mut file = options.open(&real).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 fn not_found(shared: &Shared) -> Resp {
@@ -814,24 +977,29 @@ fn not_found(shared: &Shared) -> Resp {
     }
 }
 
+/// The live-reload script tag with the overlay's data; `error_page`: on the page shown while
+/// no build has succeeded (no overlay there, it reloads on every change).
+fn live_tag(version: u64, errors: &[String], error_page: bool) -> String {
+    let errors = serde_json::to_string(errors).unwrap_or_else(|_| "[]".into());
+    format!(
+        "<script src=\"{OWN}live.js\" data-version=\"{version}\" data-errors=\"{}\"{}></script>",
+        error_page::escape(&errors),
+        if error_page {
+            " data-page=\"errors\""
+        } else {
+            ""
+        }
+    )
+}
+
 /// Adds the live-reload script (and the error overlay's data) before `</body>`.
 fn inject(html: &[u8], version: u64, errors: &[String]) -> Vec<u8> {
-    let tag = format!(
-        "<script src=\"{OWN}live.js\" data-version=\"{version}\" data-errors=\"{}\"></script>",
-        attr_escape(&serde_json::to_string(errors).unwrap_or_else(|_| "[]".into()))
-    );
+    let tag = live_tag(version, errors, false);
     let text = String::from_utf8_lossy(html);
     match text.rfind("</body>") {
         Some(i) => format!("{}{tag}{}", &text[..i], &text[i..]).into_bytes(),
         None => format!("{text}{tag}").into_bytes(),
     }
-}
-
-fn attr_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 const LIVE_JS: &str = include_str!("serve/live.js");
