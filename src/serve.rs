@@ -133,7 +133,8 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
     std::thread::spawn(move || {
         for request in server.incoming_requests() {
             let s = Arc::clone(&http_shared);
-            std::thread::spawn(move || handle(&s, request));
+            // Out of threads: drop this connection, not the whole server (`spawn` would panic).
+            let _ = std::thread::Builder::new().spawn(move || handle(&s, request));
         }
     });
     watch_loop(&mut state, &shared, &events);
@@ -770,7 +771,15 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared, rx: &Events) {
             }
         }
         if !changed.is_empty() {
-            state.apply(shared, &changed);
+            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                state.apply(shared, &changed);
+            }));
+            if applied.is_err() {
+                // A bug outside the guarded rebuild (the hook has printed it): the next change
+                // starts from scratch.
+                state.built = None;
+                state.dirty = true;
+            }
         }
     }
 }
