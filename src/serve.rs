@@ -808,7 +808,7 @@ fn handle(shared: &Shared, request: tiny_http::Request) {
             if path == "/" {
                 redirect(&shared.prefix)
             } else {
-                not_found(shared)
+                first_build_failed(shared, &path).unwrap_or_else(|| not_found(shared))
             }
         }
         Ok(Some(rel)) if rel.is_empty() => redirect(&shared.prefix),
@@ -901,20 +901,26 @@ fn wants_html(rel: &str) -> bool {
     rel.ends_with(".html") || !name.contains('.')
 }
 
-fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
+/// The error page, for a request for a page while no build has succeeded yet.
+fn first_build_failed(shared: &Shared, rel: &str) -> Option<Resp> {
     let live = lock(shared);
-    if !live.good && wants_html(rel) {
-        let page = error_page::render(
-            &live.texts,
-            &live.errors,
-            &live_tag(live.version, &live.errors, true),
-        );
-        drop(live);
-        return with_headers(
-            tiny_http::Response::from_data(page.into_bytes()).with_status_code(500),
-            "error.html",
-        );
+    if live.good || !wants_html(rel) {
+        return None;
     }
+    let tag = live_tag(live.version, &live.errors, true);
+    let page = error_page::render(&live.texts, &live.errors, &tag);
+    drop(live);
+    Some(with_headers(
+        tiny_http::Response::from_data(page.into_bytes()).with_status_code(500),
+        "error.html",
+    ))
+}
+
+fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
+    if let Some(page) = first_build_failed(shared, rel) {
+        return page;
+    }
+    let live = lock(shared);
     let (version, errors) = (live.version, live.errors.clone());
     if let Some(bytes) = live.files.get(rel).cloned() {
         drop(live);

@@ -227,6 +227,7 @@ fn when_the_first_build_fails_every_page_shows_all_errors_until_it_builds() {
         "/portal/",
         "/portal/gibt-es-nicht/",
         "/portal/x.html",
+        "/ausserhalb/",
     ] {
         let r = serve.get(target);
         assert_eq!(
@@ -492,6 +493,16 @@ fn malformed_and_oversized_requests_are_refused_and_the_server_stays() {
         (r.status, r.header("location")),
         (302, Some("/portal/obst%2fapfel/"))
     );
+    // No redirect to another host (`//host` is a URL without a scheme).
+    for target in [
+        "//evil.example",
+        "//evil.example/",
+        "/%2f%2fevil.example",
+        "/portal//evil",
+    ] {
+        let r = serve.get(target);
+        assert_eq!(r.status, 404, "{target}: {:?}", r.header("location"));
+    }
     assert_running(&mut serve);
     assert_eq!(serve.get(APFEL_URL).line("title"), Some("Apfel"));
 }
