@@ -62,6 +62,8 @@ struct Shared {
     root: PathBuf,
     /// Listening on loopback: answer only requests for a loopback host name.
     loopback_only: bool,
+    /// Port and prefix (`1111/portal/`), to say where the site is.
+    site: String,
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Live> {
@@ -111,6 +113,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
         prefix: prefix.clone(),
         root: build_opts.root.clone(),
         loopback_only: opts.bind.to_canonical().is_loopback(),
+        site: format!("{}{prefix}", opts.port),
     });
 
     let mut state = Rebuilder::new(build_opts, opts.color);
@@ -786,7 +789,7 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared, rx: &Events) {
 
 /// Answers one HTTP request from the in-memory site.
 fn handle(shared: &Shared, request: tiny_http::Request) {
-    if let Some(refusal) = checks::refuse(&request, shared.loopback_only) {
+    if let Some(refusal) = checks::refuse(&request, shared.loopback_only, &shared.site) {
         let mut response = text_response(refusal.status, &refusal.text);
         if refusal.status == 405 {
             if let Some(h) = header("Allow", checks::ALLOWED_METHODS) {

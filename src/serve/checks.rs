@@ -16,8 +16,13 @@ pub(super) struct Refusal {
     pub text: String,
 }
 
-/// Checks method, URL length and `Host`; `loopback_only` when the server listens on loopback.
-pub(super) fn refuse(request: &tiny_http::Request, loopback_only: bool) -> Option<Refusal> {
+/// Checks method, URL length and `Host`; `loopback_only` when the server listens on loopback
+/// (`site`: the site's path there, e.g. `1111/portal/`, for the explanation).
+pub(super) fn refuse(
+    request: &tiny_http::Request,
+    loopback_only: bool,
+    site: &str,
+) -> Option<Refusal> {
     use tiny_http::Method;
     if !matches!(request.method(), Method::Get | Method::Head) {
         return Some(Refusal {
@@ -50,17 +55,17 @@ pub(super) fn refuse(request: &tiny_http::Request, loopback_only: bool) -> Optio
     let host = hosts.first()?;
     (loopback_only && !is_loopback_host(host)).then(|| Refusal {
         status: 403,
-        text: foreign_host_text(host),
+        text: foreign_host_text(host, site),
     })
 }
 
-fn foreign_host_text(host: &str) -> String {
+fn foreign_host_text(host: &str, site: &str) -> String {
     let shown: String = host.escape_debug().collect();
     format!(
         "wegweiser serve refused this request for the host \"{shown}\": the preview listens on \
          loopback and only answers requests for localhost, *.localhost, 127.x.x.x or [::1], so \
          that a web page cannot reach it through DNS rebinding.\n\
-         Open it as http://localhost:<port>/ or http://127.0.0.1:<port>/, or, to reach it under \
+         Open it as http://localhost:{site} or http://127.0.0.1:{site}, or, to reach it under \
          another name, start it with --bind <address> (it then answers any host name).\n"
     )
 }
