@@ -5,7 +5,10 @@
 //! to one Markdown file re-renders only the outputs that depend on it (the page, its sections and
 //! keyword pages, neighbours, pages it links to); anything else rebuilds everything. A failed
 //! rebuild keeps the last good site and shows the errors in the terminal and as an overlay in
-//! the browser.
+//! the browser; a panicking one is caught and reported the same way, and the next change
+//! rebuilds in full. Until a first build succeeds, page requests get a page listing the errors.
+//! Only GET and HEAD are answered, and on loopback only requests for a loopback host name
+//! (`checks`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
