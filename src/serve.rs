@@ -720,14 +720,18 @@ type Events = std::sync::mpsc::Receiver<Vec<PathBuf>>;
 /// Starts watching the site's sources; the watcher must be kept alive while events are read.
 fn start_watcher(root: &Path) -> Result<(notify::RecommendedWatcher, Events), BuildError> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+    let handler = move |res: notify::Result<notify::Event>| {
         if let Ok(ev) = res {
             if !matches!(ev.kind, notify::EventKind::Access(_)) {
                 let _ = tx.send(ev.paths);
             }
         }
-    })
-    .map_err(|e| {
+    };
+    // Not through symbolic links: an editor's link to a big folder elsewhere (`/usr`) would
+    // make the watcher walk and watch all of it before the preview starts, and nothing
+    // outside the site belongs to it.
+    let config = notify::Config::default().with_follow_symlinks(false);
+    let mut watcher = notify::RecommendedWatcher::new(handler, config).map_err(|e| {
         BuildError::Other(vec![
             "cannot watch the site for changes".into(),
             e.to_string(),

@@ -9,7 +9,8 @@
 //! - on loopback only requests for loopback host names are answered (DNS rebinding);
 //! - only GET and HEAD are answered;
 //! - `--base-url` is honoured (its path) or refused when invalid;
-//! - no request reaches a file outside the site, also once a served file became a link.
+//! - no request reaches a file outside the site, also once a served file became a link;
+//! - the file watcher does not follow links out of the site.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -538,4 +539,30 @@ fn a_served_file_that_became_a_link_outside_the_site_is_not_served() {
         "{}",
         serve.log()
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_watcher_does_not_follow_links_out_of_the_site() {
+    let site = SiteTest::new("serve");
+    let outside = site.root().parent().unwrap().join("anderswo");
+    for i in 0..50 {
+        std::fs::create_dir_all(outside.join(format!("ordner-{i}"))).unwrap();
+    }
+    symlink(&outside, site.root().join("content/anderswo"));
+    let mut serve = Serve::start(&site, &[]);
+    let version = serve.get(APFEL_URL).version();
+    // A change out there is no change to the site: no rebuild.
+    std::fs::write(
+        outside.join("ordner-7/neu.md"),
+        "+++\ntitle = \"Neu\"\n+++\n",
+    )
+    .unwrap();
+    let state = serve.poll(version, Duration::from_millis(1500));
+    assert!(
+        state.is_none(),
+        "a change outside the site started a rebuild: {state:?}\n{}",
+        serve.log()
+    );
+    assert_running(&mut serve);
 }
