@@ -944,7 +944,12 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
     if let Some(src) = live.copies.get(rel).cloned() {
         drop(live);
         return match read_inside(&shared.root, &src) {
-            Some(bytes) => with_headers(tiny_http::Response::from_data(bytes), rel),
+            Some(bytes) => sandboxed(
+                with_headers(tiny_http::Response::from_data(bytes), rel),
+                &shared.root,
+                &src,
+                rel,
+            ),
             None => not_found(shared),
         };
     }
@@ -955,6 +960,23 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
     }
     drop(live);
     not_found(shared)
+}
+
+/// An editor's bundle asset that a browser would run as a document (HTML, SVG, XML) is read
+/// from disk as it is now, not as the last build checked it: it gets no script, no forms and
+/// its own origin (`Content-Security-Policy: sandbox`), so it cannot act on the preview's.
+fn sandboxed(mut r: Resp, root: &Path, src: &Path, rel: &str) -> Resp {
+    let active = ["html", "htm", "xhtml", "svg", "svgz", "xml", "xsl"];
+    let ext = rel
+        .rsplit_once('.')
+        .map_or("", |(_, e)| e)
+        .to_ascii_lowercase();
+    if src.starts_with(root.join("content")) && active.contains(&ext.as_str()) {
+        if let Some(h) = header("Content-Security-Policy", "sandbox") {
+            r.add_header(h);
+        }
+    }
+    r
 }
 
 /// A static file or bundle asset, read when it is asked for: only if it is still a regular

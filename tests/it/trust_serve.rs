@@ -566,3 +566,37 @@ fn the_watcher_does_not_follow_links_out_of_the_site() {
     );
     assert_running(&mut serve);
 }
+
+#[test]
+fn an_editors_svg_or_html_asset_never_runs_script_on_the_preview() {
+    let site = SiteTest::new("serve");
+    site.write(
+        "content/obst/quitte/index.md",
+        "+++\ntitle = \"Quitte\"\n+++\nText.\n",
+    );
+    let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\">\
+               <script>alert(2)</script></svg>\n";
+    site.write("content/obst/quitte/bild.svg", svg);
+    site.write(
+        "content/obst/quitte/seite.html",
+        "<p>x</p><script>alert(3)</script>\n",
+    );
+    let serve = Serve::start(&site, &[]);
+    for asset in ["bild.svg", "seite.html"] {
+        let target = format!("/portal/obst/quitte/{asset}");
+        let r = serve.get(&target);
+        // Refused or sanitised by the build, or served in a sandbox.
+        let active = r.status == 200 && (r.body.contains("<script") || r.body.contains("onload"));
+        if active {
+            assert_eq!(
+                r.header("content-security-policy"),
+                Some("sandbox"),
+                "{target}"
+            );
+        }
+    }
+    // The theme's and publisher's own files are not sandboxed.
+    let robots = serve.get("/portal/robots.txt");
+    assert_eq!(robots.status, 200);
+    assert_eq!(robots.header("content-security-policy"), None);
+}
