@@ -322,7 +322,8 @@ impl Rebuilder {
         let single_md = (changed.len() == 1)
             .then(|| changed.first())
             .flatten()
-            .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file())
+            // A link is checked by a full load (it must not lead out of the site).
+            .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file() && !p.is_symlink())
             .and_then(|p| p.strip_prefix(&content).ok())
             .map(|rel| rel.to_string_lossy().replace('\\', "/"));
         let cause = self.cause_text(Some(&changed));
@@ -983,7 +984,6 @@ fn sandboxed(mut r: Resp, root: &Path, src: &Path, rel: &str) -> Resp {
 /// file inside the site. (It may have been replaced by a link to a file elsewhere since the
 /// last good build, and a rebuild that refuses the link keeps serving the old list.)
 fn read_inside(root: &Path, src: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
     let real = std::fs::canonicalize(src).ok()?;
     if !real.starts_with(root) {
         eprintln!(
@@ -993,18 +993,8 @@ fn read_inside(root: &Path, src: &Path) -> Option<Vec<u8>> {
         );
         return None;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    // A FIFO must not block the request thread on open.
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let mut file = options.open(&real).ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).ok()?;
-    Some(bytes)
+    // Only a regular file: a named pipe swapped in would block this thread.
+    load::read_regular(&real).ok()
 }
 
 fn not_found(shared: &Shared) -> Resp {
