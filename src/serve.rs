@@ -121,7 +121,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
 
     let mut state = Rebuilder::new(build_opts, opts.color);
     // Watch before the first build, so a file saved while it runs is not missed.
-    let (_watcher, events) = start_watcher(&state.opts.root)?;
+    let (mut watcher, events) = SourceWatcher::start(&state.opts.root)?;
     state.full(&shared, None);
     eprintln!(
         "serving on http://{host}:{}{prefix} (Ctrl+C to stop)",
@@ -143,7 +143,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
             let _ = std::thread::Builder::new().spawn(move || handle(&s, request));
         }
     });
-    watch_loop(&mut state, &shared, &events);
+    watch_loop(&mut state, &shared, &mut watcher, &events);
     Ok(())
 }
 
@@ -715,53 +715,94 @@ fn keyword_slugs_of_all(b: &Built) -> HashSet<String> {
     b.keywords.list.iter().map(|k| k.slug.clone()).collect()
 }
 
-/// Watches the site's sources and applies changes until the process ends.
+/// Paths changed in the site, as the watcher reports them.
 type Events = std::sync::mpsc::Receiver<Vec<PathBuf>>;
 
-/// Starts watching the site's sources; the watcher must be kept alive while events are read.
-fn start_watcher(root: &Path) -> Result<(notify::RecommendedWatcher, Events), BuildError> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let handler = move |res: notify::Result<notify::Event>| {
-        if let Ok(ev) = res {
-            if !matches!(ev.kind, notify::EventKind::Access(_)) {
-                let _ = tx.send(ev.paths);
+/// The folders of the site root whose files are sources.
+const SOURCE_DIRS: [&str; 4] = ["content", "themes", "templates", "static"];
+
+/// Watches the site's sources: the source folders that exist, recursively, and the root itself
+/// (for `config.toml`, also when an editor replaces it, and for source folders created later).
+struct SourceWatcher {
+    root: PathBuf,
+    watcher: notify::RecommendedWatcher,
+}
+
+impl SourceWatcher {
+    /// Starts watching; events arrive on the returned channel while this value lives.
+    fn start(root: &Path) -> Result<(SourceWatcher, Events), BuildError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handler = move |res: notify::Result<notify::Event>| {
+            if let Ok(ev) = res {
+                if !matches!(ev.kind, notify::EventKind::Access(_)) {
+                    let _ = tx.send(ev.paths);
+                }
             }
-        }
-    };
-    // Not through symbolic links: an editor's link to a big folder elsewhere (`/usr`) would
-    // make the watcher walk and watch all of it before the preview starts, and nothing
-    // outside the site belongs to it.
-    let config = notify::Config::default().with_follow_symlinks(false);
-    let mut watcher = notify::RecommendedWatcher::new(handler, config).map_err(|e| {
-        BuildError::Other(vec![
-            "cannot watch the site for changes".into(),
-            e.to_string(),
-        ])
-    })?;
-    for dir in ["content", "themes", "templates", "static"] {
-        let p = root.join(dir);
-        if p.is_dir() {
-            watcher
-                .watch(&p, notify::RecursiveMode::Recursive)
-                .map_err(|e| {
-                    BuildError::Other(vec![format!("cannot watch {}", p.display()), e.to_string()])
-                })?;
-        }
-    }
-    let config = root.join(crate::config::CONFIG_FILE);
-    watcher
-        .watch(&config, notify::RecursiveMode::NonRecursive)
-        .map_err(|e| {
+        };
+        // Not through symbolic links: an editor's link to a big folder elsewhere (`/usr`)
+        // would make the watcher walk and watch all of it before the preview starts, and
+        // nothing outside the site belongs to it.
+        let config = notify::Config::default().with_follow_symlinks(false);
+        let watcher = notify::RecommendedWatcher::new(handler, config).map_err(|e| {
             BuildError::Other(vec![
-                format!("cannot watch {}", config.display()),
+                "cannot watch the site for changes".into(),
                 e.to_string(),
             ])
         })?;
-    Ok((watcher, rx))
+        let mut w = SourceWatcher {
+            root: root.to_path_buf(),
+            watcher,
+        };
+        w.add(root, notify::RecursiveMode::NonRecursive)?;
+        for dir in SOURCE_DIRS {
+            let p = root.join(dir);
+            if p.is_dir() {
+                w.add(&p, notify::RecursiveMode::Recursive)?;
+            }
+        }
+        Ok((w, rx))
+    }
+
+    fn add(&mut self, p: &Path, mode: notify::RecursiveMode) -> Result<(), BuildError> {
+        self.watcher.watch(p, mode).map_err(|e| {
+            BuildError::Other(vec![format!("cannot watch {}", p.display()), e.to_string()])
+        })
+    }
+
+    /// Whether a changed path is a source: anything below a source folder, and of the root's
+    /// own entries only `config.toml` and the source folders (not `public/`, say).
+    fn is_source(&self, p: &Path) -> bool {
+        match p.strip_prefix(&self.root) {
+            Ok(rel) if rel.components().count() == 1 => {
+                let name = rel.to_string_lossy();
+                name == crate::config::CONFIG_FILE || SOURCE_DIRS.contains(&name.as_ref())
+            }
+            _ => true,
+        }
+    }
+
+    /// Starts watching source folders that were created (or created again) since.
+    fn follow_new_folders(&mut self, changed: &BTreeSet<PathBuf>) {
+        for dir in SOURCE_DIRS {
+            let p = self.root.join(dir);
+            if !changed.contains(&p) {
+                continue;
+            }
+            // A folder removed and created again needs a new watch.
+            let _ = self.watcher.unwatch(&p);
+            if p.is_dir() {
+                if let Err(BuildError::Other(chain)) =
+                    self.add(&p, notify::RecursiveMode::Recursive)
+                {
+                    eprint!("{}", crate::error::render_chain(&chain));
+                }
+            }
+        }
+    }
 }
 
 /// Applies changes as they come, until the watcher goes away.
-fn watch_loop(state: &mut Rebuilder, shared: &Shared, rx: &Events) {
+fn watch_loop(state: &mut Rebuilder, shared: &Shared, watcher: &mut SourceWatcher, rx: &Events) {
     let ignored = |p: &Path| {
         p.file_name().is_some_and(|n| {
             let n = n.to_string_lossy();
@@ -773,14 +814,18 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared, rx: &Events) {
             return;
         };
         // Editors save in bursts (temp file, rename, chmod): collect them briefly.
-        let mut changed: BTreeSet<PathBuf> = first.into_iter().filter(|p| !ignored(p)).collect();
+        let mut changed: BTreeSet<PathBuf> = first.into_iter().collect();
         let deadline = Instant::now() + Duration::from_millis(10);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match rx.recv_timeout(left) {
-                Ok(paths) => changed.extend(paths.into_iter().filter(|p| !ignored(p))),
+                Ok(paths) => changed.extend(paths),
                 Err(_) => break,
             }
         }
+        changed.retain(|p| !ignored(p) && watcher.is_source(p));
+        // Before the rebuild, so that it reads what a new folder holds and the watch sees
+        // everything written after.
+        watcher.follow_new_folders(&changed);
         if !changed.is_empty() {
             let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 state.apply(shared, &changed);

@@ -10,7 +10,8 @@
 //! - only GET and HEAD are answered;
 //! - `--base-url` is honoured (its path) or refused when invalid;
 //! - no request reaches a file outside the site, also once a served file became a link;
-//! - the file watcher does not follow links out of the site.
+//! - the file watcher does not follow links out of the site, and watches source folders
+//!   created later and a `config.toml` replaced by renaming.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -168,8 +169,6 @@ fn a_panic_in_a_full_rebuild_keeps_the_last_good_site_and_the_next_change_recove
 #[ignore = "needs the template recursion limit of trust-templates"]
 fn a_template_that_includes_itself_does_not_end_the_server() {
     let site = SiteTest::new("serve");
-    // The server watches the folders that exist when it starts.
-    std::fs::create_dir_all(site.root().join("templates")).unwrap();
     let mut serve = Serve::start(&site, &[]);
     site.write("templates/page.html", "{% include \"page.html\" %}");
     let broken = serve.wait_for(APFEL_URL, "the template error", |r| !r.errors().is_empty());
@@ -600,4 +599,36 @@ fn an_editors_svg_asset_never_runs_script_on_the_preview() {
     let robots = serve.get("/portal/robots.txt");
     assert_eq!(robots.status, 200);
     assert_eq!(robots.header("content-security-policy"), None);
+}
+
+#[test]
+fn a_source_folder_created_later_and_a_replaced_config_are_watched() {
+    let site = SiteTest::new("serve");
+    assert!(!site.exists("templates"));
+    let mut serve = Serve::start(&site, &[]);
+    site.write("templates/page.html", "eigene Vorlage: {{ page.title }}\n");
+    serve.wait_for(APFEL_URL, "the new template", |r| {
+        r.body.starts_with("eigene Vorlage: Apfel")
+    });
+    // Editors save by writing a new file and renaming it over the old one, more than once.
+    for title in ["Vorschau eins", "Vorschau zwei"] {
+        let version = serve.get(APFEL_URL).version();
+        let config = site.file("config.toml");
+        let start = config.find("title = ").unwrap();
+        let end = start + config[start..].find('\n').unwrap();
+        let new = format!("{}title = \"{title}\"{}", &config[..start], &config[end..]);
+        site.write("config.toml.neu", new);
+        std::fs::rename(
+            site.root().join("config.toml.neu"),
+            site.root().join("config.toml"),
+        )
+        .unwrap();
+        let state = serve.poll(version, EDIT_LIMIT);
+        assert!(
+            state.is_some_and(|s| s.version > version),
+            "{title}: no rebuild\n{}",
+            serve.log()
+        );
+    }
+    assert_running(&mut serve);
 }
