@@ -345,6 +345,8 @@ fn on_loopback_only_requests_for_loopback_host_names_are_answered() {
     }
     let refused = send(&serve, "GET", APFEL_URL, "evil.example:1111").body;
     insta::assert_snapshot!(refused.replace(&format!(":{port}/"), ":[PORT]/"));
+    // Without a Host header (HTTP/1.0 tools) there is no name a rebinding could have used.
+    assert_eq!(send(&serve, "GET", APFEL_URL, "").status, 200);
     // Two Host headers are refused outright.
     let head =
         format!("GET {APFEL_URL} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\n");
