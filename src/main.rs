@@ -91,7 +91,9 @@ enum Command {
         /// Port to listen on
         #[arg(long, short = 'p', default_value_t = 1111)]
         port: u16,
-        /// Address to listen on; only loopback unless you choose another
+        /// Address to listen on; only loopback unless you choose another. On loopback only
+        /// requests for localhost, *.localhost, 127.x.x.x or [::1] are answered (against DNS
+        /// rebinding); on any other address, requests for any host name
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
     },
@@ -251,12 +253,25 @@ fn report_error(e: BuildError, color: bool) -> ExitCode {
 }
 
 fn serve(common: Common, port: u16, bind: std::net::IpAddr, color: bool) -> ExitCode {
+    if common.format == Format::Json {
+        eprintln!("error: serve has no JSON output");
+        eprintln!("  = hint: drop --format json; `wegweiser check --format json` reports as JSON");
+        return ExitCode::from(2);
+    }
+    if let Some(url) = &common.base_url {
+        if let Err(msg) = wegweiser::validate_base_url(url) {
+            eprintln!("error: invalid value for --base-url: {msg}");
+            eprintln!("  = hint: use an absolute URL such as https://www.example.org/portal/");
+            return ExitCode::from(2);
+        }
+    }
     let opts = wegweiser::serve::ServeOptions {
         build: BuildOptions {
             root: common.root,
             overrides: Overrides {
                 output_dir: None,
-                base_url: None,
+                // Only its path is used: the site is served below it, on this machine.
+                base_url: common.base_url,
                 drafts: common.drafts,
                 target: common.target,
             },
