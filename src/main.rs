@@ -94,7 +94,9 @@ enum Command {
         /// Port to listen on
         #[arg(long, short = 'p', default_value_t = 1111)]
         port: u16,
-        /// Address to listen on; only loopback unless you choose another
+        /// Address to listen on; only loopback unless you choose another. On loopback only
+        /// requests for localhost, *.localhost, 127.x.x.x or [::1] are answered (against DNS
+        /// rebinding); on any other address, requests for any host name
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
     },
@@ -268,9 +270,14 @@ fn report_error(e: BuildError, color: bool) -> ExitCode {
 }
 
 fn serve(common: Common, port: u16, bind: std::net::IpAddr, color: bool) -> ExitCode {
+    if common.format == Format::Json {
+        eprintln!("error: serve has no JSON output");
+        eprintln!("  = hint: drop --format json; `wegweiser check --format json` reports as JSON");
+        return ExitCode::from(2);
+    }
     let overrides = Overrides {
         output_dir: None,
-        // Its path is kept for the preview's links; the host is the preview server's.
+        // Only its path is used: the site is served below it, on this machine.
         base_url: common.base_url,
         drafts: common.drafts,
         target: common.target,
