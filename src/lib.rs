@@ -205,7 +205,7 @@ fn check_target_flag(opts: &BuildOptions) -> Result<(), BuildError> {
 
 /// `--root` must be an existing folder (a usage error otherwise); whether it holds a site is
 /// for the config to say.
-fn check_root_flag(root: &std::path::Path) -> Result<(), BuildError> {
+pub fn check_root_flag(root: &std::path::Path) -> Result<(), BuildError> {
     let shown = error::escape_controls(&root.to_string_lossy());
     let hint = "pass the site's folder (the one with config.toml), e.g. --root portal".to_string();
     match std::fs::metadata(root) {

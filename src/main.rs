@@ -144,7 +144,9 @@ fn main() -> ExitCode {
             Err(e) => report_error(e, color),
         },
         Command::New { kind, path, root } => {
-            match wegweiser::scaffold::new_page(&root, &kind, &path) {
+            let created = wegweiser::check_root_flag(&root)
+                .and_then(|()| wegweiser::scaffold::new_page(&root, &kind, &path));
+            match created {
                 Ok(file) => {
                     let shown = file.strip_prefix(&root).unwrap_or(&file);
                     eprintln!("created {}: fill in the fields, then save", shown.display());

@@ -417,6 +417,29 @@ fn root_that_does_not_exist_is_a_usage_error() {
     insta::assert_snapshot!(stderr);
 }
 
+#[test]
+fn root_that_is_missing_or_a_file_is_a_usage_error_for_every_command() {
+    let site = built_site();
+    let file = site.root().join("config.toml");
+    for root in [site.root().join("gibt-es-nicht"), file] {
+        let root = root.to_str().unwrap();
+        for cmd in [
+            &["check", "--root", root][..],
+            &["serve", "--port", "0", "--root", root],
+            &["new", "page", "neu.md", "--root", root],
+        ] {
+            let run = site.run(cmd);
+            assert_eq!(run.code(), 2, "{cmd:?}: {}", run.stderr());
+            assert!(
+                run.stderr().starts_with("error: --root `[ROOT]/"),
+                "{cmd:?}: {}",
+                run.stderr()
+            );
+        }
+    }
+    assert!(!site.exists("content/neu.md"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Warnings about config values
 
