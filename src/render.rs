@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::error::{did_you_mean, BuildError, Diagnostic};
 use crate::links::Body;
 use crate::load::Template;
-use crate::parse::{Date, FieldValue};
+use crate::parse::{At, Date, FieldValue};
 use crate::resolve::{all_pages, ancestors, Node, Site};
 use crate::taxonomy::Keywords;
 
@@ -795,21 +795,7 @@ pub(crate) fn render(
             }
         }
         if let Some(t) = &n.doc.fm.template {
-            if !tera.get_template_names().any(|x| x == t.value) {
-                let names: Vec<&str> = tera.get_template_names().collect();
-                diags.push(
-                    Diagnostic::error(
-                        &n.doc.src.shown,
-                        format!("template `{}` not found", t.value),
-                    )
-                    .at(&n.doc.src.text, t.offset)
-                    .with_hint(
-                        did_you_mean(&t.value, names.iter().copied()).unwrap_or_else(|| {
-                            "put it in templates/ of the site or of the theme".into()
-                        }),
-                    ),
-                );
-            }
+            diags.extend(check_page_template(n, t, tera));
         }
     }
     if !diags.is_empty() {
@@ -913,6 +899,31 @@ pub(crate) fn render(
         }
     }
     (outputs, diags)
+}
+
+/// A template named in front matter must exist and be an HTML template: the page is written
+/// as `index.html`, and only `.html` templates escape what editors write (a `.csv` or `.json`
+/// template would put their markup into the page raw).
+fn check_page_template(n: &Node, t: &At<String>, tera: &Tera) -> Option<Diagnostic> {
+    let err = |msg: String| Diagnostic::error(&n.doc.src.shown, msg).at(&n.doc.src.text, t.offset);
+    if !tera.get_template_names().any(|x| x == t.value) {
+        let names: Vec<&str> = tera.get_template_names().collect();
+        return Some(
+            err(format!("template `{}` not found", t.value)).with_hint(
+                did_you_mean(&t.value, names.iter().copied())
+                    .unwrap_or_else(|| "put it in templates/ of the site or of the theme".into()),
+            ),
+        );
+    }
+    if !t.value.ends_with(".html") {
+        return Some(
+            err(format!("template `{}` is not an HTML template", t.value)).with_hint(
+                "a page is written as HTML: choose a template ending in .html (such as page.html); \
+                 files such as projekte.csv belong in `outputs`",
+            ),
+        );
+    }
+    None
 }
 
 /// The template a node's job renders with: an extra output's own, the front matter's, the
