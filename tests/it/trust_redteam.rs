@@ -1,7 +1,7 @@
 //! Issue #11 (trust): holes found by trying variants of every class against the engine, as
 //! the hidden corpus will. Bad-input cases use the catalogue helpers of `bad_input`.
 
-use crate::bad_input::{broken, replace_in};
+use crate::bad_input::{broken, built_site, fails_cleanly_with, replace_in};
 
 // ---------------------------------------------------------------------------------------------
 // Script through the choice of template
@@ -19,5 +19,22 @@ fn a_page_template_that_is_not_html_is_refused() {
             "title = \"<script>alert(1)</script>\"\ntemplate = \"daten.csv\"",
         );
     });
+    insta::assert_snapshot!(stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The output folder
+
+/// `..` after a folder that does not exist yet: the output folder `public/neu/../../../site` is
+/// the site itself, and a build that took it for a folder inside the site moved the whole site
+/// aside (content/ included) to put the output in its place.
+#[test]
+fn output_dir_with_dot_dot_after_a_missing_folder_is_refused() {
+    let site = built_site();
+    let mut stderr = String::new();
+    for out in ["public/neu/../../../site", "public/neu/../../.."] {
+        stderr += &fails_cleanly_with(&site, &["--output-dir", out], 1);
+    }
+    assert!(site.exists("content/info.md"), "the site is gone");
     insta::assert_snapshot!(stderr);
 }
