@@ -38,3 +38,18 @@ fn output_dir_with_dot_dot_after_a_missing_folder_is_refused() {
     assert!(site.exists("content/info.md"), "the site is gone");
     insta::assert_snapshot!(stderr);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Names every file system can hold
+
+/// The publisher's static files and the theme's go to the Windows share of `dateiablage` as
+/// well: a device name or a `:` is an error at the file, as for the files of content/.
+#[test]
+fn static_files_with_windows_device_names_are_refused() {
+    let stderr = broken(|s| {
+        s.write("static/CON.txt", "x");
+        s.write("static/zeit:plan.txt", "x");
+        s.write("themes/test/static/aux/a.css", "x");
+    });
+    insta::assert_snapshot!(stderr);
+}
