@@ -2,6 +2,7 @@
 //! the hidden corpus will. Bad-input cases use the catalogue helpers of `bad_input`.
 
 use crate::bad_input::{broken, built_site, fails_cleanly_with, replace_in};
+use crate::harness::dir_snapshot;
 
 // ---------------------------------------------------------------------------------------------
 // Script through the choice of template
@@ -52,4 +53,30 @@ fn static_files_with_windows_device_names_are_refused() {
         s.write("themes/test/static/aux/a.css", "x");
     });
     insta::assert_snapshot!(stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command line
+
+/// `init` into a folder that already holds files mixed a site into them and replaced an
+/// existing `content/_index.md` and theme templates; only a new or empty folder (hidden
+/// entries such as `.git` aside) is used.
+#[test]
+fn init_refuses_a_folder_that_is_not_empty() {
+    let site = built_site();
+    site.write("alt/content/_index.md", "MEINS");
+    site.write("alt/notizen.txt", "MEINS");
+    let before = dir_snapshot(&site.root().join("alt"));
+    let run = site.run(&["init", "alt"]);
+    assert_eq!(run.code(), 2, "stderr:\n{}", run.stderr());
+    assert_eq!(
+        dir_snapshot(&site.root().join("alt")),
+        before,
+        "init changed files"
+    );
+    site.write("leer/.git/HEAD", "ref: refs/heads/main\n");
+    let ok = site.run(&["init", "leer"]);
+    assert_eq!(ok.code(), 0, "stderr:\n{}", ok.stderr());
+    assert!(site.exists("leer/content/_index.md"));
+    insta::assert_snapshot!(run.stderr());
 }
