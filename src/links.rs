@@ -162,6 +162,22 @@ fn fill_placeholders(
         let key = after[..end].trim();
         let placeholder = &rest[start..start + OPEN.len() + end + 2];
         match env.extra.get(key).and_then(toml::Value::as_str) {
+            Some(_) if inside_tag(&out) => {
+                let offset = text[doc.body_offset..]
+                    .find(placeholder)
+                    .map_or(doc.body_offset, |i| doc.body_offset + i);
+                diags.push(
+                    Diagnostic::error(
+                        &doc.src.shown,
+                        format!("`{{{{ extra.{key} }}}}` inside an HTML tag"),
+                    )
+                    .at(text, offset)
+                    .with_hint(
+                        "a placeholder is text: write it outside the tag, e.g. E-Mail: {{ extra.email }}",
+                    ),
+                );
+                out.push_str(placeholder);
+            }
             Some(v) => out.push_str(&escape_text(v)),
             None => {
                 let offset = text[doc.body_offset..]
@@ -193,10 +209,31 @@ fn fill_placeholders(
     out
 }
 
+/// Escaped for HTML text and quoted attribute values alike.
 fn escape_text(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Whether the end of sanitised HTML is inside a tag (an attribute value included): the
+/// sanitiser's output escapes `<` in text and quotes every attribute value with `"`, so a
+/// scan of those is exact. A value filled in there would escape the sanitiser's URL check
+/// (`href="{{ extra.x }}"` with `javascript:…`).
+fn inside_tag(html: &str) -> bool {
+    let mut in_tag = false;
+    let mut in_value = false;
+    for b in html.bytes() {
+        match (in_tag, in_value, b) {
+            (false, _, b'<') => in_tag = true,
+            (true, false, b'"') | (true, true, b'"') => in_value = !in_value,
+            (true, false, b'>') => in_tag = false,
+            _ => {}
+        }
+    }
+    in_tag
 }
 
 /// Renders the Markdown of one node (body and Markdown fields), links resolved.

@@ -80,3 +80,40 @@ fn init_refuses_a_folder_that_is_not_empty() {
     assert!(site.exists("leer/content/_index.md"));
     insta::assert_snapshot!(run.stderr());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Placeholders
+
+/// `{{ extra.key }}` is filled in after the sanitiser: inside a tag the publisher's value
+/// became an attribute the sanitiser never saw (`href="{{ extra.x }}"` with a `javascript:`
+/// value, or a `"` that ends the attribute). Placeholders are text only.
+#[test]
+fn a_placeholder_inside_an_html_tag_is_an_error() {
+    let stderr = broken(|s| {
+        replace_in(
+            s,
+            "content/info.md",
+            "Herausgegeben von {{ extra.herausgeber }}.",
+            "Herausgegeben von <a href=\"{{ extra.herausgeber }}\">uns</a>.",
+        );
+    });
+    insta::assert_snapshot!(stderr);
+}
+
+/// In text a value with quotes and markup stays text.
+#[test]
+fn a_placeholder_value_with_markup_and_quotes_is_escaped() {
+    let site = built_site();
+    replace_in(
+        &site,
+        "config.toml",
+        "herausgeber = \"Bundesanstalt für Arbeit\"",
+        "herausgeber = \"Amt \\\"Nord\\\" <b onclick='x'>\"",
+    );
+    site.build();
+    let page = site.file("public/info/index.html");
+    assert!(
+        page.contains("Amt &quot;Nord&quot; &lt;b onclick=&#39;x&#39;&gt;"),
+        "{page}"
+    );
+}
