@@ -117,3 +117,16 @@ fn a_placeholder_value_with_markup_and_quotes_is_escaped() {
         "{page}"
     );
 }
+
+/// The keyword pages' folder is a path segment of every target too.
+#[test]
+fn keyword_path_named_like_a_windows_device_is_refused() {
+    let stderr = broken(|s| {
+        let config = s.file("config.toml");
+        s.write(
+            "config.toml",
+            format!("{config}\n[keywords]\npath = \"aux\"\n"),
+        );
+    });
+    insta::assert_snapshot!(stderr);
+}
