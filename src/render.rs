@@ -101,6 +101,9 @@ struct SummaryView<'a> {
     #[serde(rename = "type")]
     doc_type: Option<&'a str>,
     fields: Value,
+    /// Which fields are HTML (`markdown`) and which text: a listing must not print a text
+    /// field with `| safe` because another type's field of the same name was HTML.
+    field_types: Value,
     suchworte: Vec<KeywordView<'a>>,
 }
 
@@ -314,6 +317,7 @@ impl<'a> Ctx<'a> {
 
     fn summary(&self, id: usize) -> SummaryView<'a> {
         let n: &'a Node = &self.site.nodes[id];
+        let (fields, _, field_types) = self.fields(id);
         SummaryView {
             title: &n.doc.fm.title,
             permalink: self.permalink(&n.path),
@@ -323,7 +327,8 @@ impl<'a> Ctx<'a> {
             date: n.doc.fm.date.as_ref().map(DateView::from),
             weight: n.doc.fm.weight,
             doc_type: n.doc.fm.doc_type.as_deref(),
-            fields: self.fields(id).0,
+            fields,
+            field_types,
             suchworte: self.keyword_refs(id),
         }
     }
@@ -455,6 +460,10 @@ fn load_tera(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildE
         .map(|t| (t.name.as_str(), t.text.as_str()))
         .collect();
     if let Err(e) = tera.add_raw_templates(list) {
+        return Err(template_error(&e, templates).into());
+    }
+    let escaped = |name: &str| name.ends_with(".html") || name.ends_with(".xml");
+    if let Err(e) = crate::autoescape::install(&mut tera, escape_html, escaped) {
         return Err(template_error(&e, templates).into());
     }
     let base = settings.base_url.clone();

@@ -130,3 +130,86 @@ fn keyword_path_named_like_a_windows_device_is_refused() {
     });
     insta::assert_snapshot!(stderr);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Escaping in templates
+
+/// Tera escapes only strings: a list printed with `{{ }}` and a `~` concatenation came out
+/// raw. Every printed value of an HTML template is escaped now, whatever its type.
+#[test]
+fn lists_and_concatenations_printed_by_a_template_are_escaped() {
+    let site = built_site();
+    site.write(
+        "templates/liste.html",
+        "{{ page.extra.liste }}|{{ \"Titel: \" ~ page.title }}|{{ page.title }}\n",
+    );
+    replace_in(
+        &site,
+        "content/info.md",
+        "title = \"Info\"",
+        "title = \"<b>Info</b>\"\ntemplate = \"liste.html\"\n[extra]\nliste = [\"<script>alert(1)</script>\", \"&\"]",
+    );
+    site.build();
+    assert_eq!(
+        site.file("public/info/index.html"),
+        "[&lt;script&gt;alert(1)&lt;/script&gt;, &amp;]|Titel: &lt;b&gt;Info&lt;/b&gt;|&lt;b&gt;Info&lt;/b&gt;\n"
+    );
+}
+
+/// A listing's field of the same name may be HTML for one content type and text for
+/// another: summaries carry `field_types`, and the site's matrix prints only markdown fields
+/// as HTML.
+#[test]
+fn the_matrix_prints_text_fields_of_another_type_escaped() {
+    let site = crate::harness::SiteTest::new("bad_input");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_tree(
+        &repo.join("themes/default"),
+        &site.root().join("themes/default"),
+    );
+    site.write(
+        "templates/matrix.html",
+        std::fs::read(repo.join("templates/matrix.html")).expect("read the matrix"),
+    );
+    site.write(
+        "config.toml",
+        "title = \"T\"\nbase_url = \"https://example.org/\"\ntheme = \"default\"\nsearch = false\n\
+         [types.initiative.fields]\ninhalt = { type = \"markdown\", label = \"Inhalt\" }\n\
+         [types.projekt.fields]\ninhalt = { type = \"text\", label = \"Inhalt\" }\n",
+    );
+    site.remove("content/projekte");
+    site.remove("content/info.md");
+    site.write(
+        "content/initiativen/_index.md",
+        "+++\ntitle = \"Initiativen\"\ntemplate = \"matrix.html\"\n+++\n",
+    );
+    site.write(
+        "content/initiativen/eins/_index.md",
+        "+++\ntitle = \"Eins\"\ntype = \"initiative\"\ninhalt = \"Markdown *ja*\"\n+++\n",
+    );
+    site.write(
+        "content/initiativen/zwei/_index.md",
+        "+++\ntitle = \"Zwei\"\ntype = \"projekt\"\ninhalt = \"<img src=x onerror=alert(1)>\"\n+++\n",
+    );
+    site.build();
+    let page = site.file("public/initiativen/index.html");
+    assert!(page.contains("<em>ja</em>"), "{page}");
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("onerror=alert(1)>"), "{page}");
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create a folder");
+    for entry in std::fs::read_dir(from).expect("read a folder") {
+        let entry = entry.expect("read a folder entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
