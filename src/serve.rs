@@ -6,7 +6,11 @@
 //! keyword pages, neighbours, pages it links to); anything else rebuilds everything. A failed
 //! rebuild keeps the last good site and shows the errors in the terminal and as an overlay in
 //! the browser; a panicking one is caught and reported the same way, and the next change
-//! rebuilds in full. Until a first build succeeds, page requests get a page listing the errors.
+//! rebuilds in full. Until a first build succeeds, page requests get a page listing the errors,
+//! also when `config.toml` cannot be read at start (then the site is served below `/` or the
+//! path of `--base-url` until it can). A base path changed in the configuration is served at
+//! once. Of the errors a build can find, only usage errors (`--root`, `--target`) keep the
+//! server from starting.
 //! Only GET and HEAD are answered, and on loopback only requests for a loopback host name
 //! (`checks`).
 
@@ -158,10 +162,13 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
 /// The URL path to serve the site below until a build says otherwise: the configured one
 /// (links work as they will when published), else, while `config.toml` cannot be read, the
 /// path of `--base-url` or `/`; the preview starts anyway and shows why it cannot build.
-/// Usage errors (`--root`, `--target`) end the command before it listens.
+/// Usage errors (`--root`, `--target`) end the command before it listens, and so does a
+/// folder without `config.toml`: that is no site, most likely the wrong folder.
 fn start_prefix(opts: &BuildOptions) -> Result<String, BuildError> {
+    let config = opts.root.join(crate::config::CONFIG_FILE);
     match settings_for(opts) {
         Ok(settings) => Ok(url_path(&settings.base_url)),
+        Err(e @ BuildError::Content(_)) if std::fs::symlink_metadata(config).is_err() => Err(e),
         Err(BuildError::Content(_)) => Ok(opts
             .overrides
             .base_url
