@@ -937,8 +937,27 @@ fn handle(shared: &Shared, request: tiny_http::Request) {
 /// Where a path below the site's former base path is now (`/alt/a/` → `/neu/a/`), so that a
 /// tab open when the configuration changed the path follows it.
 fn moved(from: Option<&str>, prefix: &str, path: &str) -> Option<String> {
-    let rest = path.strip_prefix(from?)?;
+    let from = from?;
+    let rest = path.strip_prefix(from)?;
+    // A path already below the new prefix is sent on only if that makes it shorter (from
+    // `/portal/` to `/`), so redirects cannot chain (from `/a/` to `/a/a/`).
+    if path.starts_with(prefix) && from.len() <= prefix.len() {
+        return None;
+    }
     Some(format!("{prefix}{rest}"))
+}
+
+/// A path the site does not have: where it is now if it is below the former base path, else
+/// the site's 404 page.
+fn missing(shared: &Shared, path: &str) -> Resp {
+    let to = {
+        let live = lock(shared);
+        moved(live.moved_from.as_deref(), &live.prefix, path)
+    };
+    match to {
+        Some(to) => redirect(&to),
+        None => not_found(shared),
+    }
 }
 
 type Resp = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
@@ -1073,7 +1092,7 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
         return redirect(&format!("{path}/"));
     }
     drop(live);
-    not_found(shared)
+    missing(shared, path)
 }
 
 /// An editor's bundle asset that a browser would run as a document (HTML, SVG, XML) is read
@@ -1205,6 +1224,20 @@ mod tests {
         assert_eq!(resolve_path("/", "/a/%2E%2E/%2E%2E/x"), Err(400));
         assert_eq!(resolve_path("/", "/a%5c..%5cx"), Err(400));
         assert_eq!(resolve_path("/", "/%zz"), Err(400));
+    }
+
+    #[test]
+    fn paths_below_a_former_base_path_are_sent_to_the_new_one_once() {
+        let to = |from, prefix, path| moved(Some(from), prefix, path);
+        assert_eq!(to("/", "/portal/", "/a/b/"), Some("/portal/a/b/".into()));
+        assert_eq!(to("/alt/", "/neu/", "/alt/a/"), Some("/neu/a/".into()));
+        assert_eq!(to("/portal/", "/", "/portal/a/"), Some("/a/".into()));
+        assert_eq!(to("/alt/", "/neu/", "/anders/"), None);
+        assert_eq!(moved(None, "/neu/", "/alt/a/"), None);
+        // Below the new prefix already: no redirect that could repeat itself.
+        assert_eq!(to("/", "/portal/", "/portal/a/"), None);
+        assert_eq!(to("/a/", "/a/a/", "/a/a/x"), None);
+        assert_eq!(to("/a/", "/a/a/", "/a/x"), Some("/a/a/x".into()));
     }
 
     #[test]

@@ -836,6 +836,15 @@ fn a_base_path_changed_while_serving_is_served_at_once_and_open_tabs_follow() {
         r.content() == "<p>Neu.</p>"
     });
     assert_eq!(updated.line("permalink"), moved.line("permalink"));
+
+    // Up to the root: the old path is below the new one, and still followed.
+    site.write("config.toml", config_with(&site, "/neu/", "/"));
+    let at_root = serve.wait_for("/obst/apfel/", "the root path", |r| r.status == 200);
+    assert_eq!(at_root.content(), "<p>Neu.</p>");
+    let old = serve.get("/neu/obst/apfel/");
+    assert_eq!(old.status, 302);
+    assert_eq!(old.header("location"), Some("/obst/apfel/"));
+    assert_eq!(serve.get("/gibt-es-nicht/").status, 404);
     assert_running(&mut serve);
 }
 
