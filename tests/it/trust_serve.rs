@@ -672,6 +672,16 @@ fn broken_configs(site: &SiteTest) -> Vec<(&'static str, String, &'static str, b
             false,
         ),
         (
+            "hostile_base_url",
+            config_with(
+                site,
+                "https://example.org/portal/",
+                "https://example.org/</style><svg/onload=alert(1)>/",
+            ),
+            "config.toml:4:12",
+            false,
+        ),
+        (
             "theme",
             config_with(site, theme, "theme = \"fehlt\""),
             "config.toml:5:9",
@@ -705,6 +715,9 @@ fn a_config_broken_when_serve_starts_shows_its_errors_until_it_is_fixed() {
             "{name}: {body}"
         );
         insta::assert_snapshot!(format!("broken_config_{name}"), body);
+        // Only the live-reload script: the configuration's text is shown, never run.
+        assert_eq!(body.matches("<script").count(), 1, "{name}: {body}");
+        assert!(!body.contains("<svg"), "{name}: {body}");
         for target in ["/obst/apfel/", "/portal/"] {
             let r = serve.get(target);
             assert_eq!(
