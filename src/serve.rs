@@ -268,25 +268,27 @@ impl Rebuilder {
             .map(|(src, dest)| (dest.clone(), src.clone()))
             .collect();
         let prefix = url_path(&built.settings.base_url);
-        let mut live = lock(shared);
-        live.files = files;
-        live.copies = copies;
-        live.errors.clear();
-        let moved = live.prefix != prefix;
-        if moved {
-            live.moved_from = Some(std::mem::replace(&mut live.prefix, prefix.clone()));
-        }
-        live.good = true;
-        live.version += 1;
-        drop(live);
-        shared.changed.notify_all();
-        self.print(&built.warnings);
+        // Only this thread changes the prefix. Said before it is served, so that whoever
+        // sees the new path served can read where it is.
+        let moved = lock(shared).prefix != prefix;
         if moved {
             eprintln!(
                 "the base URL's path changed: now serving on {}{prefix}",
                 self.origin
             );
         }
+        let mut live = lock(shared);
+        live.files = files;
+        live.copies = copies;
+        live.errors.clear();
+        if moved {
+            live.moved_from = Some(std::mem::replace(&mut live.prefix, prefix));
+        }
+        live.good = true;
+        live.version += 1;
+        drop(live);
+        shared.changed.notify_all();
+        self.print(&built.warnings);
         eprintln!(
             "built {} files in {} ms",
             built.outputs.len() + built.copies.len(),
