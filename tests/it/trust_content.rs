@@ -265,6 +265,7 @@ fn same_page_links_to_headings_and_footnotes_after_de_duplication() {
         html.contains("<a href=\"#teil-1\">zweiter Teil</a>"),
         "{html}"
     );
+    assert!(html.contains("id=\"fn-a\""), "{html}");
 }
 
 // ---------------------------------------------------------------------------------------------
