@@ -160,6 +160,10 @@ fn fill_placeholders(
     let html = html.as_str();
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
+    // Placeholders come in the order of the text: each is looked for after the last one, and
+    // positions are counted from there (many of them stay linear).
+    let mut cursor = doc.body_offset;
+    let mut places: Option<Places<'_>> = None;
     while let Some(start) = rest.find(OPEN) {
         out.push_str(&rest[..start]);
         let after = &rest[start + OPEN.len()..];
@@ -172,25 +176,33 @@ fn fill_placeholders(
         match env.extra.get(key).and_then(toml::Value::as_str) {
             Some(v) => out.push_str(&escape_text(v)),
             None => {
-                let offset = text[doc.body_offset..]
-                    .find(placeholder)
-                    .map_or(doc.body_offset, |i| doc.body_offset + i);
+                let offset = text
+                    .get(cursor..)
+                    .and_then(|t| t.find(placeholder))
+                    .map(|i| cursor + i)
+                    .or_else(|| {
+                        text[doc.body_offset..]
+                            .find(placeholder)
+                            .map(|i| doc.body_offset + i)
+                    })
+                    .unwrap_or(doc.body_offset);
+                cursor = offset + placeholder.len();
                 let known = env
                     .extra
                     .iter()
                     .filter(|(_, v)| v.is_str())
                     .map(|(k, _)| k.as_str());
+                let d = Diagnostic::error(
+                    &doc.src.shown,
+                    format!("`{{{{ extra.{key} }}}}`: no text `{key}` in [extra] of config.toml"),
+                );
                 diags.push(
-                    Diagnostic::error(
-                        &doc.src.shown,
-                        format!(
-                            "`{{{{ extra.{key} }}}}`: no text `{key}` in [extra] of config.toml"
-                        ),
-                    )
-                    .at(text, offset)
-                    .with_hint(did_you_mean(key, known).unwrap_or_else(|| {
-                        format!("add {key} = \"…\" under [extra] in config.toml")
-                    })),
+                    places
+                        .get_or_insert_with(|| Places::new(text))
+                        .at(d, offset)
+                        .with_hint(did_you_mean(key, known).unwrap_or_else(|| {
+                            format!("add {key} = \"…\" under [extra] in config.toml")
+                        })),
                 );
                 out.push_str(placeholder);
             }
@@ -224,6 +236,8 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
     let mut diags = Vec::new();
     let mut links = Vec::new();
     // `place` turns an offset of the rendered text into one of the file.
+    // Positions by one line index, not a scan from the top for each (many errors stay linear).
+    let mut places: Option<Places<'_>> = None;
     let mut collect = |r: &Rendered, place: &dyn Fn(usize) -> usize| {
         for l in &r.lints {
             let d = if l.error {
@@ -231,14 +245,17 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
             } else {
                 Diagnostic::warning(&doc.src.shown, l.message.clone())
             };
-            diags.push(d.at(text, place(l.offset)).with_hint(l.hint.clone()));
+            let d = places
+                .get_or_insert_with(|| Places::new(text))
+                .at(d, place(l.offset));
+            diags.push(d.with_hint(l.hint.clone()));
         }
         for (off, e) in &r.errors {
-            diags.push(
-                Diagnostic::error(&doc.src.shown, e.message.clone())
-                    .at(text, place(*off))
-                    .with_hint_opt(e.hint.clone()),
-            );
+            let d = Diagnostic::error(&doc.src.shown, e.message.clone());
+            let d = places
+                .get_or_insert_with(|| Places::new(text))
+                .at(d, place(*off));
+            diags.push(d.with_hint_opt(e.hint.clone()));
         }
         for (off, t) in &r.links {
             links.push((place(*off), t.clone()));

@@ -404,6 +404,11 @@ fn render_impl(
     let has_raw_html = events
         .iter()
         .any(|(e, _)| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
+    let too_deep = if has_raw_html && !opts.trusted_html {
+        raw_html_too_deep(&events)
+    } else {
+        None
+    };
     for (event, range) in events {
         summary.observe(&event);
         lint.observe(&event, &range);
@@ -552,7 +557,14 @@ fn render_impl(
     pulldown_cmark::html::push_html(&mut html, out.into_iter());
     // Only documents with raw HTML need the (costly) sanitiser.
     rendered.html = if has_raw_html && !opts.trusted_html {
-        sanitise(&html)
+        match too_deep {
+            // The sanitiser's HTML parser takes time growing with the square of the depth.
+            Some(offset) => {
+                rendered.errors.push((offset, too_deep_error()));
+                String::new()
+            }
+            None => sanitise(&html),
+        }
     } else {
         html
     };
@@ -677,6 +689,60 @@ fn check_characters(event: &Event<'_>, offset: usize, rendered: &mut Rendered) {
                 ),
             },
         ));
+    }
+}
+
+/// Deepest nesting of raw HTML elements accepted (real pages nest a few dozen deep at most).
+const MAX_HTML_DEPTH: usize = 256;
+
+/// Elements without an end tag (they do not nest).
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// The offset of the raw HTML where its elements nest deeper than [`MAX_HTML_DEPTH`], if they
+/// do, counting start and end tags (an estimate: elements closed implicitly count as open).
+fn raw_html_too_deep(events: &[(Event<'_>, Range<usize>)]) -> Option<usize> {
+    let mut depth = 0usize;
+    for (event, range) in events {
+        let (Event::Html(html) | Event::InlineHtml(html)) = event else {
+            continue;
+        };
+        let mut rest: &str = html;
+        while let Some(lt) = rest.find('<') {
+            rest = &rest[lt + 1..];
+            let closing = rest.starts_with('/');
+            let name: String = rest
+                .trim_start_matches('/')
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if name.is_empty() {
+                continue;
+            }
+            let tag_end = rest.find('>').unwrap_or(rest.len());
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else if !VOID_ELEMENTS.contains(&name.as_str()) && !rest[..tag_end].ends_with('/') {
+                depth += 1;
+                if depth > MAX_HTML_DEPTH {
+                    return Some(range.start);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn too_deep_error() -> LinkError {
+    LinkError {
+        message: format!("raw HTML nested more than {MAX_HTML_DEPTH} elements deep"),
+        hint: Some(
+            "close the elements (</div>) you open, or write the text in Markdown instead of HTML"
+                .into(),
+        ),
     }
 }
 

@@ -716,3 +716,19 @@ fn character_references_to_control_characters_are_errors() {
         ]
     );
 }
+
+#[test]
+fn deeply_nested_raw_html_is_an_error_not_a_hang() {
+    let deep = "<div>".repeat(100_000) + "x\n";
+    let started = std::time::Instant::now();
+    let r = md(&deep);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert_eq!(
+        r.errors[0].1.message,
+        "raw HTML nested more than 256 elements deep"
+    );
+    // Void elements, self-closed and closed ones do not nest.
+    let flat = "<br><img src=\"a.png\" alt=\"\"><span/>".repeat(300) + &"<b>x</b>".repeat(300);
+    assert!(md(&flat).errors.is_empty());
+}

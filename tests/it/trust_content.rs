@@ -120,6 +120,21 @@ fn many_headings_with_the_same_text_take_linear_time() {
     assert!(took < Duration::from_secs(60), "took {took:?}");
 }
 
+#[test]
+fn deeply_nested_raw_html_is_refused_at_once() {
+    // The sanitiser's HTML parser is quadratic in the depth: 100,000 levels took minutes.
+    let stderr = broken_within(Duration::from_secs(30), |s| {
+        s.write(
+            "content/info.md",
+            format!(
+                "+++\ntitle = \"Info\"\n+++\nText.\n\n{}x\n",
+                "<div>".repeat(100_000)
+            ),
+        );
+    });
+    insta::assert_snapshot!(shorten(&stderr));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Control characters and invisible text
 
