@@ -27,6 +27,8 @@ pub(crate) struct Body {
     pub links: Vec<(usize, LinkTarget)>,
     /// Heading ids of the body.
     pub anchors: Vec<String>,
+    /// How many of `anchors` are the page's own (headings, footnotes; the theme's follow).
+    pub own_anchors: usize,
     /// Where each link with an `#anchor` is written (position and source line, message
     /// empty), when the source text is freed before the anchor check (a build).
     pub anchor_places: Vec<(usize, Diagnostic)>,
@@ -292,6 +294,7 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
         backlinks: Vec::new(),
         links,
         anchors: r.anchors,
+        own_anchors: r.own_anchors,
         anchor_places: Vec::new(),
     };
     (body, diags)
@@ -366,6 +369,9 @@ pub(crate) fn render_bodies(
 }
 
 /// Checks the anchors of the links written in `sources`.
+/// Most anchors a hint lists (a page may have thousands).
+const MAX_LISTED: usize = 10;
+
 pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for &src in sources {
@@ -376,12 +382,16 @@ pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> 
             if a.is_empty() || anchors.iter().any(|x| x == a) {
                 continue;
             }
+            // The hint names the page's own anchors, not the theme's.
+            let anchors = &anchors[..bodies[t.page].own_anchors.min(anchors.len())];
             let target = &site.nodes[t.page].doc.src.shown;
             let hint = did_you_mean(a, anchors.iter().map(String::as_str)).unwrap_or_else(|| {
                 let mut known: Vec<&str> = anchors.iter().map(String::as_str).collect();
                 known.sort_unstable();
                 if known.is_empty() {
                     "that page has no headings; link to the page without #…".into()
+                } else if known.len() > MAX_LISTED {
+                    format!("headings there: #{}, …", known[..MAX_LISTED].join(", #"))
                 } else {
                     format!("headings there: #{}", known.join(", #"))
                 }

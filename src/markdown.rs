@@ -196,8 +196,10 @@ pub(crate) struct Rendered {
     pub(crate) html: String,
     /// Nested by level.
     pub(crate) toc: Vec<TocEntry>,
-    /// Every heading id in the document.
+    /// Every id a link may point at: the headings' and footnotes', then the theme's.
     pub(crate) anchors: Vec<String>,
+    /// How many of `anchors` are the text's own (headings and footnotes).
+    pub(crate) own_anchors: usize,
     /// Byte offset (into the text given) of each resolved internal link, in order.
     pub(crate) links: Vec<(usize, LinkTarget)>,
     /// Byte offset of each broken link.
@@ -572,6 +574,7 @@ fn render_impl(
     let mut footnote_anchors: Vec<String> = footnotes.into_values().collect();
     footnote_anchors.sort_unstable();
     rendered.anchors.extend(footnote_anchors);
+    rendered.own_anchors = rendered.anchors.len();
     rendered.anchors.extend(opts.reserved_ids.iter().cloned());
     rendered.toc = nest_toc(flat_toc);
     rendered.summary_text = truncate_summary(&collapse_whitespace(&summary.text));

@@ -390,3 +390,15 @@ fn delimiters_inside_strings_with_spaces_and_after_a_byte_order_mark() {
         "{stderr}"
     );
 }
+
+#[test]
+fn missing_anchor_hint_names_the_page_anchors_not_the_theme_ids() {
+    let site = with_default_theme();
+    site.build();
+    site.write(
+        "content/info.md",
+        "+++\ntitle = \"Info\"\n+++\n## Ziele\n\n## Wege\n\nText[^quelle].\n\n[^quelle]: Bericht.\n\n\
+         [nach oben](#seitenanfang), [fehlt](#zielgruppe), [ganz falsch](#xyz)\n",
+    );
+    insta::assert_snapshot!(fails_cleanly(&site));
+}
