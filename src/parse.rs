@@ -549,9 +549,8 @@ pub(crate) fn parse_money_de(s: &str, currency: &str) -> Result<i64, String> {
         Some((w, f)) => (w, Some(f)),
         None => (t, None),
     };
-    let frac_ok = frac.map_or(true, |f| {
-        (1..=2).contains(&f.len()) && f.bytes().all(|c| c.is_ascii_digit())
-    });
+    let frac_ok =
+        frac.is_none_or(|f| (1..=2).contains(&f.len()) && f.bytes().all(|c| c.is_ascii_digit()));
     // Thousands separators must sit every three digits.
     let groups: Vec<&str> = whole.split('.').collect();
     let grouped_ok =
