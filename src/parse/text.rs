@@ -270,6 +270,23 @@ mod tests {
         assert_eq!(map_of("''").1, vec![1]);
     }
 
+    proptest::proptest! {
+        // Whatever TOML writes for a string (escapes, quotes of every kind), each character
+        // of the value maps to itself or to the backslash of its escape.
+        #[test]
+        fn every_written_string_maps_to_its_source(
+            value in "[a\"'\\\\\n\t\u{1b}\u{e4}\u{1F600} ]{0,40}",
+        ) {
+            let written = toml::Value::String(value.clone()).to_string();
+            let (decoded, map) = map_of(&written);
+            proptest::prop_assert_eq!(&decoded, &value);
+            for (i, c) in decoded.char_indices() {
+                let source = written[map[i]..].chars().next();
+                proptest::prop_assert!(source == Some(c) || source == Some('\\'), "{:?} at {}", c, i);
+            }
+        }
+    }
+
     #[test]
     fn forbidden_and_invisible_characters() {
         for c in [
