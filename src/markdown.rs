@@ -551,6 +551,16 @@ fn render_impl(
                     id,
                 }));
             }
+            Event::Html(raw) if !opts.trusted_html => {
+                out.push(Event::Html(raw_ids(raw, &mut ids, &mut rendered.anchors)));
+            }
+            Event::InlineHtml(raw) if !opts.trusted_html => {
+                out.push(Event::InlineHtml(raw_ids(
+                    raw,
+                    &mut ids,
+                    &mut rendered.anchors,
+                )));
+            }
             other => out.push(other),
         }
     }
@@ -693,6 +703,86 @@ fn check_characters(event: &Event<'_>, offset: usize, rendered: &mut Rendered) {
             },
         ));
     }
+}
+
+/// Raw HTML with every `id` made unique among the page's ids (the theme's, the headings' and
+/// footnotes', earlier raw ones) and valid: an editor's `<a id="inhalt">` must not take the
+/// skip link's target. New ids are link targets like headings (pushed to `anchors`).
+fn raw_ids<'a>(raw: CowStr<'a>, ids: &mut Ids, anchors: &mut Vec<String>) -> CowStr<'a> {
+    // Attribute names are case-insensitive: `ID=` too (ASCII lowercasing keeps the offsets).
+    let lower = raw.to_ascii_lowercase();
+    if !lower.contains("id") {
+        return raw;
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut done = 0;
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("id") {
+        let at = from + found;
+        from = at + 2;
+        let boundary = at == 0 || lower[..at].ends_with(|c: char| c.is_ascii_whitespace());
+        let after = &lower[at + 2..];
+        let eq = after.len() - after.trim_start().len();
+        if !boundary || !after[eq..].starts_with('=') {
+            continue;
+        }
+        let value_start = at + 2 + eq + 1;
+        let value_start =
+            value_start + (lower[value_start..].len() - lower[value_start..].trim_start().len());
+        let (value, end) = attribute_value(&raw, value_start);
+        let id = raw_id(value, ids);
+        anchors.push(id.clone());
+        out.push_str(&raw[done..value_start]);
+        out.push('"');
+        out.push_str(&id);
+        out.push('"');
+        done = end;
+        from = end.max(from);
+    }
+    if done == 0 {
+        return raw;
+    }
+    out.push_str(&raw[done..]);
+    CowStr::from(out)
+}
+
+/// The value of an attribute starting at `start` (quoted or not) and the offset after it.
+fn attribute_value(raw: &str, start: usize) -> (&str, usize) {
+    let rest = &raw[start..];
+    match rest.chars().next().filter(|c| matches!(c, '"' | '\'')) {
+        Some(q) => {
+            let inner = &rest[1..];
+            match inner.find(q) {
+                Some(e) => (&inner[..e], start + 1 + e + 1),
+                None => (inner, raw.len()),
+            }
+        }
+        None => {
+            let end = rest
+                .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                .unwrap_or(rest.len());
+            (&rest[..end], start + end)
+        }
+    }
+}
+
+/// A unique, valid id for a raw HTML id value: kept if plain and free, else slugged/suffixed.
+fn raw_id(value: &str, ids: &mut Ids) -> String {
+    // Entities and odd characters would decode to another id in the sanitiser: slugged.
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    let base = if plain {
+        value.to_string()
+    } else {
+        slugify(value)
+    };
+    ids.unique(if base.is_empty() {
+        FALLBACK_ID.to_owned()
+    } else {
+        base
+    })
 }
 
 /// Deepest nesting of raw HTML elements accepted (real pages nest a few dozen deep at most).

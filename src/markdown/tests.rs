@@ -732,3 +732,27 @@ fn deeply_nested_raw_html_is_an_error_not_a_hang() {
     let flat = "<br><img src=\"a.png\" alt=\"\"><span/>".repeat(300) + &"<b>x</b>".repeat(300);
     assert!(md(&flat).errors.is_empty());
 }
+
+#[test]
+fn raw_html_ids_are_unique_and_never_the_theme_ids() {
+    let r = with_theme_ids(
+        "<a id=\"inhalt\">x</a> <span ID = 'seitenanfang'>y</span> <b id=frei>z</b>\n\n\
+         ## Frei\n\n<div\nid=\"&#105;nhalt\" data-id=\"inhalt\">w</div>\n",
+        &["inhalt", "seitenanfang"],
+    );
+    let all: Vec<&str> = r
+        .html
+        .split(" id=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap_or(""))
+        .collect();
+    assert!(r.html.contains("id=\"inhalt-1\""), "{}", r.html);
+    assert!(r.html.contains("id=\"seitenanfang-1\""), "{}", r.html);
+    assert!(r.html.contains("id=\"frei\""), "{}", r.html);
+    assert!(r.html.contains("<h2 id=\"frei-1\">"), "{}", r.html);
+    assert!(!r.html.contains("id=\"inhalt\""), "{}", r.html);
+    assert!(!r.html.contains("id=\"seitenanfang\""), "{}", r.html);
+    let unique: HashSet<&&str> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "{all:?}");
+    assert!(r.anchors.iter().any(|a| a == "frei"), "{:?}", r.anchors);
+}

@@ -242,6 +242,28 @@ fn headings_never_take_the_ids_of_the_default_theme() {
 }
 
 #[test]
+fn raw_html_cannot_take_the_skip_link_targets() {
+    let site = with_default_theme();
+    site.write(
+        "content/info.md",
+        "+++\ntitle = \"Info\"\n+++\n<a id=\"inhalt\">hier</a> <span ID = 'seitenanfang'>da</span>\n\n\
+         ## Inhalt\n\n[oben](#seitenanfang)\n",
+    );
+    site.build();
+    let html = site.file("public/info/index.html");
+    let all = ids(&html);
+    let unique: std::collections::HashSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "ids are not unique: {all:?}");
+    assert_eq!(
+        all.iter().filter(|id| *id == "inhalt").count(),
+        1,
+        "{all:?}"
+    );
+    assert!(html.contains("<main id=\"inhalt\""));
+    assert!(html.contains("<a id=\"inhalt-1\">hier</a>"), "{html}");
+}
+
+#[test]
 fn footnote_defined_twice() {
     let stderr = broken(|s| {
         s.write(
