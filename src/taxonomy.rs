@@ -364,12 +364,8 @@ fn unknown_in_config(name: &str, table: &str, keywords: &[Keyword]) -> Diagnosti
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Words shorter than this are compared by deletion neighbourhoods (variants grow with the cube
-/// of the length for a distance of 3); longer ones by pieces (linear in the length).
-const PIECE_FROM: usize = 32;
-
-/// Length of the pieces of long words; with at least `max + 1` pieces one is left untouched by
-/// `max` edits (29 / 6 = 4 pieces for the largest allowed distance, 3).
-const PIECE: usize = 6;
+/// of the length for a distance of 3); longer ones by pieces (keys independent of the length).
+const PIECE_FROM: usize = 20;
 
 /// Polynomial prefix hashes and powers of `K`, so that the hash of any slice is O(1).
 struct Hashes {
@@ -434,25 +430,31 @@ fn deletion_hashes(w: &[char], max: usize) -> Vec<u64> {
     out
 }
 
-/// Keys of a long word by the pigeonhole principle: `max` edits leave one of its `PIECE`-long
-/// pieces (at grid position `p`) untouched, found in the other word at `p` shifted by at most
-/// `max`. `own`: the word's pieces at their grid positions; `probes`: every slice at a grid
-/// position shifted by up to `max`. A pair of words within the distance shares an own key of
-/// one with a probe of the other. Keys are linear in the length of the word.
+/// Keys of a long word by the pigeonhole principle: a word of length `n` is cut into `max + 1`
+/// pieces of length `n / (max + 1)`; `max` edits leave one of them untouched, and the other
+/// word has it at the same place shifted by at most `max`. `own`: the word's pieces (keyed by
+/// its length and the piece's number); `probes`: for each length the other word may have
+/// (ours ± `max`), the slices where that word's pieces would be. A pair within the distance
+/// shares an own key of one with a probe of the other. At most (max + 1)·(2·max + 1)² keys
+/// per word, whatever its length.
 fn piece_keys(w: &[char], max: usize) -> (Vec<u64>, Vec<u64>) {
     let hs = Hashes::new(w);
-    let n = w.len();
-    let key = |grid: usize, a: usize| mix(hs.slice(a, a + PIECE) ^ mix(grid as u64 + 1));
-    let own = (0..n / PIECE).map(|i| key(i * PIECE, i * PIECE)).collect();
+    let m = w.len();
+    let key = |n: usize, k: usize, a: usize, len: usize| {
+        mix(hs.slice(a, a + len) ^ mix(((n as u64) << 8 | k as u64) + 1))
+    };
+    let len = m / (max + 1);
+    let own = (0..=max).map(|k| key(m, k, k * len, len)).collect();
     let mut probes = Vec::new();
-    let mut grid = 0;
-    while grid + PIECE <= n + max {
-        for start in grid.saturating_sub(max)..=grid + max {
-            if start + PIECE <= n {
-                probes.push(key(grid, start));
+    for n in m.saturating_sub(max).max(max + 1)..=m + max {
+        let len = n / (max + 1);
+        for k in 0..=max {
+            for start in (k * len).saturating_sub(max)..=k * len + max {
+                if start + len <= m {
+                    probes.push(key(n, k, start, len));
+                }
             }
         }
-        grid += PIECE;
     }
     probes.sort_unstable();
     probes.dedup();
@@ -608,7 +610,7 @@ mod tests {
         // whichever scheme (deletions, pieces, or both near the boundary) they fall under.
         #[test]
         fn candidates_cover_every_pair_within_the_distance(
-            a in "[abcä]{10,60}",
+            a in "[abcä]{8,60}",
             edits in prop::collection::vec((0usize..70, 0u8..3, prop::sample::select(vec!['a', 'b', 'x'])), 1..=3),
             max in 1usize..=3,
         ) {
