@@ -271,11 +271,12 @@ pub(crate) fn collect(
 
     // "Siehe auch" from the config.
     for (from, tos) in &kw.see_also {
+        let place = ["keywords", "see_also", from.as_str()];
         let Some(&fi) = index_of_key.get(&fold(&clean(from))) else {
-            diags.push(unknown_in_config(from, "see_also", &keywords));
+            diags.push(unknown_in_config(settings, &place, from, &keywords));
             continue;
         };
-        for to in tos {
+        for (i, to) in tos.iter().enumerate() {
             match index_of_key.get(&fold(&clean(to))) {
                 Some(&ti) if ti != fi => {
                     if !keywords[fi].see_also.contains(&ti) {
@@ -283,7 +284,11 @@ pub(crate) fn collect(
                     }
                 }
                 Some(_) => {}
-                None => diags.push(unknown_in_config(to, "see_also", &keywords)),
+                None => {
+                    let i = i.to_string();
+                    let place = ["keywords", "see_also", from.as_str(), i.as_str()];
+                    diags.push(unknown_in_config(settings, &place, to, &keywords));
+                }
             }
         }
     }
@@ -348,16 +353,24 @@ fn first_use_of(site: &Site, k: &Keyword) -> (usize, usize) {
     (id, off)
 }
 
-fn unknown_in_config(name: &str, table: &str, keywords: &[Keyword]) -> Diagnostic {
+/// A warning at `place` in config.toml (where `name` is written).
+fn unknown_in_config(
+    settings: &Settings,
+    place: &[&str],
+    name: &str,
+    keywords: &[Keyword],
+) -> Diagnostic {
     let hint = did_you_mean(name, keywords.iter().map(|k| k.name.as_str()))
         .unwrap_or_else(|| "only keywords that pages carry can be referenced".into());
-    Diagnostic::warning(
-        "config.toml",
-        format!(
-            "[keywords.{table}] names `{name}`, which no page carries; the reference is left out"
-        ),
-    )
-    .with_hint(hint)
+    let table = place.get(1).copied().unwrap_or_default();
+    settings
+        .config_warning(
+            place,
+            format!(
+                "[keywords.{table}] names `{name}`, which no page carries; the reference is left out"
+            ),
+        )
+        .with_hint(hint)
 }
 
 /// Multiplier of the polynomial hashes of keyword variants (odd, so arithmetic mod 2^64 mixes).
