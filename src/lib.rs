@@ -167,6 +167,8 @@ pub(crate) struct Built {
     pub copies: Vec<(PathBuf, String)>,
     pub warnings: Vec<Diagnostic>,
     pub timings: Vec<(&'static str, Duration)>,
+    /// Ids the templates put on every page (see [`markdown::template_ids`]).
+    pub reserved_ids: Vec<String>,
 }
 
 impl Built {
@@ -177,6 +179,7 @@ impl Built {
                 smart_punctuation: self.settings.markdown.smart_punctuation,
                 trusted_html: self.settings.markdown.trusted_html,
                 highlight: self.settings.markdown.highlight,
+                reserved_ids: self.reserved_ids.clone(),
             },
             hl: &self.hl,
             extra: &self.settings.extra,
@@ -310,6 +313,7 @@ pub(crate) fn build_site(
         translations,
         static_files,
     } = sources;
+    let reserved_ids = markdown::template_ids(templates.iter().map(|t| t.text.as_str()));
     // Templates are checked early so their errors come with the content errors.
     let tera = match render::templates(&settings, &templates) {
         Ok(t) => Some(t),
@@ -355,6 +359,7 @@ pub(crate) fn build_site(
         copies: Vec::new(),
         warnings: Vec::new(),
         timings: Vec::new(),
+        reserved_ids,
     };
     let env = built.link_env();
     let stage = StageProgress::start(progress, "markdown", site.nodes.len());
@@ -660,11 +665,13 @@ ziel = { type = "markdown" }
             smart_punctuation: true,
             highlight: true,
             trusted_html: false,
+            reserved_ids: Vec::new(),
         };
         let field = markdown::Options {
             smart_punctuation: false,
             highlight: false,
             trusted_html: true,
+            reserved_ids: Vec::new(),
         };
         let r = markdown::render(s, &page, hl, &Dummy);
         for off in r
@@ -710,6 +717,7 @@ ziel = { type = "markdown" }
                 smart_punctuation: false,
                 highlight: false,
                 trusted_html: false,
+                reserved_ids: Vec::new(),
             },
             hl: highlighter(),
             extra: &s.extra,
