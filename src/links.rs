@@ -166,8 +166,10 @@ fn fill_placeholders(
     // positions are counted from there (many of them stay linear).
     let mut cursor = doc.body_offset;
     let mut places: Option<Places<'_>> = None;
+    let mut tag = TagState::default();
     while let Some(start) = rest.find(OPEN) {
         out.push_str(&rest[..start]);
+        tag.feed(&rest[..start]);
         let after = &rest[start + OPEN.len()..];
         let Some(end) = after.find("}}") else {
             out.push_str(&rest[start..]);
@@ -176,19 +178,23 @@ fn fill_placeholders(
         let key = after[..end].trim();
         let placeholder = &rest[start..start + OPEN.len() + end + 2];
         match env.extra.get(key).and_then(toml::Value::as_str) {
-            Some(_) if inside_tag(&out) => {
-                let offset = text[doc.body_offset..]
-                    .find(placeholder)
-                    .map_or(doc.body_offset, |i| doc.body_offset + i);
+            Some(_) if tag.inside() => {
+                let offset = text
+                    .get(cursor..)
+                    .and_then(|t| t.find(placeholder))
+                    .map_or(doc.body_offset, |i| cursor + i);
+                cursor = offset + placeholder.len();
+                let d = Diagnostic::error(
+                    &doc.src.shown,
+                    format!("`{{{{ extra.{key} }}}}` inside an HTML tag"),
+                );
                 diags.push(
-                    Diagnostic::error(
-                        &doc.src.shown,
-                        format!("`{{{{ extra.{key} }}}}` inside an HTML tag"),
-                    )
-                    .at(text, offset)
-                    .with_hint(
-                        "a placeholder is text: write it outside the tag, e.g. E-Mail: {{ extra.email }}",
-                    ),
+                    places
+                        .get_or_insert_with(|| Places::new(text))
+                        .at(d, offset)
+                        .with_hint(
+                            "a placeholder is text: write it outside the tag, e.g. E-Mail: {{ extra.email }}",
+                        ),
                 );
                 out.push_str(placeholder);
             }
@@ -240,22 +246,31 @@ fn escape_text(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// Whether the end of sanitised HTML is inside a tag (an attribute value included): the
-/// sanitiser's output escapes `<` in text and quotes every attribute value with `"`, so a
-/// scan of those is exact. A value filled in there would escape the sanitiser's URL check
+/// Whether sanitised HTML, fed in pieces, ends inside a tag (an attribute value included):
+/// the sanitiser's output escapes `<` in text and quotes every attribute value with `"`, so
+/// following those is exact. A value filled in there would escape the sanitiser's URL check
 /// (`href="{{ extra.x }}"` with `javascript:…`).
-fn inside_tag(html: &str) -> bool {
-    let mut in_tag = false;
-    let mut in_value = false;
-    for b in html.bytes() {
-        match (in_tag, in_value, b) {
-            (false, _, b'<') => in_tag = true,
-            (true, false, b'"') | (true, true, b'"') => in_value = !in_value,
-            (true, false, b'>') => in_tag = false,
-            _ => {}
+#[derive(Default)]
+struct TagState {
+    in_tag: bool,
+    in_value: bool,
+}
+
+impl TagState {
+    fn feed(&mut self, html: &str) {
+        for b in html.bytes() {
+            match (self.in_tag, self.in_value, b) {
+                (false, _, b'<') => self.in_tag = true,
+                (true, _, b'"') => self.in_value = !self.in_value,
+                (true, false, b'>') => self.in_tag = false,
+                _ => {}
+            }
         }
     }
-    in_tag
+
+    fn inside(&self) -> bool {
+        self.in_tag
+    }
 }
 
 /// Renders the Markdown of one node (body and Markdown fields), links resolved.
