@@ -213,3 +213,29 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Text fields
+
+/// Combining accents with no letter to sit on show nothing legible: such a title or keyword
+/// is refused like a blank one (the keyword became the page `/suchworte/03010301/`).
+#[test]
+fn titles_and_keywords_of_only_combining_accents_are_refused() {
+    let title = broken(|s| {
+        replace_in(
+            s,
+            "content/info.md",
+            "title = \"Info\"",
+            "title = \"\\u0301\\u0308\"",
+        );
+    });
+    let keyword = broken(|s| {
+        replace_in(
+            s,
+            "content/info.md",
+            "suchworte = [\"Information\"]",
+            "suchworte = [\"Information\", \"\\u0301\\u0302\"]",
+        );
+    });
+    insta::assert_snapshot!(format!("{title}{keyword}"));
+}
