@@ -83,7 +83,11 @@ pub(crate) fn exists_outside(paths: &[&str]) -> Vec<(String, bool)> {
 
 /// Runs `build ARGS` on another thread and fails the test if it takes longer than `limit`
 /// (a hang, e.g. following a symbolic link loop forever).
-pub(crate) fn build_within(site: SiteTest, args: &[&str], limit: Duration) -> (SiteTest, Run, Duration) {
+pub(crate) fn build_within(
+    site: SiteTest,
+    args: &[&str],
+    limit: Duration,
+) -> (SiteTest, Run, Duration) {
     let mut all = vec!["build".to_string()];
     all.extend(args.iter().map(|a| a.to_string()));
     let (tx, rx) = std::sync::mpsc::channel();
