@@ -751,7 +751,7 @@ impl<'a> MenuCache<'a> {
         // Rendered outside the lock; two workers may render the same state once each.
         let mut c = self.base.clone();
         c.insert("menu_state", &state);
-        let html = render_capped(self.tera, self.budget, MENU_TEMPLATE, &c)?;
+        let html = render_capped(self.tera, self.budget, MENU_TEMPLATE, &c, guard::MAX_OUTPUT)?;
         // Without the whitespace around the template's comment and list: base.html places it.
         let html = std::sync::Arc::new(html.trim().to_string());
         lock().insert(state, html.clone());
@@ -1059,10 +1059,10 @@ fn merge_failures(failures: Vec<Failure>) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Why a render stopped: Tera's error, or an output over [`guard::MAX_OUTPUT`].
+/// Why a render stopped: Tera's error, or an output over its cap (bytes).
 pub(crate) enum RenderError {
     Tera(tera::Error),
-    TooLarge,
+    TooLarge(usize),
 }
 
 impl From<tera::Error> for RenderError {
@@ -1071,16 +1071,16 @@ impl From<tera::Error> for RenderError {
     }
 }
 
-/// Collects a render's output, refusing more than [`guard::MAX_OUTPUT`] bytes.
-#[derive(Default)]
+/// Collects a render's output, refusing more than `cap` bytes.
 struct CappedWriter {
     bytes: Vec<u8>,
+    cap: usize,
     full: bool,
 }
 
 impl std::io::Write for CappedWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.bytes.len() + buf.len() > guard::MAX_OUTPUT {
+        if self.bytes.len() + buf.len() > self.cap {
             self.full = true;
             return Err(std::io::Error::other("output too large"));
         }
@@ -1099,12 +1099,17 @@ fn render_capped(
     budget: &Budget,
     name: &str,
     c: &Context,
+    cap: usize,
 ) -> Result<String, RenderError> {
     budget.reset();
-    let mut w = CappedWriter::default();
+    let mut w = CappedWriter {
+        bytes: Vec::new(),
+        cap,
+        full: false,
+    };
     let result = tera.render_to(name, c, &mut w);
     if w.full {
-        return Err(RenderError::TooLarge);
+        return Err(RenderError::TooLarge(cap));
     }
     result?;
     String::from_utf8(w.bytes)
@@ -1119,13 +1124,13 @@ fn failure(
     page: &std::path::Path,
 ) -> Box<Failure> {
     let diag = match e {
-        RenderError::TooLarge => guard::at_template(
+        RenderError::TooLarge(cap) => guard::at_template(
             &templates.sources,
             template,
             None,
             format!(
                 "the output of template `{template}` is larger than {} MiB",
-                guard::MAX_OUTPUT >> 20
+                cap >> 20
             ),
         )
         .with_hint("a loop or macro prints far too much; print less"),
@@ -1256,6 +1261,11 @@ fn render_job(
         c.remove(key);
     }
     let settings = ctx.settings;
+    // A page's own content may be printed a few times: the output cap grows with it.
+    let own_content = match *job {
+        Job::Node(id) | Job::SectionPage(id, _) | Job::Extra(id, _) => ctx.bodies[id].html.len(),
+        _ => 0,
+    };
     let (template, path, source): (String, String, PathBuf) = match *job {
         Job::Node(id) | Job::SectionPage(id, _) | Job::Extra(id, _) => {
             let n = &ctx.site.nodes[id];
@@ -1416,7 +1426,8 @@ fn render_job(
         Job::Special(_, p) if !p.ends_with('/') => String::new(),
         _ => "index.html".to_string(),
     };
-    let html = render_capped(tera, &templates.budget, &template, c)
+    let cap = guard::MAX_OUTPUT.saturating_add(guard::OUTPUT_PER_INPUT.saturating_mul(own_content));
+    let html = render_capped(tera, &templates.budget, &template, c, cap)
         .map_err(|e| failure(e, templates, &template, &source))?;
     // `{% extends %}` leaves a newline before the doctype.
     let html = match html.find(|c: char| !c.is_whitespace()) {

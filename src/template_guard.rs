@@ -27,8 +27,11 @@ pub(crate) const MAX_MACRO_DEPTH: u64 = 100;
 pub(crate) const BUDGET: u64 = 2_000_000;
 /// Most numbers `range()` makes.
 pub(crate) const MAX_RANGE: usize = 100_000;
-/// Largest output of one template render (bytes).
-pub(crate) const MAX_OUTPUT: usize = 32 << 20;
+/// Largest output of one template render (bytes), besides [`OUTPUT_PER_INPUT`] times the
+/// page's own content (a 50 MB page must still build).
+pub(crate) const MAX_OUTPUT: usize = 64 << 20;
+/// How often a template may print the page's content (content, summary, table of contents…).
+pub(crate) const OUTPUT_PER_INPUT: usize = 4;
 /// Bytes of a value built by `set` that cost one step.
 const BYTES_PER_STEP: u64 = 64;
 /// Stack of the render threads: enough for [`MAX_MACRO_DEPTH`] nested macro calls, each of

@@ -176,7 +176,7 @@ fn text_doubled_in_a_loop() {
 fn output_larger_than_the_cap() {
     let stderr = with_templates(&[(
         "page.html",
-        "title: {{ page.title }}\n{% for a in range(end=1000) %}{% for b in range(end=1000) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}{% endfor %}\n",
+        "title: {{ page.title }}\n{% for a in range(end=1000) %}{% for b in range(end=1000) %}{{ page.title }}: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}{% endfor %}\n",
     )]);
     insta::assert_snapshot!(stderr);
 }
