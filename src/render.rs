@@ -463,14 +463,18 @@ fn load_tera(
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
     tera.set_escape_fn(escape_html);
-    parse_guarded(&mut tera, templates)?;
-    guard::register(&mut tera, budget);
+    parse_guarded(&mut tera, templates, budget)?;
+    guard::register(&mut tera);
     register_engine(&mut tera, settings);
     Ok(tera)
 }
 
 /// Parses the templates and adds the guards; refuses what would overflow the stack first.
-fn parse_guarded(tera: &mut Tera, templates: &[Template]) -> Result<(), BuildError> {
+fn parse_guarded(
+    tera: &mut Tera,
+    templates: &[Template],
+    budget: &Arc<Budget>,
+) -> Result<(), BuildError> {
     let deep: Vec<Diagnostic> = templates
         .iter()
         .filter_map(|t| {
@@ -502,7 +506,7 @@ fn parse_guarded(tera: &mut Tera, templates: &[Template]) -> Result<(), BuildErr
     if !cycles.is_empty() {
         return Err(BuildError::Content(cycles));
     }
-    guard::instrument(tera).map_err(|e| template_error(&e, templates).into())
+    guard::instrument(tera, budget).map_err(|e| template_error(&e, templates).into())
 }
 
 /// The engine's own filters and functions.
@@ -1134,7 +1138,7 @@ fn failure(
             ),
         )
         .with_hint("a loop or macro prints far too much; print less"),
-        RenderError::Tera(e) => render_error(&e, &templates.sources, template),
+        RenderError::Tera(e) => render_error(&e, templates, template),
     };
     Box::new(Failure {
         diag,
@@ -1143,20 +1147,14 @@ fn failure(
 }
 
 /// Tera's render error at the template Tera names last (the innermost: a macro's or an
-/// included template's), placed at the variable, filter, function or test it names.
-fn render_error(
-    e: &tera::Error,
-    sources: &HashMap<String, (PathBuf, String)>,
-    template: &str,
-) -> Diagnostic {
+/// included template's) or one of the rendered template's parents (Tera says only "error
+/// happened in a parent template"), placed at the variable, filter, function or test it names.
+fn render_error(e: &tera::Error, templates: &Templates, template: &str) -> Diagnostic {
+    let sources = &templates.sources;
     let chain = error_chain(e);
     if let Some(stop) = chain.iter().find_map(|m| guard::Stop::decode(m)) {
         return stop.diagnostic(sources);
     }
-    let quoted_after = |m: &str, pre: &str, close: char| -> Option<String> {
-        let rest = &m[m.rfind(pre)? + pre.len()..];
-        Some(rest[..rest.find(close)?].to_string())
-    };
     let inner = chain
         .iter()
         .rev()
@@ -1166,28 +1164,17 @@ fn render_error(
         })
         .filter(|t| sources.contains_key(t))
         .unwrap_or_else(|| template.to_string());
-    const NAMES: [(&str, char); 8] = [
-        ("Variable `", '`'),
-        ("Filter '", '\''),
-        ("Function '", '\''),
-        ("Test '", '\''),
-        ("Function call '", '\''),
-        ("Filter call '", '\''),
-        ("Test call '", '\''),
-        ("Macro `", '`'),
-    ];
-    let offset = sources.get(&inner).and_then(|(_, text)| {
-        chain.iter().rev().find_map(|m| {
-            NAMES.iter().find_map(|(pre, close)| {
-                let name = quoted_after(m, pre, *close)?;
-                guard::name_in_tags(text, &name).or_else(|| {
-                    // A dotted path may be written with brackets or split over a `set`.
-                    let last = name.rsplit('.').next()?;
-                    guard::name_in_tags(text, last)
-                })
-            })
+    let mut candidates = vec![inner.clone(), template.to_string()];
+    if let Ok(t) = templates.tera.get_template(template) {
+        candidates.extend(t.parents.iter().cloned());
+    }
+    let (place, offset) = candidates
+        .iter()
+        .find_map(|c| {
+            let (_, text) = sources.get(c)?;
+            Some((c.clone(), named_in_error(&chain, text)?))
         })
-    });
+        .map_or((inner, None), |(c, o)| (c, Some(o)));
     let message: Vec<&str> = chain
         .iter()
         .map(String::as_str)
@@ -1200,11 +1187,42 @@ fn render_error(
     };
     guard::at_template(
         sources,
-        &inner,
+        &place,
         offset,
         format!("template error: {message}"),
     )
     .with_hint("check the template; every value it uses is listed in docs/theme-contract.md")
+}
+
+/// The text between `pre` (its last occurrence in `m`) and `close`.
+fn quoted_after(m: &str, pre: &str, close: char) -> Option<String> {
+    let rest = &m[m.rfind(pre)? + pre.len()..];
+    Some(rest[..rest.find(close)?].to_string())
+}
+
+/// Where in `text` the variable, filter, function, test or macro that an error message of
+/// `chain` names is used.
+fn named_in_error(chain: &[String], text: &str) -> Option<usize> {
+    const NAMES: [(&str, char); 8] = [
+        ("Variable `", '`'),
+        ("Filter '", '\''),
+        ("Function '", '\''),
+        ("Test '", '\''),
+        ("Function call '", '\''),
+        ("Filter call '", '\''),
+        ("Test call '", '\''),
+        ("Macro `", '`'),
+    ];
+    chain.iter().rev().find_map(|m| {
+        NAMES.iter().find_map(|(pre, close)| {
+            let name = quoted_after(m, pre, *close)?;
+            guard::name_in_tags(text, &name).or_else(|| {
+                // A dotted path may be written with brackets or split over a `set`.
+                let last = name.rsplit('.').next()?;
+                guard::name_in_tags(text, last)
+            })
+        })
+    })
 }
 
 /// The template a node's job renders with: an extra output's own, the front matter's, the

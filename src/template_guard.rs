@@ -41,9 +41,8 @@ const RENDER_STACK: usize = 256 << 20;
 pub(crate) const MAX_NESTING: usize = 64;
 
 const DEPTH: &str = "__ww_depth";
-const ENTER: &str = "__ww_enter";
-const TICK: &str = "__ww_tick";
-const CHARGE: &str = "__ww_charge";
+/// Names of the guards' functions and filters start with this.
+const GUARD: &str = "__ww_guard_";
 /// Starts the message of an error thrown by a guard; the rest names the place.
 const MARK: &str = "wegweiser-limit\u{1f}";
 
@@ -227,57 +226,65 @@ pub(crate) fn at_template(
     }
 }
 
-/// Registers the guards' functions and filter, and a `range` that refuses huge ranges.
-pub(crate) fn register(tera: &mut Tera, budget: &Arc<Budget>) {
-    let b = budget.clone();
-    tera.register_function(TICK, move |args: &HashMap<String, Value>| {
-        if b.spend(1) {
-            return Ok(Value::String(String::new()));
-        }
-        Err(tera::Error::msg(
-            Stop::Loop {
-                template: str_arg(args, "t"),
-                n: num_arg(args, "n") as usize,
+/// One guard in a template's AST: a function (tick, macro entry) or a filter (charge) of its
+/// own, registered under a name of its own, so it knows its place without arguments to
+/// evaluate on every call.
+enum Guard {
+    Tick(Stop),
+    Enter { template: String, name: String },
+    Charge(Stop),
+}
+
+/// Registers the guards' functions and filters.
+fn register_guards(tera: &mut Tera, budget: &Arc<Budget>, guards: Vec<(String, Guard)>) {
+    for (fn_name, guard) in guards {
+        let b = budget.clone();
+        match guard {
+            Guard::Tick(stop) => {
+                let msg = stop.encode();
+                tera.register_function(&fn_name, move |_: &HashMap<String, Value>| {
+                    if b.spend(1) {
+                        Ok(Value::String(String::new()))
+                    } else {
+                        Err(tera::Error::msg(msg.clone()))
+                    }
+                });
             }
-            .encode(),
-        ))
-    });
-    let b = budget.clone();
-    tera.register_function(ENTER, move |args: &HashMap<String, Value>| {
-        let (template, name) = (str_arg(args, "t"), str_arg(args, "m"));
-        if num_arg(args, "depth") > MAX_MACRO_DEPTH {
-            return Err(tera::Error::msg(Stop::Depth { template, name }.encode()));
-        }
-        if b.spend(1) {
-            return Ok(Value::String(String::new()));
-        }
-        Err(tera::Error::msg(Stop::Macro { template, name }.encode()))
-    });
-    let b = budget.clone();
-    tera.register_filter(CHARGE, move |v: &Value, args: &HashMap<String, Value>| {
-        if b.spend(size(v) / BYTES_PER_STEP + 1) {
-            return Ok(v.clone());
-        }
-        Err(tera::Error::msg(
-            Stop::Set {
-                template: str_arg(args, "t"),
-                n: num_arg(args, "n") as usize,
+            Guard::Enter { template, name } => {
+                let deep = Stop::Depth {
+                    template: template.clone(),
+                    name: name.clone(),
+                }
+                .encode();
+                let spent = Stop::Macro { template, name }.encode();
+                tera.register_function(&fn_name, move |args: &HashMap<String, Value>| {
+                    let depth = args.get("depth").and_then(Value::as_u64).unwrap_or(0);
+                    if depth > MAX_MACRO_DEPTH {
+                        Err(tera::Error::msg(deep.clone()))
+                    } else if b.spend(1) {
+                        Ok(Value::String(String::new()))
+                    } else {
+                        Err(tera::Error::msg(spent.clone()))
+                    }
+                });
             }
-            .encode(),
-        ))
-    });
+            Guard::Charge(stop) => {
+                let msg = stop.encode();
+                tera.register_filter(&fn_name, move |v: &Value, _: &HashMap<String, Value>| {
+                    if b.spend(size(v) / BYTES_PER_STEP + 1) {
+                        Ok(v.clone())
+                    } else {
+                        Err(tera::Error::msg(msg.clone()))
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Registers a `range` that refuses huge ranges (Tera registers its own in every instance).
+pub(crate) fn register(tera: &mut Tera) {
     tera.register_function("range", range);
-}
-
-fn str_arg(args: &HashMap<String, Value>, key: &str) -> String {
-    args.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn num_arg(args: &HashMap<String, Value>, key: &str) -> u64 {
-    args.get(key).and_then(Value::as_u64).unwrap_or_default()
 }
 
 /// What a built value costs: its length in bytes (strings) or items (lists, maps).
@@ -355,13 +362,22 @@ fn print_call(name: &str, args: Vec<(&str, ExprVal)>) -> Node {
 }
 
 /// Adds the guards to one template's AST, numbering `for` and `set` tags in source order.
-struct Rewriter {
+struct Rewriter<'g> {
     template: String,
     fors: usize,
     sets: usize,
+    /// Every guard added so far (of all templates), with its function or filter name.
+    guards: &'g mut Vec<(String, Guard)>,
 }
 
-impl Rewriter {
+impl Rewriter<'_> {
+    /// A new guard's function or filter name.
+    fn add(&mut self, guard: Guard) -> String {
+        let name = format!("{GUARD}{}", self.guards.len());
+        self.guards.push((name.clone(), guard));
+        name
+    }
+
     fn nodes(&mut self, nodes: &mut [Node]) {
         for node in nodes {
             match node {
@@ -372,31 +388,26 @@ impl Rewriter {
                     if let Some(body) = &mut f.empty_body {
                         self.nodes(body);
                     }
-                    let tick = print_call(
-                        TICK,
-                        vec![
-                            ("t", ExprVal::String(self.template.clone())),
-                            ("n", ExprVal::Int(n as i64)),
-                        ],
-                    );
-                    f.body.insert(0, tick);
+                    let template = self.template.clone();
+                    let tick = self.add(Guard::Tick(Stop::Loop { template, n }));
+                    f.body.insert(0, print_call(&tick, vec![]));
                 }
                 Node::Set(_, set) => {
                     let n = self.sets;
                     self.sets += 1;
                     if builds(&set.value) {
-                        set.value.filters.push(call(
-                            CHARGE,
-                            vec![
-                                ("t", ExprVal::String(self.template.clone())),
-                                ("n", ExprVal::Int(n as i64)),
-                            ],
-                        ));
+                        let template = self.template.clone();
+                        let charge = self.add(Guard::Charge(Stop::Set { template, n }));
+                        set.value.filters.push(call(&charge, vec![]));
                     }
                 }
                 Node::MacroDefinition(_, m, _) => {
                     self.nodes(&mut m.body);
-                    guard_macro(&self.template, m);
+                    let enter = self.add(Guard::Enter {
+                        template: self.template.clone(),
+                        name: m.name.clone(),
+                    });
+                    guard_macro(&enter, m);
                 }
                 Node::Block(_, b, _) => self.nodes(&mut b.body),
                 Node::FilterSection(_, f, _) => self.nodes(&mut f.body),
@@ -426,7 +437,7 @@ fn builds(e: &Expr) -> bool {
 
 /// The hidden depth argument defaults to the caller's depth (0 outside macros; Tera evaluates
 /// defaults in the caller's frame, which includes see too); the body counts one more level.
-fn guard_macro(template: &str, m: &mut tera::ast::MacroDefinition) {
+fn guard_macro(enter: &str, m: &mut tera::ast::MacroDefinition) {
     let caller = Expr::with_filters(
         ExprVal::Ident(DEPTH.into()),
         vec![call("default", vec![("value", ExprVal::Int(0))])],
@@ -444,14 +455,7 @@ fn guard_macro(template: &str, m: &mut tera::ast::MacroDefinition) {
             global: false,
         },
     );
-    let enter = print_call(
-        ENTER,
-        vec![
-            ("depth", ExprVal::Ident(DEPTH.into())),
-            ("t", ExprVal::String(template.into())),
-            ("m", ExprVal::String(m.name.clone())),
-        ],
-    );
+    let enter = print_call(enter, vec![("depth", ExprVal::Ident(DEPTH.into()))]);
     let mut body = vec![inc, enter];
     body.append(&mut m.body);
     m.body = body;
@@ -459,12 +463,14 @@ fn guard_macro(template: &str, m: &mut tera::ast::MacroDefinition) {
 
 /// Adds the guards to every loaded template and rebuilds what Tera derives from the AST
 /// (macros, blocks and their inheritance chains), which it copied when loading.
-pub(crate) fn instrument(tera: &mut Tera) -> tera::Result<()> {
+pub(crate) fn instrument(tera: &mut Tera, budget: &Arc<Budget>) -> tera::Result<()> {
+    let mut guards = Vec::new();
     for t in tera.templates.values_mut() {
         let mut r = Rewriter {
             template: t.name.clone(),
             fors: 0,
             sets: 0,
+            guards: &mut guards,
         };
         r.nodes(&mut t.ast);
         t.macros = t
@@ -478,6 +484,7 @@ pub(crate) fn instrument(tera: &mut Tera) -> tera::Result<()> {
         t.blocks.clear();
         collect_blocks(&t.ast, &mut t.blocks);
     }
+    register_guards(tera, budget, guards);
     tera.build_inheritance_chains()
 }
 

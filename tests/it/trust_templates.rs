@@ -243,6 +243,21 @@ fn error_in_an_imported_macro_is_placed_in_the_macro_file() {
     insta::assert_snapshot!(stderr);
 }
 
+#[test]
+fn error_in_a_parent_template_is_placed_there() {
+    let stderr = with_templates(&[
+        (
+            "basis.html",
+            "<title>{{ site.title }}</title>\n{% block inhalt %}{% endblock inhalt %}\n<footer>{{ site.title | gross }}</footer>\n",
+        ),
+        (
+            "page.html",
+            "{% extends \"basis.html\" %}\n{% block inhalt %}title: {{ page.title }}{% endblock inhalt %}\n",
+        ),
+    ]);
+    insta::assert_snapshot!(stderr);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Config and command-line values are escaped for their context
 
