@@ -654,7 +654,7 @@ ziel = { type = "markdown" }
     }
 
     /// Templates beside the fuzzed ones, for them to extend, import and include.
-    const TEMPLATES: [(&str, &str); 4] = [
+    const TEMPLATES: [(&str, &str); 6] = [
         (
             "base.html",
             "<title>{% block title %}{{ site.title }}{% endblock title %}</title>\n\
@@ -666,6 +666,8 @@ ziel = { type = "markdown" }
         ),
         ("partials/teil.html", "{{ current_path }}"),
         ("section.html", "{{ section.title }}{{ section.content | safe }}"),
+        ("keywords.html", "{% for g in keywords.groups %}{{ g.letter }}{% endfor %}"),
+        ("keyword.html", "{{ keyword.name }}"),
     ];
 
     /// Loads `text` as the site's templates and renders the tiny site with them: the text is

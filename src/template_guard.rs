@@ -824,6 +824,27 @@ mod tests {
     }
 
     #[test]
+    fn the_fuzz_entry_renders_and_reports() {
+        use crate::fuzz_api::render_templates;
+        let ok = render_templates("{% for i in range(end=3) %}{{ i }}{% endfor %}{{ page.title }}");
+        let outputs = ok.unwrap_or_else(|d| panic!("{d:?}"));
+        assert!(
+            outputs.iter().any(|(_, html)| html.contains("012EQUAL")),
+            "{outputs:?}"
+        );
+        let err = render_templates("{% include \"page.html\" %}").err();
+        assert!(err.is_some_and(|d| d[0].contains("includes itself")));
+        let recursion = "{% import \"partials/menu.html\" as m %}{{ m::f() }}\n%%\nx\n%%\n\
+                         {% macro f() %}{{ self::f() }}{% endmacro f %}";
+        let err = render_templates(recursion).err().unwrap_or_default();
+        assert!(
+            err.iter()
+                .any(|d| d.contains("calls itself more than 100 levels")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn deep_nesting_is_found() {
         let deep = "{% if a %}".repeat(MAX_NESTING + 1);
         assert_eq!(too_deep(&deep), Some(10 * MAX_NESTING + 3));
