@@ -296,7 +296,7 @@ pub struct Overrides {
 /// The target names declared in `<root>/config.toml`, or None if it cannot be read or parsed
 /// (the full load reports that properly).
 pub(crate) fn target_names(root: &Path) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(root.join(CONFIG_FILE)).ok()?;
+    let text = read_config(&root.join(CONFIG_FILE)).ok()?;
     let table: toml::Table = toml::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()?;
     Some(match table.get("targets").and_then(toml::Value::as_table) {
         Some(t) => t.keys().cloned().collect(),
@@ -304,14 +304,28 @@ pub(crate) fn target_names(root: &Path) -> Option<Vec<String>> {
     })
 }
 
+/// The text of config.toml, read only if it is a regular file (a named pipe would block).
+fn read_config(path: &Path) -> std::io::Result<String> {
+    let bytes = crate::load::read_regular(path)?;
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 /// Reads and validates `<root>/config.toml`.
 pub(crate) fn load(root: &Path, overrides: &Overrides) -> Result<Settings, Vec<Diagnostic>> {
     let path = root.join(CONFIG_FILE);
     let shown = PathBuf::from(CONFIG_FILE);
-    let text = match std::fs::read_to_string(&path) {
+    let text = match read_config(&path) {
         Ok(t) => t,
         Err(e) => {
-            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+            let hint = if e.kind() == std::io::ErrorKind::InvalidInput {
+                "config.toml must be a regular file; replace it with the site's configuration"
+                    .to_string()
+            } else if e.kind() == std::io::ErrorKind::NotFound {
                 format!(
                     "run wegweiser in the site's root folder or pass --root DIR (looked in `{}`)",
                     root.display()

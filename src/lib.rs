@@ -14,6 +14,7 @@
 //! Every stage reports problems as [`error::Diagnostic`]s; the build fails after a stage that
 //! found errors, having reported all of them.
 
+pub(crate) mod active;
 pub(crate) mod collate;
 pub(crate) mod config;
 pub mod error;

@@ -66,14 +66,52 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
                 .into(),
         );
     }
-    let (markdown, assets): (Vec<_>, Vec<_>) = walk(&content_dir, &settings.root, &mut diags)
-        .into_iter()
-        .partition(|(rel, _)| rel.ends_with(".md"));
-    sources.assets = assets
-        .into_iter()
-        .map(|(rel, abs)| AssetFile { rel, abs })
-        .collect();
-    // Reading thousands of small files is worth spreading over the cores.
+    let bounds = Bounds::new(&settings.root);
+    let (content, assets) = load_content(settings, &content_dir, &bounds, &mut diags);
+    sources.content = content;
+    sources.assets = assets;
+
+    let theme_dir = settings.root.join("themes").join(&settings.theme);
+    if !theme_dir.is_dir() {
+        return Err(missing_theme(settings));
+    }
+    sources.templates = load_templates(settings, &theme_dir, &bounds, &mut diags);
+    sources.translations = load_translations(settings, &theme_dir, &bounds, &mut diags);
+
+    let mut statics: BTreeMap<String, StaticFile> = BTreeMap::new();
+    for base in [theme_dir.join("static"), settings.root.join("static")] {
+        if base.is_dir() {
+            for (rel, abs) in walk(&base, &settings.root, &bounds, &mut diags) {
+                statics.insert(rel.clone(), StaticFile { rel, abs });
+            }
+        }
+    }
+    sources.static_files = statics.into_values().collect();
+    sources.content.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok((sources, diags))
+}
+
+/// The Markdown files of `content/` (read) and the other files (assets, checked for active
+/// content). Markdown under another extension (`.MD`, `.markdown`) is an error: it would be
+/// neither a page nor a file to publish as it is.
+fn load_content(
+    settings: &Settings,
+    content_dir: &Path,
+    bounds: &Bounds,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<SourceFile>, Vec<AssetFile>) {
+    let mut markdown = Vec::new();
+    let mut assets = Vec::new();
+    for (rel, abs) in walk(content_dir, &settings.root, bounds, diags) {
+        if rel.ends_with(".md") {
+            markdown.push((rel, abs));
+        } else if let Some(d) = misnamed_markdown(&rel) {
+            diags.push(d);
+        } else {
+            assets.push(AssetFile { rel, abs });
+        }
+    }
+    // Reading and checking thousands of small files is worth spreading over the cores.
     let read: Vec<(Option<SourceFile>, Vec<Diagnostic>)> = markdown
         .into_par_iter()
         .map(|(rel, abs)| {
@@ -85,52 +123,86 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
             (file, d)
         })
         .collect();
+    let mut content = Vec::new();
     for (file, d) in read {
         diags.extend(d);
-        sources.content.extend(file);
+        content.extend(file);
     }
+    if !settings.markdown.trusted_html {
+        let active: Vec<Vec<Diagnostic>> = assets
+            .par_iter()
+            .map(|a| crate::active::check(&a.abs, &Path::new("content").join(&a.rel)))
+            .collect();
+        diags.extend(active.into_iter().flatten());
+    }
+    (content, assets)
+}
 
-    let theme_dir = settings.root.join("themes").join(&settings.theme);
-    if !theme_dir.is_dir() {
-        let available: Vec<String> = std::fs::read_dir(settings.root.join("themes"))
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let hint = if available.is_empty() {
-            "the site has no themes/ folder; copy a theme (e.g. themes/default from the wegweiser repository) into themes/".to_string()
-        } else {
-            format!(
-                "set `theme` in config.toml to one of: {}",
-                available.join(", ")
-            )
-        };
-        return Err(Diagnostic::error(
-            "config.toml",
-            format!("theme `{}` not found in themes/", settings.theme),
+/// Extensions editors use for Markdown besides `.md` (compared case-insensitively).
+const MARKDOWN_LIKE: [&str; 6] = [".md", ".markdown", ".mdown", ".mkd", ".mkdn", ".mdwn"];
+
+fn misnamed_markdown(rel: &str) -> Option<Diagnostic> {
+    let lower = rel.to_lowercase();
+    let ext = MARKDOWN_LIKE.iter().find(|e| lower.ends_with(*e))?;
+    let stem = rel
+        .get(..rel.len().saturating_sub(ext.len()))
+        .unwrap_or(rel);
+    Some(
+        Diagnostic::error(
+            Path::new("content").join(rel),
+            "Markdown file without the extension `.md`",
         )
-        .with_hint(hint)
-        .into());
-    }
-    // Theme templates first, site templates override them by name.
+        .with_hint(format!(
+            "rename it to {}.md (in lower case); only .md files become pages",
+            stem.rsplit('/').next().unwrap_or(stem)
+        )),
+    )
+}
+
+fn missing_theme(settings: &Settings) -> BuildError {
+    let available: Vec<String> = std::fs::read_dir(settings.root.join("themes"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let hint = if available.is_empty() {
+        "the site has no themes/ folder; copy a theme (e.g. themes/default from the wegweiser repository) into themes/".to_string()
+    } else {
+        format!(
+            "set `theme` in config.toml to one of: {}",
+            available.join(", ")
+        )
+    };
+    Diagnostic::error(
+        "config.toml",
+        format!("theme `{}` not found in themes/", settings.theme),
+    )
+    .with_hint(hint)
+    .into()
+}
+
+/// Theme templates first, site templates override them by name.
+fn load_templates(
+    settings: &Settings,
+    theme_dir: &Path,
+    bounds: &Bounds,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Template> {
     let mut templates: BTreeMap<String, Template> = BTreeMap::new();
     for base in [theme_dir.join("templates"), settings.root.join("templates")] {
         if !base.is_dir() {
             continue;
         }
-        for (rel, abs) in walk(&base, &settings.root, &mut diags) {
+        for (rel, abs) in walk(&base, &settings.root, bounds, diags) {
             let known = [".html", ".xml", ".txt", ".csv", ".json"];
             if !known.iter().any(|ext| rel.ends_with(ext)) {
                 continue;
             }
-            let shown = abs
-                .strip_prefix(&settings.root)
-                .unwrap_or(&abs)
-                .to_path_buf();
-            if let Some(text) = read_text(&abs, &shown, &mut diags) {
+            let shown = shown_path(&abs, &settings.root);
+            if let Some(text) = read_text(&abs, &shown, diags) {
                 templates.insert(
                     rel.clone(),
                     Template {
@@ -142,67 +214,143 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
             }
         }
     }
-    sources.templates = templates.into_values().collect();
+    templates.into_values().collect()
+}
 
+/// The theme's strings for the site's language (a missing file is reported by the render).
+fn load_translations(
+    settings: &Settings,
+    theme_dir: &Path,
+    bounds: &Bounds,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, String> {
     let i18n = theme_dir
         .join("i18n")
         .join(format!("{}.toml", settings.language));
-    if i18n.is_file() {
-        let shown = i18n
-            .strip_prefix(&settings.root)
-            .unwrap_or(&i18n)
-            .to_path_buf();
-        if let Some(text) = read_text(&i18n, &shown, &mut diags) {
-            match toml::from_str::<BTreeMap<String, String>>(&text) {
-                Ok(t) => sources.translations = t,
-                Err(e) => diags.push(crate::config::toml_error(&shown, &text, &e)),
-            }
+    // Anything at that name is read (and refused if it is not a regular file); a link must
+    // stay inside the site like any other.
+    if std::fs::symlink_metadata(&i18n).is_err() {
+        return BTreeMap::new();
+    }
+    let shown = shown_path(&i18n, &settings.root);
+    if let Some(d) = bounds
+        .with_base(theme_dir)
+        .check_link(&i18n, &settings.root)
+    {
+        diags.push(d);
+        return BTreeMap::new();
+    }
+    let Some(text) = read_text(&i18n, &shown, diags) else {
+        return BTreeMap::new();
+    };
+    match toml::from_str::<BTreeMap<String, String>>(&text) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(crate::config::toml_error(&shown, &text, &e));
+            BTreeMap::new()
         }
     }
-
-    let mut statics: BTreeMap<String, StaticFile> = BTreeMap::new();
-    for base in [theme_dir.join("static"), settings.root.join("static")] {
-        if base.is_dir() {
-            for (rel, abs) in walk(&base, &settings.root, &mut diags) {
-                statics.insert(rel.clone(), StaticFile { rel, abs });
-            }
-        }
-    }
-    sources.static_files = statics.into_values().collect();
-    sources.content.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok((sources, diags))
 }
 
-/// Files below `dir` as (relative path with `/`, absolute path), skipping hidden and backup files.
-fn walk(dir: &Path, root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
+/// The real folders files may come from: the site's own source folders, and the folder being
+/// walked (a theme may live elsewhere, linked in by the publisher). A symbolic link that
+/// resolves anywhere else would publish a file from outside the site.
+pub(crate) struct Bounds {
+    allowed: Vec<PathBuf>,
+}
+
+impl Bounds {
+    pub(crate) fn new(root: &Path) -> Self {
+        let allowed = ["content", "static", "themes", "templates"]
+            .iter()
+            .filter_map(|d| std::fs::canonicalize(root.join(d)).ok())
+            .collect();
+        Bounds { allowed }
+    }
+
+    fn with_base(&self, base: &Path) -> Self {
+        let mut allowed = self.allowed.clone();
+        allowed.extend(std::fs::canonicalize(base).ok());
+        Bounds { allowed }
+    }
+
+    fn contains(&self, real: &Path) -> bool {
+        self.allowed.iter().any(|a| real.starts_with(a))
+    }
+
+    /// An error naming `link` if it is a symbolic link (or a chain of them) that leads out of
+    /// the site's source folders; `None` for anything else (dangling links fail on reading).
+    pub(crate) fn check_link(&self, link: &Path, root: &Path) -> Option<Diagnostic> {
+        let is_link = std::fs::symlink_metadata(link).is_ok_and(|m| m.file_type().is_symlink());
+        let real = std::fs::canonicalize(link).ok()?;
+        if !is_link || self.contains(&real) {
+            return None;
+        }
+        Some(
+            Diagnostic::error(
+                shown_path(link, root),
+                format!(
+                    "symbolic link to `{}`, which is outside the site's content/, static/, themes/ and templates/",
+                    real.display()
+                ),
+            )
+            .with_hint("copy the file into the site instead of linking to it, or remove the link"),
+        )
+    }
+}
+
+fn shown_path(abs: &Path, root: &Path) -> PathBuf {
+    abs.strip_prefix(root).unwrap_or(abs).to_path_buf()
+}
+
+/// Files below `dir` as (relative path with `/`, absolute path), skipping editor artefacts
+/// ([`is_ignored`]). Symbolic links are followed only while they stay inside the site;
+/// anything that is neither a folder nor a regular file is an error.
+fn walk(
+    dir: &Path,
+    root: &Path,
+    bounds: &Bounds,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, PathBuf)> {
+    let bounds = bounds.with_base(dir);
     let mut out = Vec::new();
+    let mut refused = Vec::new();
     let walker = WalkDir::new(dir)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_ignored(e.file_name()));
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            if is_ignored(e.file_name()) {
+                return false;
+            }
+            let link = e
+                .path_is_symlink()
+                .then(|| bounds.check_link(e.path(), root));
+            match link.flatten() {
+                Some(d) => {
+                    refused.push(d);
+                    false
+                }
+                None => true,
+            }
+        });
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e.path().unwrap_or(dir);
-                let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-                let (msg, hint) = if e.loop_ancestor().is_some() {
-                    (
-                        "symbolic link loop".to_string(),
-                        "remove the link or point it outside its own folder",
-                    )
-                } else {
-                    (
-                        format!("cannot read: {e}"),
-                        "check that the file exists and is readable",
-                    )
-                };
-                diags.push(Diagnostic::error(shown, msg).with_hint(hint));
+                diags.extend(walk_error(&e, dir, root, &bounds));
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        if !ft.is_file() {
+            diags.push(not_regular(&shown_path(entry.path(), root), &ft));
             continue;
         }
         let Ok(rel) = entry.path().strip_prefix(dir) else {
@@ -214,18 +362,136 @@ fn walk(dir: &Path, root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(String, Pa
             .collect();
         out.push((rel.join("/"), entry.path().to_path_buf()));
     }
+    diags.extend(refused);
     out
 }
 
-fn is_ignored(name: &std::ffi::OsStr) -> bool {
-    let name = name.to_string_lossy();
-    name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") || name.starts_with('#')
+/// The diagnostic for an entry the walk could not follow; `None` for an editor artefact such
+/// as Emacs' lock file `.#seite.md`, a symbolic link to nowhere.
+fn walk_error(e: &walkdir::Error, dir: &Path, root: &Path, bounds: &Bounds) -> Option<Diagnostic> {
+    let path = e.path().unwrap_or(dir);
+    if path != dir && path.file_name().is_some_and(is_ignored) {
+        return None;
+    }
+    // A link out of the site is reported as that, also when following it fails.
+    if let Some(d) = bounds.check_link(path, root) {
+        return Some(d);
+    }
+    let (msg, hint) = if e.loop_ancestor().is_some() {
+        (
+            "symbolic link loop".to_string(),
+            "remove the link or point it outside its own folder",
+        )
+    } else {
+        (
+            format!("cannot read: {e}"),
+            "check that the file exists and is readable",
+        )
+    };
+    Some(Diagnostic::error(shown_path(path, root), msg).with_hint(hint))
+}
+
+/// What a file that is not a regular file is, for messages.
+fn kind_of(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "a device";
+        }
+    }
+    if ft.is_dir() {
+        return "a folder";
+    }
+    "a special file"
+}
+
+const NOT_REGULAR_HINT: &str =
+    "only regular files can be part of a site; remove it or replace it with a file";
+
+fn not_regular(shown: &Path, ft: &std::fs::FileType) -> Diagnostic {
+    Diagnostic::error(
+        shown,
+        format!("file is {}, not a regular file", kind_of(ft)),
+    )
+    .with_hint(NOT_REGULAR_HINT)
+}
+
+/// Editor, system and tool artefacts that are never part of a site, anywhere: hidden files
+/// (`.DS_Store`, `.#seite.md`, `.seite.md.swp`), backups (`*~`, `*.bak`, `*.orig`, `*.rej`),
+/// Emacs autosaves (`#seite.md#`), Vim swap files (`*.swp`, `*.swo`), temporary files (`*.tmp`,
+/// `*.part`, `*.crdownload`), Office lock files (`~$bericht.docx`) and Windows folder files
+/// (`Thumbs.db`, `ehthumbs.db`, `desktop.ini`). Compared case-insensitively.
+pub(crate) fn is_ignored(name: &std::ffi::OsStr) -> bool {
+    const SUFFIXES: [&str; 9] = [
+        "~",
+        ".bak",
+        ".orig",
+        ".rej",
+        ".swp",
+        ".swo",
+        ".tmp",
+        ".part",
+        ".crdownload",
+    ];
+    const NAMES: [&str; 3] = ["thumbs.db", "ehthumbs.db", "desktop.ini"];
+    let name = name.to_string_lossy().to_lowercase();
+    name.starts_with(['.', '#', '~'])
+        || SUFFIXES.iter().any(|s| name.ends_with(s))
+        || NAMES.contains(&name.as_str())
+}
+
+/// Opens a file only if it is a regular file: a named pipe, socket or device would block the
+/// build or never end, so it is refused before it is opened (and checked again once opened,
+/// without blocking, in case it was swapped in between).
+pub(crate) fn open_regular(abs: &Path) -> std::io::Result<std::fs::File> {
+    let refuse = |ft: &std::fs::FileType| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("file is {}, not a regular file", kind_of(ft)),
+        )
+    };
+    let ft = std::fs::metadata(abs)?.file_type();
+    if !ft.is_file() {
+        return Err(refuse(&ft));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(abs)?;
+    let ft = file.metadata()?.file_type();
+    if !ft.is_file() {
+        return Err(refuse(&ft));
+    }
+    Ok(file)
+}
+
+/// The bytes of a regular file (see [`open_regular`]).
+pub(crate) fn read_regular(abs: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    open_regular(abs)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Reads a UTF-8 text file, dropping a byte order mark; reports non-UTF-8 with its position.
 pub(crate) fn read_text(abs: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Option<String> {
-    let bytes = match std::fs::read(abs) {
+    let bytes = match read_regular(abs) {
         Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            diags.push(Diagnostic::error(shown, e.to_string()).with_hint(NOT_REGULAR_HINT));
+            return None;
+        }
         Err(e) => {
             diags.push(
                 Diagnostic::error(shown, format!("cannot read file: {e}"))

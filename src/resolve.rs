@@ -76,6 +76,7 @@ pub(crate) fn resolve(
             .any(|dir| dir.is_empty() || rel.starts_with(&format!("{dir}/")))
     };
     let mut intern_excluded = HashSet::new();
+    let all_rels: HashSet<String> = docs.iter().map(|d| d.src.rel.clone()).collect();
     for mut d in docs {
         d.fm.intern = d.fm.intern || under_intern(&d.src.rel);
         if d.fm.intern && !settings.target.include_intern {
@@ -171,6 +172,10 @@ pub(crate) fn resolve(
             Some(seg) => format!("{base}{seg}/"),
             None => base,
         };
+        if let Some(d) = check_page_path(&doc, &path) {
+            diags.push(d);
+            continue;
+        }
         if let Some(&other) = by_path.get(&path) {
             let o: &Node = &nodes[other];
             diags.push(
@@ -255,32 +260,33 @@ pub(crate) fn resolve(
     // Assets go beside the page bundle or section of their folder, else keep their path.
     let mut asset_copies = Vec::new();
     for a in assets {
-        let dir = parent_dir(&a.rel).to_string();
-        // A draft's or an internal page's files stay as unpublished as the page itself.
-        let hidden = |set: &HashSet<String>| {
-            set.contains(&format!("{dir}/index.md")) || set.contains(&format!("{dir}/_index.md"))
-        };
-        if hidden(&drafts)
-            || hidden(&intern_excluded)
-            || (!settings.target.include_intern && under_intern(&a.rel))
-        {
+        // An asset is as unpublished as the page or section it belongs to.
+        let owner = owner_of(&crate::slug::nfc(&a.rel), &all_rels);
+        let hidden = owner
+            .as_ref()
+            .is_some_and(|o| drafts.contains(o) || intern_excluded.contains(o));
+        if hidden || (!settings.target.include_intern && under_intern(&a.rel)) {
             continue;
         }
+        let dir = parent_dir(&a.rel).to_string();
         let name = a.rel.rsplit('/').next().unwrap_or("").to_string();
         let owner = section_of_dir
             .get(&format!("\u{0}bundle:{dir}"))
             .or_else(|| section_of_dir.get(&dir))
             .copied();
         let dest = match owner {
-            Some(o) => {
-                let dest = format!("{}{name}", &nodes[o].path[1..]);
-                nodes[o].assets.push(dest.clone());
-                dest
-            }
+            Some(o) => format!("{}{name}", &nodes[o].path[1..]),
             None => a.rel.clone(),
         };
         if a.rel.starts_with(&kw_prefix) {
             continue;
+        }
+        if let Some(d) = check_asset_path(&a, &dest) {
+            diags.push(d);
+            continue;
+        }
+        if let Some(o) = owner {
+            nodes[o].assets.push(dest.clone());
         }
         asset_copies.push((a, dest));
     }
@@ -296,6 +302,119 @@ pub(crate) fn resolve(
             asset_copies,
         },
         diags,
+    )
+}
+
+/// The Markdown file an asset belongs to (content-relative), if any: a page `<stem>.md` in
+/// the same folder whose stem plus "." starts the file's name (`bericht.pdf`,
+/// `bericht.de.pdf` belong to `bericht.md`; the longest such stem wins); else the nearest
+/// folder, from the file's own upwards, that is a page bundle (`index.md`), a section
+/// (`_index.md`) or the folder of a page of the same name (`bericht/` beside `bericht.md`).
+fn owner_of(rel: &str, docs: &HashSet<String>) -> Option<String> {
+    let dir = parent_dir(rel);
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let in_dir = |file: &str| {
+        if dir.is_empty() {
+            file.to_string()
+        } else {
+            format!("{dir}/{file}")
+        }
+    };
+    let by_stem = name
+        .match_indices('.')
+        .map(|(i, _)| &name[..i])
+        .filter(|stem| !stem.is_empty() && *stem != "index" && *stem != "_index")
+        .map(|stem| in_dir(&format!("{stem}.md")))
+        .rfind(|md| docs.contains(md));
+    if by_stem.is_some() {
+        return by_stem;
+    }
+    let mut d = dir;
+    loop {
+        let prefix = if d.is_empty() {
+            String::new()
+        } else {
+            format!("{d}/")
+        };
+        let mut candidates = vec![format!("{prefix}index.md"), format!("{prefix}_index.md")];
+        if !d.is_empty() {
+            candidates.push(format!("{d}.md"));
+        }
+        if let Some(c) = candidates.into_iter().find(|c| docs.contains(c)) {
+            return Some(c);
+        }
+        if d.is_empty() {
+            return None;
+        }
+        d = parent_dir(d);
+    }
+}
+
+/// A page's URL must give a file name on every file system: each segment checked, and the
+/// whole path. At the `slug` key if the page's own segment is at fault and came from there,
+/// else at the start of the file.
+fn check_page_path(doc: &Document, path: &str) -> Option<Diagnostic> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let file = format!("{}index.html", &path[1..]);
+    let (reason, own) = match segments
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| crate::slug::unsafe_segment(s).map(|r| (r, i + 1 == segments.len())))
+    {
+        Some(found) => found,
+        None if file.len() > crate::slug::MAX_PATH_BYTES => (
+            format!(
+                "the output path is {} bytes long; at most {} are allowed",
+                file.len(),
+                crate::slug::MAX_PATH_BYTES
+            ),
+            true,
+        ),
+        None => return None,
+    };
+    let offset = match (&doc.fm.slug, own) {
+        (Some(slug), true) => slug.offset,
+        _ => 0,
+    };
+    Some(
+        Diagnostic::error(
+            &doc.src.shown,
+            format!("URL {} cannot be written: {reason}", shorten(path)),
+        )
+        .at(&doc.src.text, offset)
+        .with_hint("rename the file or folder, or set a different slug = \"…\""),
+    )
+}
+
+/// A path for a message: an overlong one cut to its start.
+fn shorten(path: &str) -> String {
+    const SHOWN: usize = 60;
+    match path.char_indices().nth(SHOWN) {
+        Some((i, _)) => format!("{}…", &path[..i]),
+        None => path.to_string(),
+    }
+}
+
+/// An asset's output path must be a file name on every file system too.
+fn check_asset_path(a: &AssetFile, dest: &str) -> Option<Diagnostic> {
+    let reason = dest
+        .split('/')
+        .find_map(crate::slug::unsafe_segment)
+        .or_else(|| {
+            (dest.len() > crate::slug::MAX_PATH_BYTES).then(|| {
+                format!(
+                    "the output path is {} bytes long; at most {} are allowed",
+                    dest.len(),
+                    crate::slug::MAX_PATH_BYTES
+                )
+            })
+        })?;
+    Some(
+        Diagnostic::error(
+            std::path::Path::new("content").join(&a.rel),
+            format!("file {} cannot be published: {reason}", shorten(dest)),
+        )
+        .with_hint("rename the file or its folder"),
     )
 }
 

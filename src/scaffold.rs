@@ -49,6 +49,64 @@ fn write_new(path: &Path, text: &[u8]) -> Result<(), BuildError> {
     std::fs::write(path, text).map_err(|e| io_err("write", path, &e))
 }
 
+/// A new file must get a name the build reads: not empty (`.md`), not hidden or an editor
+/// artefact (the build ignores those), and a valid file name on every file system.
+fn check_new_name(path: &str, rel: &str) -> Result<(), BuildError> {
+    let usage = |why: String| {
+        BuildError::Usage(
+            format!("{path:?} cannot be a page: {why}"),
+            Some("give a path such as projekte/neues-projekt.md".into()),
+        )
+    };
+    let stem = rel
+        .rsplit('/')
+        .next()
+        .unwrap_or(rel)
+        .trim_end_matches(".md");
+    if stem.trim().is_empty() {
+        return Err(usage("the file name is empty".into()));
+    }
+    for segment in rel.split('/') {
+        if crate::load::is_ignored(std::ffi::OsStr::new(segment)) {
+            return Err(usage(format!(
+                "`{segment}` is a name the build ignores (hidden or a backup file)"
+            )));
+        }
+        if let Some(why) = crate::slug::unsafe_segment(segment) {
+            return Err(usage(why));
+        }
+    }
+    Ok(())
+}
+
+/// `new` writes only inside content/: no folder on the way may be a link that leads out.
+fn check_inside_content(root: &Path, rel: &str) -> Result<(), BuildError> {
+    let content = root.join("content");
+    let Ok(real_content) = std::fs::canonicalize(&content) else {
+        return Ok(());
+    };
+    let mut at = content.clone();
+    for segment in rel.split('/') {
+        at.push(segment);
+        let Ok(meta) = std::fs::symlink_metadata(&at) else {
+            break;
+        };
+        let leaves = meta.file_type().is_symlink()
+            && !std::fs::canonicalize(&at).is_ok_and(|real| real.starts_with(&real_content));
+        if leaves {
+            let shown = at.strip_prefix(root).unwrap_or(&at);
+            return Err(BuildError::Usage(
+                format!(
+                    "`{}` is a symbolic link that leads out of content/",
+                    shown.display()
+                ),
+                Some("create the page in a real folder inside content/".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Creates a new site in `dir` (which must not hold a site yet). Returns the files written.
 pub fn init(dir: &Path) -> Result<Vec<PathBuf>, BuildError> {
     if dir.join(config::CONFIG_FILE).exists() {
@@ -125,13 +183,16 @@ pub fn new_page(root: &Path, kind: &str, path: &str) -> Result<PathBuf, BuildErr
             Some("give a path such as projekte/neues-projekt.md".into()),
         ));
     }
+    check_new_name(path, &rel)?;
     let file = root.join("content").join(&rel);
-    if file.exists() {
+    // A link to nowhere exists too: writing to it would create its target.
+    if std::fs::symlink_metadata(&file).is_ok() {
         return Err(BuildError::Usage(
             format!("content/{rel} exists already"),
             Some("choose another file name; wegweiser new never overwrites".into()),
         ));
     }
+    check_inside_content(root, &rel)?;
     let section = kind == "section" || rel.ends_with("_index.md");
     let ctype = match kind {
         "page" | "section" => None,

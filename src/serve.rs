@@ -256,7 +256,8 @@ impl Rebuilder {
         let single_md = (changed.len() == 1)
             .then(|| changed.iter().next())
             .flatten()
-            .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file())
+            // A link is checked by a full load (it must not lead out of the site).
+            .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file() && !p.is_symlink())
             .and_then(|p| p.strip_prefix(&content).ok())
             .map(|rel| rel.to_string_lossy().replace('\\', "/"));
         let (Some(rel), false, Some(built)) = (single_md, self.dirty, self.built.as_mut()) else {
@@ -783,7 +784,8 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
     }
     if let Some(src) = live.copies.get(rel).cloned() {
         drop(live);
-        return match std::fs::read(&src) {
+        // Only a regular file: a named pipe swapped in would block this thread.
+        return match load::read_regular(&src) {
             Ok(bytes) => with_headers(tiny_http::Response::from_data(bytes), rel),
             Err(_) => not_found(shared),
         };

@@ -65,6 +65,63 @@ pub(crate) fn slugify(s: &str) -> String {
     out
 }
 
+/// The longest file or folder name most file systems allow, in bytes.
+pub(crate) const MAX_SEGMENT_BYTES: usize = 255;
+/// The longest output path (relative to the output folder) a site may have: well inside
+/// Linux' 4096 bytes for the whole path, leaving room for where the output is copied to.
+pub(crate) const MAX_PATH_BYTES: usize = 1024;
+
+/// Why `segment` cannot be a file or folder name on every target (the `dateiablage` target
+/// goes to Windows/SMB shares): a name Windows reserves for a device (`con`, `nul.txt`,
+/// `COM1`, case-insensitive, with any extension), a name too long for the file system, or a
+/// character Windows does not allow. `None` if it is fine.
+pub(crate) fn unsafe_segment(segment: &str) -> Option<String> {
+    if segment.len() > MAX_SEGMENT_BYTES {
+        return Some(format!(
+            "the name is {} bytes long; file systems allow at most {MAX_SEGMENT_BYTES}",
+            segment.len()
+        ));
+    }
+    let base = segment
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_lowercase();
+    if is_reserved(&base) {
+        return Some(format!(
+            "`{segment}` is a device name on Windows (like con, nul, aux, com1, lpt1) and cannot be a file name on a file share"
+        ));
+    }
+    if let Some(c) = segment
+        .chars()
+        .find(|c| c.is_control() || r#"<>:"\|?*"#.contains(*c))
+    {
+        return Some(format!(
+            "the name contains {c:?}, which Windows does not allow in file names"
+        ));
+    }
+    if segment.ends_with(['.', ' ']) {
+        return Some("the name ends with a dot or a space, which Windows drops".into());
+    }
+    None
+}
+
+fn is_reserved(base: &str) -> bool {
+    if matches!(base, "con" | "prn" | "aux" | "nul" | "conin$" | "conout$") {
+        return true;
+    }
+    let digit = |rest: &str| {
+        matches!(
+            rest,
+            "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9"
+        ) || matches!(rest, "\u{b9}" | "\u{b2}" | "\u{b3}")
+    };
+    ["com", "lpt"]
+        .iter()
+        .any(|p| base.strip_prefix(p).is_some_and(digit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +210,29 @@ mod tests {
             .collect();
         prop::collection::vec(prop::sample::select(chars), 0..40)
             .prop_map(|v| v.into_iter().collect())
+    }
+
+    #[test]
+    fn windows_device_names_and_long_names_are_unsafe() {
+        for bad in [
+            "con",
+            "NUL",
+            "nul.txt",
+            "Aux.tar.gz",
+            "com1",
+            "LPT9.pdf",
+            "com\u{b9}",
+            "con .txt",
+        ] {
+            assert!(unsafe_segment(bad).is_some(), "{bad}");
+        }
+        for ok in ["console", "com10", "lpt", "nullsumme", "con-text", "a.con"] {
+            assert_eq!(unsafe_segment(ok), None, "{ok}");
+        }
+        assert!(unsafe_segment(&"a".repeat(256)).is_some());
+        assert_eq!(unsafe_segment(&"a".repeat(255)), None);
+        assert!(unsafe_segment("a:b").is_some());
+        assert!(unsafe_segment("ende.").is_some());
     }
 
     proptest! {

@@ -164,6 +164,19 @@ pub(crate) fn collect(
             );
             continue;
         }
+        // Keyword pages are folders too, also on Windows file shares.
+        if let Some(why) = crate::slug::unsafe_segment(&slug) {
+            let shown: String = name.chars().take(40).collect();
+            diags.push(
+                Diagnostic::error(
+                    &fdoc.src.shown,
+                    format!("keyword `{shown}` cannot have a page: {why}"),
+                )
+                .at(&fdoc.src.text, foff)
+                .with_hint("use another keyword, or map it to one in [keywords.synonyms]"),
+            );
+            continue;
+        }
         if let Some(&other) = by_slug.get(&slug) {
             let other: &Keyword = &keywords[other];
             diags.push(

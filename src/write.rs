@@ -96,7 +96,9 @@ pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<PathBuf, Build
 /// file while rendering (so rendered pages need not stay in memory), and that replaces the
 /// output directory only when everything succeeded. Dropped unfinished, it is removed.
 pub(crate) struct Staging {
-    dir: tempfile::TempDir,
+    /// Declared before `lock`: the folder is removed before the lock is released.
+    dir: Folder,
+    lock: BuildLock,
     /// Where the folder goes in the end (for messages).
     out_dir: PathBuf,
     /// Files written so far.
@@ -105,18 +107,156 @@ pub(crate) struct Staging {
     failure: Mutex<Option<BuildError>>,
 }
 
+/// A folder removed when dropped (unless it was moved away).
+struct Folder(PathBuf);
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        remove_entry(&self.0);
+    }
+}
+
+/// A running build's claim on its temporary folders `.<out>.tmp-build-<id>` and
+/// `.<out>.old-<id>`: an exclusive lock on `.<out>.build-<id>.lock`, held until the build is
+/// done (the operating system releases it when the process dies, however it dies). A later
+/// build removes the folders of every id whose lock it can take: their build is gone.
+struct BuildLock {
+    id: String,
+    path: PathBuf,
+    _file: std::fs::File,
+}
+
+impl Drop for BuildLock {
+    fn drop(&mut self) {
+        // Removed while still locked, so no other build can mistake it for a stale lock.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl BuildLock {
+    fn acquire(parent: &Path, name: &str) -> Result<Self, BuildError> {
+        let io = |e: std::io::Error| BuildError::io("create a lock file in", parent, &e);
+        loop {
+            let (file, path) = tempfile::Builder::new()
+                .prefix(&format!(".{name}.build-"))
+                .suffix(".lock")
+                .tempfile_in(parent)
+                .map_err(io)?
+                .keep()
+                .map_err(|e| io(e.error))?;
+            file.lock().map_err(io)?;
+            // Another build may have taken the fresh, not yet locked file for a stale one and
+            // removed it; then this lock protects nothing and a new one is needed.
+            if !still_at(&file, &path) {
+                continue;
+            }
+            let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+            let id = file_name
+                .strip_prefix(&format!(".{name}.build-"))
+                .and_then(|r| r.strip_suffix(".lock"))
+                .unwrap_or_default()
+                .to_string();
+            return Ok(BuildLock {
+                id,
+                path,
+                _file: file,
+            });
+        }
+    }
+}
+
+#[cfg(unix)]
+fn still_at(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_at(_file: &std::fs::File, path: &Path) -> bool {
+    path.is_file()
+}
+
+fn lock_path(parent: &Path, name: &str, id: &str) -> PathBuf {
+    parent.join(format!(".{name}.build-{id}.lock"))
+}
+
+/// Removes what killed builds into this output directory left behind: temporary and
+/// set-aside folders whose lock is free (or missing: folders of older versions), and free
+/// lock files without a folder. Folders of builds still running are locked and kept.
+fn clean_stale(parent: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let folder_id = rest
+            .strip_prefix("tmp-build-")
+            .or_else(|| rest.strip_prefix("old-"));
+        if let Some(id) = folder_id {
+            let lock = lock_path(parent, name, id);
+            if std::fs::symlink_metadata(&lock).is_err() {
+                remove_entry(&entry.path());
+            } else if let Some(_held) = take_free_lock(&lock) {
+                remove_entry(&entry.path());
+                let _ = std::fs::remove_file(&lock);
+            }
+        } else if let Some(id) = rest
+            .strip_prefix("build-")
+            .and_then(|r| r.strip_suffix(".lock"))
+        {
+            let has_folder = ["tmp-build", "old"].iter().any(|k| {
+                std::fs::symlink_metadata(parent.join(format!(".{name}.{k}-{id}"))).is_ok()
+            });
+            if !has_folder && take_free_lock(&entry.path()).is_some() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The lock file, locked, if nobody else holds it: its build is gone. Only a regular file is
+/// opened; anything else is left alone.
+fn take_free_lock(path: &Path) -> Option<std::fs::File> {
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    file.try_lock().ok()?;
+    Some(file)
+}
+
+/// Removes a file, a link (never what it points to) or a folder tree.
+fn remove_entry(path: &Path) {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => remove_dir_parallel(path),
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
+
 impl Staging {
     /// Creates the temporary folder in the output directory's parent (same file system, so
-    /// the final swap is a rename).
+    /// the final swap is a rename), after removing the leftovers of killed builds.
     pub(crate) fn new(out_dir: &Path) -> Result<Self, BuildError> {
         let (parent, name) = parent_and_name(out_dir);
         std::fs::create_dir_all(&parent).map_err(|e| BuildError::io("create", &parent, &e))?;
-        let dir = tempfile::Builder::new()
-            .prefix(&format!(".{name}.tmp-build-"))
-            .tempdir_in(&parent)
+        clean_stale(&parent, &name);
+        let lock = BuildLock::acquire(&parent, &name)?;
+        let dir = parent.join(format!(".{name}.tmp-build-{}", lock.id));
+        std::fs::create_dir(&dir)
             .map_err(|e| BuildError::io("create a temporary folder in", &parent, &e))?;
         Ok(Staging {
-            dir,
+            dir: Folder(dir),
+            lock,
             out_dir: out_dir.to_path_buf(),
             written: AtomicUsize::new(0),
             failure: Mutex::new(None),
@@ -144,7 +284,7 @@ impl Staging {
         action: &str,
         shown: Option<&Path>,
     ) -> Result<(), BuildError> {
-        let p = self.dir.path().join(rel);
+        let p = self.dir.0.join(rel);
         let target = self.out_dir.join(rel);
         if let Some(d) = p.parent() {
             std::fs::create_dir_all(d).map_err(|e| {
@@ -176,13 +316,19 @@ impl Staging {
             if self.failed() {
                 return;
             }
-            let copy = |p: &Path| std::fs::copy(src, p).map(|_| ());
+            // Only regular files: a named pipe swapped in after loading would block.
+            let copy = |p: &Path| {
+                let mut from = crate::load::open_regular(src)?;
+                let mut to = std::fs::File::create(p)?;
+                std::io::copy(&mut from, &mut to).map(|_| ())
+            };
             if let Err(e) = self.try_put(dest, copy, "copy", Some(src)) {
                 self.fail(e);
             }
         });
         let Staging {
             dir,
+            lock,
             written,
             failure,
             ..
@@ -190,7 +336,7 @@ impl Staging {
         if let Some(e) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
             return Err(e);
         }
-        swap(dir, out_dir)?;
+        swap(dir, out_dir, &lock)?;
         Ok(written.into_inner())
     }
 }
@@ -208,10 +354,12 @@ fn parent_and_name(out_dir: &Path) -> (PathBuf, String) {
 }
 
 /// Old output → aside, the new one → in place, then the old one removed.
-fn swap(tmp: tempfile::TempDir, out_dir: &Path) -> Result<(), BuildError> {
+/// The staging folder is removed by its guard if anything fails; the lock is held until the
+/// old output is gone.
+fn swap(tmp: Folder, out_dir: &Path, lock: &BuildLock) -> Result<(), BuildError> {
     let (parent, name) = parent_and_name(out_dir);
-    let staging = tmp.keep();
-    let aside = parent.join(format!(".{name}.old-{}", std::process::id()));
+    let staging = tmp.0.clone();
+    let aside = parent.join(format!(".{name}.old-{}", lock.id));
     let had_old = out_dir.exists();
     if had_old {
         if !out_dir.is_dir() {
