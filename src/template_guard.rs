@@ -99,9 +99,8 @@ impl Budget {
 
     /// Takes `steps`; false once the output has used more than [`BUDGET`].
     fn spend(&self, steps: u64) -> bool {
-        self.slot().map_or(true, |s| {
-            s.fetch_add(steps, Ordering::Relaxed).saturating_add(steps) <= BUDGET
-        })
+        self.slot()
+            .is_none_or(|s| s.fetch_add(steps, Ordering::Relaxed).saturating_add(steps) <= BUDGET)
     }
 }
 
