@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::bad_input::{build_within, built_site, fails_cleanly};
+use crate::bad_input::{build_within, built_site, fails_cleanly, replace_in};
 use crate::harness::SiteTest;
 
 /// Breaks the built `bad_input` site, checks that `build` fails cleanly and that `check`
@@ -296,6 +296,7 @@ fn assert_inert(what: &str, html: &str) {
 
 #[test]
 fn hostile_config_values_are_escaped_in_every_output() {
+    // Title, description and [extra] as a careless or hostile publisher might write them.
     let site = default_theme_site();
     site.build();
     for page in [
@@ -310,13 +311,6 @@ fn hostile_config_values_are_escaped_in_every_output() {
             "{page}: title"
         );
     }
-    let info = site.file("public/info/index.html");
-    assert!(
-        info.contains(
-            r#"a[href^="https://example.org/\3c /style\3e \3c svg/onload=alert\28 3\29 \3e /"]"#
-        ),
-        "the base URL is CSS-escaped in the print style:\n{info}"
-    );
     for xml in ["public/sitemap.xml", "public/atom.xml"] {
         let text = site.file(xml);
         assert!(
@@ -331,20 +325,53 @@ fn hostile_config_values_are_escaped_in_every_output() {
     );
 }
 
-#[test]
-fn hostile_base_url_on_the_command_line_is_escaped() {
-    let site = default_theme_site();
-    site.write(
-        "config.toml",
-        "title = \"Amt\"\nbase_url = \"https://example.org/\"\nlanguage = \"de\"\ntheme = \"default\"\nsearch = false\n[extra]\nherausgeber = \"Amt\"\n",
-    );
-    site.build_with(&[
-        "--base-url",
-        "https://example.org/</style><svg/onload=alert(1)>/",
-    ]);
-    for page in ["public/index.html", "public/info/index.html"] {
-        assert_inert(page, &site.file(page));
+const HOSTILE_URL: &str = "https://example.org/</style><svg/onload=alert(3)>/";
+
+/// A hostile base URL is either refused (config validation) or reaches every page escaped for
+/// its context, the inline print style included; never raw.
+#[track_caller]
+fn escaped_or_refused(site: &SiteTest, args: &[&str]) {
+    let mut all = vec!["build"];
+    all.extend_from_slice(args);
+    let run = site.run(&all);
+    if run.code() != 0 {
+        assert!(matches!(run.code(), 1 | 2), "{}", run.stderr());
+        assert!(
+            run.stderr().contains("base"),
+            "names the base URL:\n{}",
+            run.stderr()
+        );
+        assert!(!site.exists("public"), "a refused build wrote public/");
+        return;
     }
+    for page in ["public/index.html", "public/info/index.html"] {
+        let html = site.file(page);
+        assert_inert(page, &html);
+        assert!(
+            html.contains(
+                r#"a[href^="https://example.org/\3c /style\3e \3c svg/onload=alert\28 3\29 \3e /"]"#
+            ),
+            "the base URL is CSS-escaped in the print style:\n{html}"
+        );
+    }
+}
+
+#[test]
+fn hostile_base_url_in_the_config_is_escaped_or_refused() {
+    let site = default_theme_site();
+    replace_in(
+        &site,
+        "config.toml",
+        "base_url = \"https://example.org/amt/\"",
+        &format!("base_url = \"{HOSTILE_URL}\""),
+    );
+    escaped_or_refused(&site, &[]);
+}
+
+#[test]
+fn hostile_base_url_on_the_command_line_is_escaped_or_refused() {
+    let site = default_theme_site();
+    escaped_or_refused(&site, &["--base-url", HOSTILE_URL]);
 }
 
 // ---------------------------------------------------------------------------------------------
