@@ -281,9 +281,36 @@ fn register_guards(tera: &mut Tera, budget: &Arc<Budget>, guards: Vec<(String, G
     }
 }
 
-/// Registers a `range` that refuses huge ranges (Tera registers its own in every instance).
+/// Registers a `range` that refuses huge ranges and a `replace` that refuses huge results
+/// (Tera's own are registered in every instance; one call could take all memory).
 pub(crate) fn register(tera: &mut Tera) {
     tera.register_function("range", range);
+    tera.register_filter("replace", replace);
+}
+
+/// Tera's `replace(from, to)` filter, refusing a result over [`MAX_OUTPUT`] bytes.
+fn replace(v: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let s = v.as_str().ok_or_else(|| {
+        tera::Error::msg("Filter `replace` was used on a value that is not a string")
+    })?;
+    let arg = |key: &str| {
+        args.get(key).and_then(Value::as_str).ok_or_else(|| {
+            tera::Error::msg(format!("Filter `replace` expected an arg called `{key}`"))
+        })
+    };
+    let (from, to) = (arg("from")?, arg("to")?);
+    let count = if from.is_empty() {
+        s.chars().count() + 1
+    } else {
+        s.matches(from).count()
+    };
+    let len = s.len().saturating_add(count.saturating_mul(to.len()));
+    if len > MAX_OUTPUT {
+        return Err(tera::Error::msg(format!(
+            "Filter `replace` would make a text of {len} bytes; at most {MAX_OUTPUT} are allowed"
+        )));
+    }
+    Ok(Value::String(s.replace(from, to)))
 }
 
 /// What a built value costs: its length in bytes (strings) or items (lists, maps).
@@ -811,6 +838,28 @@ mod tests {
         assert_eq!(range(&args(3)).ok(), Some(serde_json::json!([0, 1, 2])));
         let err = range(&args(100_000_000)).err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("at most 100000")));
+    }
+
+    #[test]
+    fn replace_is_capped() {
+        let args = |from: &str, to: &str| {
+            HashMap::from([
+                ("from".to_string(), Value::from(from)),
+                ("to".to_string(), Value::from(to)),
+            ])
+        };
+        let ab = Value::from("abab");
+        assert_eq!(
+            replace(&ab, &args("b", "c")).ok(),
+            Some(Value::from("acac"))
+        );
+        assert_eq!(
+            replace(&ab, &args("", "-")).ok(),
+            Some(Value::from("-a-b-a-b-"))
+        );
+        let big = Value::from("x".repeat(1 << 20));
+        let err = replace(&big, &args("x", &"y".repeat(100))).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("at most")));
     }
 
     #[test]
