@@ -192,6 +192,23 @@ pub(crate) struct Settings {
     pub types: BTreeMap<String, ContentType>,
     pub extra: toml::Table,
     pub target: Target,
+    /// The text of config.toml, for errors found later at a config value (theme, language).
+    pub config_text: std::sync::Arc<str>,
+}
+
+impl Settings {
+    /// An error at the value of `path` in config.toml.
+    pub(crate) fn config_error(&self, path: &[&str], msg: impl Into<String>) -> Diagnostic {
+        Ctx::new(&self.config_text).at_value(path, msg)
+    }
+
+    /// A warning at the key of `path` in config.toml (an array element: the element).
+    pub(crate) fn config_warning(&self, path: &[&str], msg: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: crate::error::Severity::Warning,
+            ..Ctx::new(&self.config_text).at_key(path, msg)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -343,16 +360,102 @@ pub(crate) fn load(root: &Path, overrides: &Overrides) -> Result<Settings, Vec<D
     parse(&text, root, overrides)
 }
 
+/// Byte offsets of the keys and values of config.toml, from toml's spanned document, so that
+/// every error points at the value (or key) that causes it.
+pub(crate) struct Spans<'a>(Option<toml::Spanned<toml::de::DeTable<'a>>>);
+
+impl<'a> Spans<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Spans(toml::de::DeTable::parse(text).ok())
+    }
+
+    /// (key start, value start) of the deepest entry of `path` that exists; a segment below an
+    /// array is an index (`["keywords", "see_also", "Arbeit", "1"]`), its "key" the element.
+    fn find(&self, path: &[&str]) -> Option<(usize, usize)> {
+        use toml::de::{DeTable, DeValue};
+        enum Node<'b, 'a> {
+            Table(&'b DeTable<'a>),
+            Array(&'b [toml::Spanned<DeValue<'a>>]),
+        }
+        let mut node = Node::Table(self.0.as_ref()?.get_ref());
+        let mut found = None;
+        for name in path {
+            let entry = match node {
+                Node::Table(t) => t
+                    .iter()
+                    .find(|(k, _)| k.get_ref().as_ref() == *name)
+                    .map(|(k, v)| (k.span().start, v)),
+                Node::Array(a) => name
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i))
+                    .map(|v| (v.span().start, v)),
+            };
+            let Some((key, v)) = entry else { break };
+            found = Some((key, v.span().start));
+            node = match v.get_ref() {
+                DeValue::Table(t) => Node::Table(t),
+                DeValue::Array(a) => Node::Array(a),
+                _ => break,
+            };
+        }
+        found
+    }
+
+    /// Where the value at `path` starts (e.g. `["targets", "internet", "base_url"]`), else
+    /// the nearest enclosing entry; None if nothing of it is in the file (a default).
+    pub(crate) fn value(&self, path: &[&str]) -> Option<usize> {
+        self.find(path).map(|(_, v)| v)
+    }
+
+    /// Where the key of `path` starts (or the nearest enclosing key).
+    pub(crate) fn key(&self, path: &[&str]) -> Option<usize> {
+        self.find(path).map(|(k, _)| k)
+    }
+}
+
+/// The text of config.toml with its spans: makes diagnostics at the right place.
+pub(crate) struct Ctx<'a> {
+    pub text: &'a str,
+    pub spans: Spans<'a>,
+    pub shown: PathBuf,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Ctx {
+            text,
+            spans: Spans::new(text),
+            shown: PathBuf::from(CONFIG_FILE),
+        }
+    }
+    /// An error at the value of `path` (the whole file if it is not written there).
+    pub(crate) fn at_value(&self, path: &[&str], msg: impl Into<String>) -> Diagnostic {
+        self.place(self.spans.value(path), msg)
+    }
+    /// An error at the key of `path`.
+    pub(crate) fn at_key(&self, path: &[&str], msg: impl Into<String>) -> Diagnostic {
+        self.place(self.spans.key(path), msg)
+    }
+    fn place(&self, offset: Option<usize>, msg: impl Into<String>) -> Diagnostic {
+        let d = Diagnostic::error(&self.shown, msg);
+        match offset {
+            Some(o) => d.at(self.text, o),
+            None => d,
+        }
+    }
+}
+
 pub(crate) fn parse(
     text: &str,
     root: &Path,
     overrides: &Overrides,
 ) -> Result<Settings, Vec<Diagnostic>> {
-    let shown = PathBuf::from(CONFIG_FILE);
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let ctx = Ctx::new(text);
     let raw: RawConfig = match toml::from_str(text) {
         Ok(r) => r,
-        Err(e) => return Err(vec![toml_error(&shown, text, &e)]),
+        Err(e) => return Err(vec![toml_error(&ctx.shown, text, &e)]),
     };
     let RawConfig {
         title,
@@ -369,84 +472,28 @@ pub(crate) fn parse(
         targets,
     } = raw;
     let mut errors = Vec::new();
-    let (target, target_base_url, target_output) =
-        match choose_target(default_target, targets, search, overrides, text, &shown) {
-            Ok(t) => t,
-            Err(d) => return Err(vec![d]),
-        };
-    let base_url = overrides
-        .base_url
-        .clone()
-        .or(target_base_url)
-        .unwrap_or(base_url);
-    let base_url = match normalise_base_url(&base_url) {
-        Ok(u) => u,
-        Err(msg) => {
-            let off = text.find("base_url").unwrap_or(0);
-            errors.push(
-                Diagnostic::error(&shown, msg)
-                    .at(text, off)
-                    .with_hint("use an absolute URL such as \"https://www.example.org/portal/\""),
-            );
-            String::new()
+    check_targets(&ctx, root, &targets, &mut errors);
+    let root_url = checked_url(&ctx, &["base_url"], &base_url, &mut errors);
+    check_names(&ctx, &theme, &language, &mut errors);
+    check_texts(
+        &ctx,
+        &[("title", &title), ("description", &description)],
+        &mut errors,
+    );
+    let chosen = match choose_target(default_target, targets, search, overrides, &ctx) {
+        Ok(t) => t,
+        Err(d) => {
+            errors.push(d);
+            errors.sort_by_key(|d| (d.line, d.col));
+            return Err(errors);
         }
     };
-    let keywords = {
-        let RawKeywords {
-            path,
-            allowed,
-            synonyms,
-            see_also,
-            near_duplicate_distance,
-            related,
-        } = keywords;
-        let clean = crate::slug::slugify(&path);
-        if clean.is_empty() || clean != path {
-            let off = text.find("path").unwrap_or(0);
-            errors.push(
-                Diagnostic::error(&shown, format!("invalid keyword path `{path}`"))
-                    .at(text, off)
-                    .with_hint(format!(
-                        "use a single lowercase URL segment such as \"{}\"",
-                        if clean.is_empty() {
-                            "suchworte"
-                        } else {
-                            &clean
-                        }
-                    )),
-            );
-        }
-        // Each step multiplies the variants compared per keyword by its length.
-        if near_duplicate_distance > 3 {
-            let off = text.find("near_duplicate_distance").unwrap_or(0);
-            errors.push(
-                Diagnostic::error(
-                    &shown,
-                    format!("near_duplicate_distance = {near_duplicate_distance} is too large"),
-                )
-                .at(text, off)
-                .with_hint("use 1, 2 (the default) or 3; 0 turns the check off"),
-            );
-        }
-        KeywordSettings {
-            path: clean,
-            allowed,
-            synonyms,
-            see_also,
-            near_duplicate_distance,
-            related,
-        }
-    };
-    let mut content_types = BTreeMap::new();
-    for (name, t) in types {
-        match content_type(&name, t, text, &shown) {
-            Ok(ct) => {
-                content_types.insert(name, ct);
-            }
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
+    let base_url = chosen_base_url(overrides, &chosen, root_url, &mut errors);
+    let keywords = keyword_settings(&ctx, keywords, &mut errors);
+    let content_types = content_types(types, &ctx, &mut errors);
     if !errors.is_empty() {
+        // In the order of the file, like every other file's errors.
+        errors.sort_by_key(|d| (d.line, d.col));
         return Err(errors);
     }
     let RawMarkdown {
@@ -459,7 +506,7 @@ pub(crate) fn parse(
         output_dir: overrides
             .output_dir
             .clone()
-            .or_else(|| target_output.map(|o| root.join(o)))
+            .or_else(|| chosen.output_dir.map(|o| root.join(o)))
             .unwrap_or_else(|| root.join("public")),
         title,
         description,
@@ -475,64 +522,310 @@ pub(crate) fn parse(
         keywords,
         types: content_types,
         extra,
-        target,
+        target: chosen.target,
+        config_text: text.into(),
     })
 }
 
-/// Picks the target to build: `--target`, else `default_target`, else the only one.
-type Chosen = (Target, Option<String>, Option<PathBuf>);
+/// `--base-url`, else the target's, else the top-level one (each already checked).
+fn chosen_base_url(
+    overrides: &Overrides,
+    chosen: &Chosen,
+    root_url: String,
+    errors: &mut Vec<Diagnostic>,
+) -> String {
+    match (&overrides.base_url, &chosen.base_url) {
+        (Some(flag), _) => normalise_base_url(flag).unwrap_or_else(|e| {
+            errors.push(
+                Diagnostic::error("", format!("invalid value for --base-url: {}", e.message))
+                    .with_hint(e.hint),
+            );
+            String::new()
+        }),
+        (None, Some(url)) => normalise_base_url(url).unwrap_or_default(),
+        (None, None) => root_url,
+    }
+}
 
+fn content_types(
+    types: BTreeMap<String, RawType>,
+    ctx: &Ctx<'_>,
+    errors: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, ContentType> {
+    let mut content_types = BTreeMap::new();
+    for (name, t) in types {
+        match content_type(&name, t, ctx) {
+            Ok(ct) => {
+                content_types.insert(name, ct);
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    content_types
+}
+
+/// The normalised URL, or an error at `path` (and an empty string).
+fn checked_url(ctx: &Ctx<'_>, path: &[&str], url: &str, errors: &mut Vec<Diagnostic>) -> String {
+    match normalise_base_url(url) {
+        Ok(u) => u,
+        Err(e) => {
+            errors.push(ctx.at_value(path, e.message).with_hint(e.hint));
+            String::new()
+        }
+    }
+}
+
+/// Every target's base_url and output_dir, not only the chosen one's: a mistake in any target
+/// is found by whichever build runs first.
+fn check_targets(
+    ctx: &Ctx<'_>,
+    root: &Path,
+    targets: &BTreeMap<String, RawTarget>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    for (name, t) in targets {
+        check_target_name(ctx, name, errors);
+        if let Some(url) = &t.base_url {
+            checked_url(ctx, &["targets", name, "base_url"], url, errors);
+        }
+        let Some(out) = &t.output_dir else { continue };
+        if let Some(why) = crate::write::output_dir_problem(root, &root.join(out)) {
+            errors.push(
+                ctx.at_value(
+                    &["targets", name, "output_dir"],
+                    format!(
+                        "output_dir `{}` of target `{name}` {why}",
+                        crate::error::escape_controls(&out.to_string_lossy())
+                    ),
+                )
+                .with_hint("choose a separate folder such as \"public/internet\""),
+            );
+        }
+    }
+}
+
+/// Site texts reach every page: no control characters (they would reach the HTML raw) and a
+/// title with something visible in it.
+fn check_texts(ctx: &Ctx<'_>, texts: &[(&str, &str)], errors: &mut Vec<Diagnostic>) {
+    for (key, text) in texts {
+        if let Some(c) = text
+            .chars()
+            .find(|c| c.is_control() && *c != '\n' && *c != '\t')
+        {
+            errors.push(
+                ctx.at_value(
+                    &[key],
+                    format!(
+                        "{key} contains the control character {}",
+                        c.escape_unicode()
+                    ),
+                )
+                .with_hint("remove it; control characters are invisible and break the HTML"),
+            );
+        }
+    }
+    let visible = |c: char| !c.is_whitespace() && !c.is_control() && !is_invisible(c);
+    if let Some((_, title)) = texts.iter().find(|(k, _)| *k == "title") {
+        if !title.chars().any(visible) {
+            errors.push(
+                ctx.at_value(
+                    &["title"],
+                    "the site title is blank: it has no visible characters",
+                )
+                .with_hint("give the site a title, e.g. title = \"Beschäftigungsinitiativen\""),
+            );
+        }
+    }
+}
+
+/// Format characters that show nothing (zero-width spaces and joiners, word joiner, BOM).
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}')
+        || crate::error::needs_escape(c)
+}
+
+/// Target names are typed on the command line and shown in messages: plain words only.
+fn check_target_name(ctx: &Ctx<'_>, name: &str, errors: &mut Vec<Diagnostic>) {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        errors.push(
+            ctx.at_key(
+                &["targets", name],
+                format!(
+                    "target name `{}` is not a plain word",
+                    crate::error::escape_controls(name)
+                ),
+            )
+            .with_hint("use letters, digits, - and _, e.g. [targets.internet]"),
+        );
+    }
+}
+
+/// `theme` must name a folder in themes/ and `language` be a language tag: both become paths.
+fn check_names(ctx: &Ctx<'_>, theme: &str, language: &str, errors: &mut Vec<Diagnostic>) {
+    let segment = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && !s.contains(['/', '\\', ':'])
+            && !s.chars().any(char::is_control)
+    };
+    if !segment(theme) {
+        errors.push(
+            ctx.at_value(
+                &["theme"],
+                format!(
+                    "theme `{}` is not the name of a folder in themes/",
+                    crate::error::escape_controls(theme)
+                ),
+            )
+            .with_hint("themes are folders in the site's themes/ folder; write its name, e.g. theme = \"default\""),
+        );
+    }
+    let tag = language.split('-').enumerate().all(|(i, part)| {
+        let n = part.len();
+        let ok_len = if i == 0 {
+            (2..=3).contains(&n)
+        } else {
+            (1..=8).contains(&n)
+        };
+        ok_len
+            && part.bytes().all(|b| {
+                if i == 0 {
+                    b.is_ascii_lowercase()
+                } else {
+                    b.is_ascii_alphanumeric()
+                }
+            })
+    });
+    if !tag {
+        errors.push(
+            ctx.at_value(
+                &["language"],
+                format!(
+                    "language `{}` is not a language tag",
+                    crate::error::escape_controls(language)
+                ),
+            )
+            .with_hint("use a code such as \"de\" or \"de-CH\""),
+        );
+    }
+}
+
+fn keyword_settings(
+    ctx: &Ctx<'_>,
+    keywords: RawKeywords,
+    errors: &mut Vec<Diagnostic>,
+) -> KeywordSettings {
+    let RawKeywords {
+        path,
+        allowed,
+        synonyms,
+        see_also,
+        near_duplicate_distance,
+        related,
+    } = keywords;
+    let clean = crate::slug::slugify(&path);
+    if clean.is_empty() || clean != path {
+        errors.push(
+            ctx.at_value(
+                &["keywords", "path"],
+                format!(
+                    "invalid keyword path `{}`",
+                    crate::error::escape_controls(&path)
+                ),
+            )
+            .with_hint(format!(
+                "use a single lowercase URL segment such as \"{}\"",
+                if clean.is_empty() {
+                    "suchworte"
+                } else {
+                    &clean
+                }
+            )),
+        );
+    }
+    // Each step multiplies the variants compared per keyword by its length.
+    if near_duplicate_distance > 3 {
+        errors.push(
+            ctx.at_value(
+                &["keywords", "near_duplicate_distance"],
+                format!("near_duplicate_distance = {near_duplicate_distance} is too large"),
+            )
+            .with_hint("use 1, 2 (the default) or 3; 0 turns the check off"),
+        );
+    }
+    KeywordSettings {
+        path: clean,
+        allowed,
+        synonyms,
+        see_also,
+        near_duplicate_distance,
+        related,
+    }
+}
+
+/// The target to build and its overrides of base_url and output_dir.
+struct Chosen {
+    target: Target,
+    base_url: Option<String>,
+    output_dir: Option<PathBuf>,
+}
+
+/// Picks the target to build: `--target`, else `default_target`, else the only one.
 fn choose_target(
     default_target: Option<String>,
     mut targets: BTreeMap<String, RawTarget>,
     search_default: bool,
     overrides: &Overrides,
-    text: &str,
-    shown: &Path,
+    ctx: &Ctx<'_>,
 ) -> Result<Chosen, Diagnostic> {
     let names: Vec<String> = targets.keys().cloned().collect();
     let list = names.join(", ");
     let wanted = overrides.target.clone().or(default_target.clone());
     let name = match (wanted, targets.len()) {
         (None, 0) => {
-            return Ok((
-                Target {
+            return Ok(Chosen {
+                target: Target {
                     name: "default".into(),
                     include_intern: false,
                     robots: Robots::Allow,
                     relative: false,
                     search: search_default,
                 },
-                None,
-                None,
-            ))
+                base_url: None,
+                output_dir: None,
+            })
         }
         (None, 1) => names[0].clone(),
         (None, _) => {
-            return Err(Diagnostic::error(
-                shown,
-                format!("several targets ({list}) and no default_target"),
-            )
-            .with_hint("set default_target = \"…\" in config.toml or pass --target NAME"))
+            return Err(ctx
+                .at_key(
+                    &["targets"],
+                    format!("several targets ({list}) and no default_target"),
+                )
+                .with_hint("set default_target = \"…\" in config.toml or pass --target NAME"))
         }
         (Some(n), _) => n,
     };
     let Some(raw) = targets.remove(&name) else {
-        let d = Diagnostic::error(shown, format!("unknown target `{name}`")).with_hint(
-            did_you_mean(&name, names.iter().map(String::as_str)).unwrap_or_else(|| {
-                if names.is_empty() {
-                    "declare targets in config.toml as [targets.intranet], [targets.internet]"
-                        .into()
-                } else {
-                    format!("targets are: {list}")
-                }
-            }),
-        );
-        // A wrong default_target is the config's fault; a wrong --target the caller's.
-        return Err(match (&overrides.target, default_target) {
-            (None, Some(_)) => d.at(text, text.find("default_target").unwrap_or(0)),
-            _ => d,
+        let shown = crate::error::escape_controls(&name);
+        let hint = did_you_mean(&name, names.iter().map(String::as_str)).unwrap_or_else(|| {
+            if names.is_empty() {
+                "declare targets in config.toml as [targets.intranet], [targets.internet]".into()
+            } else {
+                format!("targets are: {list}")
+            }
         });
+        // A wrong default_target is the config's fault; a wrong --target the caller's.
+        let d = match (&overrides.target, default_target) {
+            (None, Some(_)) => ctx.at_key(&["default_target"], format!("unknown target `{shown}`")),
+            _ => Diagnostic::error(&ctx.shown, format!("unknown target `{shown}`")),
+        };
+        return Err(d.with_hint(hint));
     };
     let RawTarget {
         base_url,
@@ -542,8 +835,8 @@ fn choose_target(
         relative,
         search,
     } = raw;
-    Ok((
-        Target {
+    Ok(Chosen {
+        target: Target {
             name,
             include_intern: intern,
             robots,
@@ -552,85 +845,17 @@ fn choose_target(
         },
         base_url,
         output_dir,
-    ))
+    })
 }
 
-fn content_type(
-    name: &str,
-    t: RawType,
-    text: &str,
-    shown: &Path,
-) -> Result<ContentType, Vec<Diagnostic>> {
+fn content_type(name: &str, t: RawType, ctx: &Ctx<'_>) -> Result<ContentType, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut fields = Vec::new();
-    let locate = |key: &str| {
-        text.find(&format!("{key} ="))
-            .or_else(|| text.find(&format!("[types.{name}]")))
-            .unwrap_or(0)
-    };
     for (fname, value) in t.fields {
-        let raw: RawField = match value.try_into() {
-            Ok(r) => r,
-            Err(e) => {
-                let e: toml::de::Error = e;
-                let (msg, hint) = serde_message_hint(e.message());
-                errors.push(
-                    Diagnostic::error(
-                        shown,
-                        format!("field `{fname}` of type `{name}`: {msg}"),
-                    )
-                    .at(text, locate(&fname))
-                    .with_hint_opt(hint.or_else(|| {
-                        Some("declare a field as { type = \"text\", required = true, label = \"…\" }".into())
-                    })),
-                );
-                continue;
-            }
-        };
-        let Some(kind) = FieldKind::parse(&raw.kind) else {
-            errors.push(
-                Diagnostic::error(
-                    shown,
-                    format!(
-                        "field `{fname}` of type `{name}` has unknown field type `{}`",
-                        raw.kind
-                    ),
-                )
-                .at(text, locate(&fname))
-                .with_hint(
-                    did_you_mean(&raw.kind, FieldKind::NAMES).unwrap_or_else(|| {
-                        format!("field types are: {}", FieldKind::NAMES.join(", "))
-                    }),
-                ),
-            );
-            continue;
-        };
-        if crate::parse::RESERVED_KEYS.contains(&fname.as_str()) {
-            errors.push(
-                Diagnostic::error(
-                    shown,
-                    format!("field `{fname}` of type `{name}` uses a reserved front matter key"),
-                )
-                .at(text, locate(&fname))
-                .with_hint(
-                    "choose another name; the built-in keys are title, description, date, …",
-                ),
-            );
-            continue;
+        match field_def(name, &fname, value, ctx) {
+            Ok(f) => fields.push(f),
+            Err(d) => errors.push(d),
         }
-        let label = if raw.label.is_empty() {
-            fname.clone()
-        } else {
-            raw.label
-        };
-        fields.push(FieldDef {
-            name: fname,
-            kind,
-            required: raw.required,
-            label,
-            options: raw.options,
-            currency: raw.currency.unwrap_or_else(|| "EUR".into()),
-        });
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -646,26 +871,247 @@ fn content_type(
     })
 }
 
-pub(crate) fn normalise_base_url(url: &str) -> Result<String, String> {
-    let url = url.trim();
-    let ok_scheme = url.starts_with("http://") || url.starts_with("https://");
-    if !ok_scheme {
-        return Err(format!("base_url `{url}` is not an absolute http(s) URL"));
+fn field_def(
+    name: &str,
+    fname: &str,
+    value: toml::Value,
+    ctx: &Ctx<'_>,
+) -> Result<FieldDef, Diagnostic> {
+    let path = ["types", name, "fields", fname];
+    let raw: RawField = match value.try_into() {
+        Ok(r) => r,
+        Err(e) => {
+            let e: toml::de::Error = e;
+            let (msg, hint) = serde_message_hint(e.message());
+            return Err(ctx
+                .at_key(&path, format!("field `{fname}` of type `{name}`: {msg}"))
+                .with_hint_opt(hint.or_else(|| {
+                    Some(
+                        "declare a field as { type = \"text\", required = true, label = \"…\" }"
+                            .into(),
+                    )
+                })));
+        }
+    };
+    let Some(kind) = FieldKind::parse(&raw.kind) else {
+        let shown = crate::error::escape_controls(&raw.kind);
+        return Err(ctx
+            .at_value(
+                &["types", name, "fields", fname, "type"],
+                format!("field `{fname}` of type `{name}` has unknown field type `{shown}`"),
+            )
+            .with_hint(
+                did_you_mean(&raw.kind, FieldKind::NAMES)
+                    .unwrap_or_else(|| format!("field types are: {}", FieldKind::NAMES.join(", "))),
+            ));
+    };
+    if crate::parse::RESERVED_KEYS.contains(&fname) {
+        return Err(ctx
+            .at_key(
+                &path,
+                format!("field `{fname}` of type `{name}` uses a reserved front matter key"),
+            )
+            .with_hint("choose another name; the built-in keys are title, description, date, …"));
     }
-    let rest = url.split_once("://").map_or("", |(_, r)| r);
-    if rest.is_empty() || rest.starts_with('/') {
-        return Err(format!("base_url `{url}` has no host"));
+    Ok(FieldDef {
+        name: fname.to_string(),
+        kind,
+        required: raw.required,
+        label: if raw.label.is_empty() {
+            fname.to_string()
+        } else {
+            raw.label
+        },
+        options: raw.options,
+        currency: raw.currency.unwrap_or_else(|| "EUR".into()),
+    })
+}
+
+/// Why a base URL was refused: what is wrong and how to write it instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadUrl {
+    pub message: String,
+    pub hint: String,
+}
+
+const URL_EXAMPLE: &str = "use an absolute URL such as \"https://www.example.org/portal/\"";
+
+fn bad_url(message: String, hint: impl Into<String>) -> BadUrl {
+    BadUrl {
+        message,
+        hint: hint.into(),
     }
-    if url.contains(['?', '#', ' ']) {
-        return Err(format!(
-            "base_url `{url}` must not contain a query, fragment or space"
+}
+
+/// Validates a base URL and returns it with a trailing `/`.
+///
+/// The value goes verbatim into HTML attributes, inline CSS, XML and URLs of every page, so
+/// it must need no escaping anywhere: http(s), a DNS name or IP address written in standard
+/// form, no user-info, query or fragment, only printable ASCII that is safe in all of those
+/// contexts. `url` parses it; the raw text is checked too, since `url` silently normalises.
+pub(crate) fn normalise_base_url(raw: &str) -> Result<String, BadUrl> {
+    let shown = crate::error::escape_controls(raw);
+    let scheme_ok = ["http://", "https://"].iter().any(|s| {
+        raw.get(..s.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(s))
+    });
+    if !scheme_ok {
+        return Err(bad_url(
+            format!("base_url `{shown}` is not an absolute http(s) URL"),
+            URL_EXAMPLE,
         ));
     }
-    let mut u = url.to_string();
-    if !u.ends_with('/') {
-        u.push('/');
+    if let Some(e) = unsafe_char(raw, &shown) {
+        return Err(e);
     }
-    Ok(u)
+    let rest = raw.split_once("://").map_or("", |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() {
+        return Err(bad_url(
+            format!("base_url `{shown}` has no host"),
+            URL_EXAMPLE,
+        ));
+    }
+    if authority.contains('@') {
+        return Err(bad_url(
+            format!("base_url `{shown}` contains a user name or password"),
+            "remove the `user:password@` part; the published site is public",
+        ));
+    }
+    if raw.contains(['?', '#']) {
+        return Err(bad_url(
+            format!("base_url `{shown}` must not contain a query, fragment or space"),
+            URL_EXAMPLE,
+        ));
+    }
+    let url = url::Url::parse(raw).map_err(|e| parse_failure(&shown, e))?;
+    check_host_and_path(raw, &shown, authority, &url)?;
+    let mut out = url.as_str().to_string();
+    if !out.ends_with('/') {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+/// The first character that would need escaping in HTML, XML, CSS or a URL (`&` starts an
+/// entity in HTML and XML; parentheses end an unquoted CSS `url(…)`).
+fn unsafe_char(raw: &str, shown: &str) -> Option<BadUrl> {
+    let bytes = raw.as_bytes();
+    for (i, c) in raw.char_indices() {
+        let what = if c.is_control() {
+            format!("the control character {}", c.escape_unicode())
+        } else if c.is_whitespace() {
+            "a space".to_string()
+        } else if "\"'<>&\\{}|^`()".contains(c) {
+            format!("`{c}`")
+        } else if c == '%' {
+            let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if hex(i + 1) && hex(i + 2) {
+                continue;
+            }
+            "a `%` that does not start a percent-escape such as %20".to_string()
+        } else {
+            continue;
+        };
+        return Some(bad_url(
+            format!("base_url `{shown}` contains {what}"),
+            "a base URL may only contain letters, digits and - . _ ~ / : [ ] ! $ * + , ; = @ \
+             and percent-escapes such as %20",
+        ));
+    }
+    None
+}
+
+fn parse_failure(shown: &str, e: url::ParseError) -> BadUrl {
+    use url::ParseError as P;
+    let (what, hint) = match e {
+        P::EmptyHost => ("has no host", URL_EXAMPLE),
+        P::InvalidPort => (
+            "has an invalid port",
+            "a port is a number from 1 to 65535, e.g. https://example.org:8443/",
+        ),
+        P::InvalidIpv4Address => ("has an invalid IPv4 address", "write it as 192.0.2.1"),
+        P::InvalidIpv6Address => (
+            "has an invalid IPv6 address",
+            "write it in brackets, e.g. http://[2001:db8::1]/",
+        ),
+        _ => (
+            "has an invalid host",
+            "a host is a DNS name such as www.example.org or an IP address",
+        ),
+    };
+    bad_url(format!("base_url `{shown}` {what}"), hint)
+}
+
+/// The host must be a DNS name or an IP address as `url` writes it, the port 1–65535, the
+/// path ASCII without `.`/`..` segments: what is written is what is published.
+fn check_host_and_path(
+    raw: &str,
+    shown: &str,
+    authority: &str,
+    url: &url::Url,
+) -> Result<(), BadUrl> {
+    let canonical = url.as_str();
+    if !raw.is_ascii() {
+        let (what, hint) = if authority.is_ascii() {
+            (
+                "has non-ASCII characters in its path",
+                "percent-encode them",
+            )
+        } else {
+            (
+                "has a non-ASCII host",
+                "write the host in its ASCII (punycode) form",
+            )
+        };
+        return Err(bad_url(
+            format!("base_url `{shown}` {what}"),
+            format!("{hint}: \"{canonical}\""),
+        ));
+    }
+    if url.port() == Some(0) {
+        return Err(parse_failure(shown, url::ParseError::InvalidPort));
+    }
+    let host = url.host_str().unwrap_or_default();
+    let raw_host = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => &authority[..i],
+        _ => authority,
+    };
+    if !raw_host.eq_ignore_ascii_case(host) {
+        return Err(bad_url(
+            format!("base_url `{shown}` has a host that is not written in its standard form"),
+            format!("write \"{canonical}\""),
+        ));
+    }
+    if let Some(url::Host::Domain(d)) = url.host() {
+        if !is_dns_name(d) {
+            return Err(bad_url(
+                format!("base_url `{shown}` has an invalid host `{d}`"),
+                "a DNS name has labels of letters, digits and `-` (not at the ends), \
+                 separated by dots, e.g. www.example.org",
+            ));
+        }
+    }
+    let raw_path = &raw[raw.find("://").map_or(0, |i| i + 3) + authority.len()..];
+    if !raw_path.is_empty() && raw_path != url.path() {
+        return Err(bad_url(
+            format!("base_url `{shown}` has `.` or `..` segments in its path"),
+            format!("write \"{canonical}\""),
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 1123 host name: labels of 1–63 letters, digits and inner hyphens, 253 bytes at most.
+fn is_dns_name(d: &str) -> bool {
+    d.len() <= 253
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// A TOML/serde error as a diagnostic at its span, with a "did you mean" hint for unknown keys.
@@ -742,6 +1188,152 @@ mod tests {
         .unwrap_err();
         assert_eq!(errs[0].line, 4);
         assert_eq!(errs[0].hint.as_deref(), Some("did you mean `money`?"));
+    }
+
+    #[test]
+    fn base_urls_that_need_no_escaping_are_accepted_and_normalised() {
+        for (raw, want) in [
+            ("https://example.org", "https://example.org/"),
+            ("HTTPS://Example.ORG/Portal", "https://example.org/Portal/"),
+            (
+                "http://example.org:8443/a/b/",
+                "http://example.org:8443/a/b/",
+            ),
+            ("http://192.0.2.1/", "http://192.0.2.1/"),
+            ("http://[2001:db8::1]:8080/", "http://[2001:db8::1]:8080/"),
+            (
+                "https://xn--bundesmter-v5a.example/",
+                "https://xn--bundesmter-v5a.example/",
+            ),
+            (
+                "https://example.org/%C3%A4mter/",
+                "https://example.org/%C3%A4mter/",
+            ),
+            ("https://example.org:443/", "https://example.org/"),
+        ] {
+            assert_eq!(normalise_base_url(raw).as_deref(), Ok(want), "{raw}");
+        }
+    }
+
+    #[test]
+    fn base_urls_that_would_need_escaping_or_are_no_urls_are_refused() {
+        for (raw, why) in [
+            (
+                "https://example.org/</style><svg/onload=alert(1)>/",
+                "contains `<`",
+            ),
+            ("https://example.org/\"onmouseover=\"x", "contains `\"`"),
+            ("https://example.org/it's/", "contains `'`"),
+            ("https://example.org/a\\b/", "contains `\\`"),
+            ("https://example.org/a b/", "contains a space"),
+            (
+                "https://example.org/\u{1b}[31m/",
+                "contains the control character \\u{1b}",
+            ),
+            (
+                "https://example.org/\n/",
+                "contains the control character \\u{a}",
+            ),
+            ("https://example.org/{x}/", "contains `{`"),
+            ("https://example.org/a|b^c`/", "contains `|`"),
+            ("https://example.org/url(x)/", "contains `(`"),
+            ("https://example.org/a&lt;b/", "contains `&`"),
+            ("https://example.org/100%/", "a `%` that does not start"),
+            ("ftp://example.org/", "is not an absolute http(s) URL"),
+            ("javascript:alert(1)", "is not an absolute http(s) URL"),
+            ("//example.org/", "is not an absolute http(s) URL"),
+            ("https:///portal/", "has no host"),
+            ("https://", "has no host"),
+            (
+                "https://user:pw@example.org/",
+                "contains a user name or password",
+            ),
+            ("https://@example.org/", "contains a user name or password"),
+            ("https://example.org:0/", "has an invalid port"),
+            ("https://example.org:70000/", "has an invalid port"),
+            ("https://example.org:x/", "has an invalid port"),
+            ("https://[::1/", "has an invalid IPv6 address"),
+            ("https://1.2.3/", "not written in its standard form"),
+            ("https://exa_mple.org/", "has an invalid host"),
+            ("https://-example.org/", "has an invalid host"),
+            ("https://example.org/a/../b/", "`.` or `..` segments"),
+            ("https://example.org/?lang=de", "must not contain a query"),
+            ("https://example.org/#top", "must not contain a query"),
+            ("https://bundesämter.example/", "has a non-ASCII host"),
+            (
+                "https://example.org/ämter/",
+                "non-ASCII characters in its path",
+            ),
+        ] {
+            let e = normalise_base_url(raw).expect_err(raw);
+            assert!(e.message.contains(why), "{raw}: {e:?}");
+        }
+        let e = normalise_base_url("https://bundesämter.example/").unwrap_err();
+        assert_eq!(
+            e.hint,
+            "write the host in its ASCII (punycode) form: \"https://xn--bundesmter-v5a.example/\""
+        );
+        let e = normalise_base_url("https://example.org/ämter").unwrap_err();
+        assert_eq!(
+            e.hint,
+            "percent-encode them: \"https://example.org/%C3%A4mter\""
+        );
+    }
+
+    #[test]
+    fn config_errors_point_at_the_value_of_the_target() {
+        let errs = parse_str(
+            "title = \"T\"\nbase_url = \"https://e.org/\"\ndefault_target = \"a\"\n[targets.a]\nbase_url = \"https://e.org/a b\"\n[targets.b]\nbase_url = \"ftp://e.org/\"\n",
+        )
+        .unwrap_err();
+        let places: Vec<_> = errs.iter().map(|d| (d.line, d.col)).collect();
+        assert_eq!(places, [(5, 12), (7, 12)], "{errs:?}");
+    }
+
+    #[test]
+    fn spans_find_values_in_inline_and_dotted_tables() {
+        let text = "a.b = 1\n[t]\nx = { y = \"z\" }\n";
+        let spans = Spans::new(text);
+        assert_eq!(spans.value(&["a", "b"]), text.find('1'));
+        assert_eq!(spans.value(&["t", "x", "y"]), text.find("\"z"));
+        assert_eq!(spans.key(&["t", "x", "nope"]), text.find("x ="));
+        assert_eq!(spans.value(&["nope"]), None);
+        let text = "[k]\nsee = [\"a\",\n  \"b\"]\n";
+        assert_eq!(Spans::new(text).key(&["k", "see", "1"]), text.find("\"b"));
+    }
+
+    #[test]
+    fn site_texts_without_control_characters_and_a_visible_title() {
+        for (config, want) in [
+            (
+                "title = \"A\\u001b[2JB\"",
+                "title contains the control character \\u{1b}",
+            ),
+            (
+                "title = \"\\u200b\\u00a0 \"",
+                "the site title is blank: it has no visible characters",
+            ),
+            (
+                "title = \"\"",
+                "the site title is blank: it has no visible characters",
+            ),
+            (
+                "title = \"T\"\ndescription = \"x\\u0008\"",
+                "description contains the control character \\u{8}",
+            ),
+        ] {
+            let errs =
+                parse_str(&format!("{config}\nbase_url = \"https://e.org/\"\n")).unwrap_err();
+            assert_eq!(errs[0].message, want, "{config}");
+            assert_eq!(
+                errs[0].line,
+                if config.contains("description") { 2 } else { 1 }
+            );
+        }
+        let errs = parse_str("title = \"T\"\nbase_url = \"https://e.org/\"\n[targets.\"a b\"]\n")
+            .unwrap_err();
+        assert_eq!(errs[0].message, "target name `a b` is not a plain word");
+        assert_eq!((errs[0].line, errs[0].col), (3, 10));
     }
 
     #[test]

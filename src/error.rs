@@ -68,6 +68,18 @@ impl Diagnostic {
         self
     }
 
+    /// Path, message, hint and source line with control characters escaped as in
+    /// [`Diagnostic::render`] (for JSON output).
+    pub fn escaped(self) -> Self {
+        Diagnostic {
+            path: PathBuf::from(escape_controls(&self.path.to_string_lossy())),
+            message: escape_controls(&self.message),
+            hint: self.hint.map(|h| escape_controls(&h)),
+            source_line: self.source_line.map(|s| escape_controls(&s)),
+            ..self
+        }
+    }
+
     /// `path:line:col: error: message`, then the source line with a caret, then the hint.
     pub fn render(&self, color: bool) -> String {
         let (red, yellow, cyan, bold, reset) = if color {
@@ -86,27 +98,59 @@ impl Diagnostic {
             Severity::Warning => format!("{yellow}warning{reset}"),
         };
         let mut out = String::new();
-        let path = display_path(&self.path);
+        let path = escape_controls(&display_path(&self.path));
         if self.line > 0 {
             let _ = write!(out, "{bold}{path}:{}:{}{reset}: ", self.line, self.col);
         } else {
             let _ = write!(out, "{bold}{path}{reset}: ");
         }
-        let _ = writeln!(out, "{label}: {bold}{}{reset}", self.message);
+        let message = escape_controls(&self.message);
+        let _ = writeln!(out, "{label}: {bold}{message}{reset}");
         if let (Some(src), true) = (&self.source_line, self.line > 0) {
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
-            let shown: String = src.trim_end().replace('\t', " ");
-            let caret_pad = " ".repeat(self.col.saturating_sub(1));
+            let src = src.trim_end().replace('\t', " ");
+            // The caret goes under the escaped text: count the width of what precedes it.
+            let before: String = src.chars().take(self.col.saturating_sub(1)).collect();
+            let caret_pad = " ".repeat(escape_controls(&before).chars().count());
+            let shown = escape_controls(&src);
             let _ = writeln!(out, "{cyan}{pad} |{reset}");
             let _ = writeln!(out, "{cyan}{num} |{reset} {shown}");
             let _ = writeln!(out, "{cyan}{pad} |{reset} {caret_pad}{red}^{reset}");
         }
         if let Some(hint) = &self.hint {
-            let _ = writeln!(out, "  {cyan}= hint:{reset} {hint}");
+            let _ = writeln!(out, "  {cyan}= hint:{reset} {}", escape_controls(hint));
         }
         out
     }
+}
+
+/// `s` with every control character and bidirectional formatting character written as an
+/// escape (`\u{1b}`), so that a diagnostic quoting hostile text can neither drive the
+/// terminal (colours, cursor moves, overwritten lines) nor reorder what is shown.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if needs_escape(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Line breaks are kept: multi-line messages (template errors) are printed as lines, and a
+/// line break alone cannot drive the terminal.
+pub(crate) fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn display_path(p: &Path) -> String {
@@ -207,13 +251,13 @@ impl BuildError {
 /// `hint: …` line as it is.
 pub fn render_chain(chain: &[String]) -> String {
     let mut out = String::new();
-    for (i, line) in chain.iter().enumerate() {
+    for (i, line) in chain.iter().map(|l| escape_controls(l)).enumerate() {
         if i == 0 {
             out.push_str("error: ");
         } else if !line.starts_with("hint: ") {
             out.push_str("caused by: ");
         }
-        out.push_str(line);
+        out.push_str(&line);
         out.push('\n');
     }
     out
@@ -282,6 +326,20 @@ mod tests {
             d.render(false),
             "content/a.md:2:1: error: unknown key `titel`\n  |\n2 | titel = \"x\"\n  | ^\n  = hint: did you mean `title`?\n"
         );
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_escaped_with_the_caret_in_place() {
+        let text = "+++\n\u{1b}[31m\u{202e}x = 1\n+++\n";
+        let d = Diagnostic::error("content/\u{7}a.md", "unknown key `\u{1b}[31m\u{202e}x`")
+            .at(text, text.find('x').unwrap())
+            .with_hint("\u{8}weg");
+        assert_eq!(
+            d.render(false),
+            "content/\\u{7}a.md:2:7: error: unknown key `\\u{1b}[31m\\u{202e}x`\n  |\n2 | \\u{1b}[31m\\u{202e}x = 1\n  |                   ^\n  = hint: \\u{8}weg\n"
+        );
+        assert_eq!(escape_controls("a\u{2066}b\r\0"), "a\\u{2066}b\\u{d}\\u{0}");
+        assert_eq!(escape_controls("Zeile\nzwei ü"), "Zeile\nzwei ü");
     }
 
     #[test]

@@ -37,10 +37,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-pub use config::Overrides;
+pub use config::{BadUrl, Overrides};
 
-/// Checks a `--base-url` value; the message says what is wrong.
-pub fn validate_base_url(url: &str) -> Result<String, String> {
+/// Checks a `--base-url` value; the error says what is wrong and how to fix it.
+pub fn validate_base_url(url: &str) -> Result<String, config::BadUrl> {
     config::normalise_base_url(url)
 }
 use error::{BuildError, Diagnostic, Diagnostics};
@@ -167,6 +167,8 @@ pub(crate) struct Built {
     pub copies: Vec<(PathBuf, String)>,
     pub warnings: Vec<Diagnostic>,
     pub timings: Vec<(&'static str, Duration)>,
+    /// Ids the templates put on every page (see [`markdown::template_ids`]).
+    pub reserved_ids: Vec<String>,
 }
 
 impl Built {
@@ -177,6 +179,7 @@ impl Built {
                 smart_punctuation: self.settings.markdown.smart_punctuation,
                 trusted_html: self.settings.markdown.trusted_html,
                 highlight: self.settings.markdown.highlight,
+                reserved_ids: self.reserved_ids.clone(),
             },
             hl: &self.hl,
             extra: &self.settings.extra,
@@ -204,8 +207,31 @@ fn check_target_flag(opts: &BuildOptions) -> Result<(), BuildError> {
     Ok(())
 }
 
+/// `--root` must be an existing folder (a usage error otherwise); whether it holds a site is
+/// for the config to say.
+pub fn check_root_flag(root: &std::path::Path) -> Result<(), BuildError> {
+    let shown = error::escape_controls(&root.to_string_lossy());
+    let hint = "pass the site's folder (the one with config.toml), e.g. --root portal".to_string();
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(BuildError::Usage(
+            format!("--root `{shown}` is a file, not a folder"),
+            Some(hint),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(BuildError::Usage(
+            format!("--root `{shown}` does not exist"),
+            Some(hint),
+        )),
+        Err(e) => Err(BuildError::Usage(
+            format!("--root `{shown}` cannot be read: {e}"),
+            Some("check the folder's permissions".into()),
+        )),
+    }
+}
+
 /// Reads and validates the configuration for these options.
 pub(crate) fn settings_for(opts: &BuildOptions) -> Result<config::Settings, BuildError> {
+    check_root_flag(&opts.root)?;
     check_target_flag(opts)?;
     config::load(&opts.root, &opts.overrides).map_err(BuildError::Content)
 }
@@ -214,8 +240,10 @@ pub(crate) fn settings_for(opts: &BuildOptions) -> Result<config::Settings, Buil
 pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     let started = Instant::now();
     let mut settings = settings_for(opts)?;
+    // Also for `check`: it must fail wherever `build` fails, short of the write itself.
+    let real_out = write::check_output_dir(&settings.root, &settings.output_dir)?;
     if opts.write {
-        settings.output_dir = write::check_output_dir(&settings.root, &settings.output_dir)?;
+        settings.output_dir = real_out;
     }
     let out_dir = settings.output_dir.clone();
     let built = build_site(
@@ -285,6 +313,7 @@ pub(crate) fn build_site(
         translations,
         static_files,
     } = sources;
+    let reserved_ids = markdown::template_ids(templates.iter().map(|t| t.text.as_str()));
     // Templates are checked early so their errors come with the content errors.
     let tera = match render::templates(&settings, &templates) {
         Ok(t) => Some(t),
@@ -330,6 +359,7 @@ pub(crate) fn build_site(
         copies: Vec::new(),
         warnings: Vec::new(),
         timings: Vec::new(),
+        reserved_ids,
     };
     let env = built.link_env();
     let stage = StageProgress::start(progress, "markdown", site.nodes.len());
@@ -635,11 +665,13 @@ ziel = { type = "markdown" }
             smart_punctuation: true,
             highlight: true,
             trusted_html: false,
+            reserved_ids: Vec::new(),
         };
         let field = markdown::Options {
             smart_punctuation: false,
             highlight: false,
             trusted_html: true,
+            reserved_ids: Vec::new(),
         };
         let r = markdown::render(s, &page, hl, &Dummy);
         for off in r
@@ -774,6 +806,7 @@ ziel = { type = "markdown" }
                 smart_punctuation: false,
                 highlight: false,
                 trusted_html: false,
+                reserved_ids: Vec::new(),
             },
             hl: highlighter(),
             extra: &s.extra,

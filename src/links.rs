@@ -27,6 +27,8 @@ pub(crate) struct Body {
     pub links: Vec<(usize, LinkTarget)>,
     /// Heading ids of the body.
     pub anchors: Vec<String>,
+    /// How many of `anchors` are the page's own (headings, footnotes; the theme's follow).
+    pub own_anchors: usize,
     /// Where each link with an `#anchor` is written (position and source line, message
     /// empty), when the source text is freed before the anchor check (a build).
     pub anchor_places: Vec<(usize, Diagnostic)>,
@@ -94,6 +96,14 @@ impl LinkResolver for Resolver<'_> {
         if let Some(p) = path.strip_prefix("@/") {
             return self.target(p, anchor).map(Some);
         }
+        if let (Some(a), "") = (anchor, path) {
+            // `#anker`: a link on the same page, checked like any other anchor.
+            return Ok(self.site.by_rel.get(self.rel).map(|&page| LinkTarget {
+                url: dest.to_string(),
+                page,
+                anchor: Some(a.to_string()),
+            }));
+        }
         let external = dest.contains("://")
             || dest.starts_with("//")
             || dest.starts_with('/')
@@ -152,6 +162,10 @@ fn fill_placeholders(
     let html = html.as_str();
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
+    // Placeholders come in the order of the text: each is looked for after the last one, and
+    // positions are counted from there (many of them stay linear).
+    let mut cursor = doc.body_offset;
+    let mut places: Option<Places<'_>> = None;
     while let Some(start) = rest.find(OPEN) {
         out.push_str(&rest[..start]);
         let after = &rest[start + OPEN.len()..];
@@ -164,25 +178,33 @@ fn fill_placeholders(
         match env.extra.get(key).and_then(toml::Value::as_str) {
             Some(v) => out.push_str(&escape_text(v)),
             None => {
-                let offset = text[doc.body_offset..]
-                    .find(placeholder)
-                    .map_or(doc.body_offset, |i| doc.body_offset + i);
+                let offset = text
+                    .get(cursor..)
+                    .and_then(|t| t.find(placeholder))
+                    .map(|i| cursor + i)
+                    .or_else(|| {
+                        text[doc.body_offset..]
+                            .find(placeholder)
+                            .map(|i| doc.body_offset + i)
+                    })
+                    .unwrap_or(doc.body_offset);
+                cursor = offset + placeholder.len();
                 let known = env
                     .extra
                     .iter()
                     .filter(|(_, v)| v.is_str())
                     .map(|(k, _)| k.as_str());
+                let d = Diagnostic::error(
+                    &doc.src.shown,
+                    format!("`{{{{ extra.{key} }}}}`: no text `{key}` in [extra] of config.toml"),
+                );
                 diags.push(
-                    Diagnostic::error(
-                        &doc.src.shown,
-                        format!(
-                            "`{{{{ extra.{key} }}}}`: no text `{key}` in [extra] of config.toml"
-                        ),
-                    )
-                    .at(text, offset)
-                    .with_hint(did_you_mean(key, known).unwrap_or_else(|| {
-                        format!("add {key} = \"…\" under [extra] in config.toml")
-                    })),
+                    places
+                        .get_or_insert_with(|| Places::new(text))
+                        .at(d, offset)
+                        .with_hint(did_you_mean(key, known).unwrap_or_else(|| {
+                            format!("add {key} = \"…\" under [extra] in config.toml")
+                        })),
                 );
                 out.push_str(placeholder);
             }
@@ -215,34 +237,50 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
     };
     let mut diags = Vec::new();
     let mut links = Vec::new();
-    let mut collect = |r: &Rendered, base: usize| {
+    // `place` turns an offset of the rendered text into one of the file.
+    // Positions by one line index, not a scan from the top for each (many errors stay linear).
+    let mut places: Option<Places<'_>> = None;
+    let mut collect = |r: &Rendered, place: &dyn Fn(usize) -> usize| {
         for l in &r.lints {
             let d = if l.error {
                 Diagnostic::error(&doc.src.shown, l.message.clone())
             } else {
                 Diagnostic::warning(&doc.src.shown, l.message.clone())
             };
-            diags.push(d.at(text, base + l.offset).with_hint(l.hint.clone()));
+            let d = places
+                .get_or_insert_with(|| Places::new(text))
+                .at(d, place(l.offset));
+            diags.push(d.with_hint(l.hint.clone()));
         }
         for (off, e) in &r.errors {
-            diags.push(
-                Diagnostic::error(&doc.src.shown, e.message.clone())
-                    .at(text, base + off)
-                    .with_hint_opt(e.hint.clone()),
-            );
+            let d = Diagnostic::error(&doc.src.shown, e.message.clone());
+            let d = places
+                .get_or_insert_with(|| Places::new(text))
+                .at(d, place(*off));
+            diags.push(d.with_hint_opt(e.hint.clone()));
         }
         for (off, t) in &r.links {
-            links.push((base + off, t.clone()));
+            links.push((place(*off), t.clone()));
         }
     };
     let mut r = markdown::render(&text[doc.body_offset..], &env.opts, env.hl, &resolver);
-    collect(&r, doc.body_offset);
+    collect(&r, &|off| doc.body_offset + off);
     let mut field_html = Vec::new();
     for (name, v) in &doc.fm.fields {
         if let FieldValue::Markdown(md) = v {
-            // Offsets inside a TOML string are approximate (escapes); +1 skips the quote.
             let fr = markdown::render_inline(&md.value, &env.opts, env.hl, &resolver);
-            collect(&fr, md.offset + 1);
+            // Quotes, a newline after the opening ones and escapes shift the text in the file.
+            let map = text
+                .get(md.offset..)
+                .and_then(|token| crate::parse::text::string_map(token, &md.value));
+            let place = |off: usize| {
+                md.offset
+                    + map
+                        .as_ref()
+                        .and_then(|m| m.get(off).copied())
+                        .unwrap_or(off + 1)
+            };
+            collect(&fr, &place);
             field_html.push((name.clone(), fr.html));
         }
     }
@@ -256,6 +294,7 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
         backlinks: Vec::new(),
         links,
         anchors: r.anchors,
+        own_anchors: r.own_anchors,
         anchor_places: Vec::new(),
     };
     (body, diags)
@@ -298,11 +337,19 @@ pub(crate) fn render_bodies(
                 let (mut body, diags) = render_text(site, env, id, &text);
                 // The text is freed now; keep where the anchored links are for the anchor check.
                 let shown = &site.nodes[id].doc.src.shown;
-                body.anchor_places = body
+                let mut offsets: Vec<usize> = body
                     .links
                     .iter()
                     .filter(|(_, t)| t.anchor.is_some())
-                    .map(|&(off, _)| (off, Diagnostic::error(shown, String::new()).at(&text, off)))
+                    .map(|&(off, _)| off)
+                    .collect();
+                // In order, so that each position costs only the text since the last one.
+                offsets.sort_unstable();
+                offsets.dedup();
+                let mut places = Places::new(&text);
+                body.anchor_places = offsets
+                    .into_iter()
+                    .map(|off| (off, places.at(Diagnostic::error(shown, String::new()), off)))
                     .collect();
                 progress.inc(1);
                 (body, diags)
@@ -322,6 +369,9 @@ pub(crate) fn render_bodies(
 }
 
 /// Checks the anchors of the links written in `sources`.
+/// Most anchors a hint lists (a page may have thousands).
+const MAX_LISTED: usize = 10;
+
 pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for &src in sources {
@@ -332,12 +382,16 @@ pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> 
             if a.is_empty() || anchors.iter().any(|x| x == a) {
                 continue;
             }
+            // The hint names the page's own anchors, not the theme's.
+            let anchors = &anchors[..bodies[t.page].own_anchors.min(anchors.len())];
             let target = &site.nodes[t.page].doc.src.shown;
             let hint = did_you_mean(a, anchors.iter().map(String::as_str)).unwrap_or_else(|| {
                 let mut known: Vec<&str> = anchors.iter().map(String::as_str).collect();
                 known.sort_unstable();
                 if known.is_empty() {
                     "that page has no headings; link to the page without #…".into()
+                } else if known.len() > MAX_LISTED {
+                    format!("headings there: #{}, …", known[..MAX_LISTED].join(", #"))
                 } else {
                     format!("headings there: #{}", known.join(", #"))
                 }
@@ -346,7 +400,11 @@ pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> 
                 "link to a missing anchor: `#{a}` is not a heading in {}",
                 target.display()
             );
-            let place = bodies[src].anchor_places.iter().find(|(o, _)| o == off);
+            let places = &bodies[src].anchor_places;
+            let place = places
+                .binary_search_by_key(off, |(o, _)| *o)
+                .ok()
+                .and_then(|i| places.get(i));
             let d = match place {
                 Some((_, place)) => Diagnostic {
                     message,
@@ -361,6 +419,57 @@ pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> 
 }
 
 /// Fills every body's backlinks from the links of all bodies, sorted by title.
+/// Lines and columns of many offsets of one text. `error::position` scans the text from its
+/// start for each; this finds the line by binary search and, for offsets asked in increasing
+/// order, counts only the characters since the last one (a megabyte line with thousands of
+/// links stays linear).
+struct Places<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+    /// (line index, offset, column) of the last answer.
+    last: Option<(usize, usize, usize)>,
+}
+
+impl<'a> Places<'a> {
+    fn new(text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Places {
+            text,
+            line_starts,
+            last: None,
+        }
+    }
+
+    /// `d` placed at byte `offset`, as [`Diagnostic::at`] would.
+    fn at(&mut self, mut d: Diagnostic, offset: usize) -> Diagnostic {
+        let text = self.text;
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self
+            .line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map_or(text.len(), |&next| next - 1);
+        let col = match self.last {
+            Some((l, o, c)) if l == line && o <= offset => c + text[o..offset].chars().count(),
+            _ => text[start..offset].chars().count() + 1,
+        };
+        self.last = Some((line, offset, col));
+        d.line = line + 1;
+        d.col = col;
+        d.source_line = Some(text[start..end].trim_end_matches('\r').to_string());
+        d
+    }
+}
+
 pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Body]) {
     let mut backlinks: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); bodies.len()];
     for (src, b) in bodies.iter().enumerate() {
@@ -430,7 +539,23 @@ pub(crate) fn render_detached(
 
 #[cfg(test)]
 mod tests {
-    use super::count_words;
+    use super::{count_words, Places};
+    use crate::error::Diagnostic;
+
+    #[test]
+    fn places_agree_with_position() {
+        let text = "ab\nc\u{e4}d\r\n\nxyz";
+        let mut places = Places::new(text);
+        for off in [0, 1, 3, 4, 6, 7, 9, 10, 11, 13, 99, 5] {
+            let d = places.at(Diagnostic::error("f", ""), off);
+            let (line, col, src) = crate::error::position(text, off);
+            assert_eq!(
+                (d.line, d.col, d.source_line.as_deref()),
+                (line, col, Some(src)),
+                "{off}"
+            );
+        }
+    }
 
     #[test]
     fn words_are_counted_outside_tags() {

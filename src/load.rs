@@ -71,12 +71,15 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
     sources.content = content;
     sources.assets = assets;
 
-    let theme_dir = settings.root.join("themes").join(&settings.theme);
-    if !theme_dir.is_dir() {
-        return Err(missing_theme(settings));
-    }
+    let theme_dir = match theme_dir(settings) {
+        Ok(d) => d,
+        Err(d) => {
+            diags.push(d);
+            return Err(failed(diags));
+        }
+    };
     sources.templates = load_templates(settings, &theme_dir, &bounds, &mut diags);
-    sources.translations = load_translations(settings, &theme_dir, &bounds, &mut diags);
+    let translations = load_translations(settings, &theme_dir, &bounds, &mut diags);
 
     let mut statics: BTreeMap<String, StaticFile> = BTreeMap::new();
     for base in [theme_dir.join("static"), settings.root.join("static")] {
@@ -88,7 +91,19 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
     }
     sources.static_files = statics.into_values().collect();
     sources.content.sort_by(|a, b| a.rel.cmp(&b.rel));
+    match translations {
+        Some(t) => sources.translations = t,
+        // Without its strings every template fails: the error about the file says why.
+        None => return Err(failed(diags)),
+    }
     Ok((sources, diags))
+}
+
+/// The build stops here with everything found so far, sorted like the later stages' errors.
+fn failed(diags: Vec<Diagnostic>) -> BuildError {
+    let mut all = crate::error::Diagnostics::new();
+    all.extend(diags);
+    BuildError::Content(all.into_sorted())
 }
 
 /// The Markdown files of `content/` (read) and the other files (assets, checked for active
@@ -159,29 +174,53 @@ fn misnamed_markdown(rel: &str) -> Option<Diagnostic> {
     )
 }
 
-fn missing_theme(settings: &Settings) -> BuildError {
-    let available: Vec<String> = std::fs::read_dir(settings.root.join("themes"))
+/// The theme's folder: `themes/<theme>` must exist and lie inside the site (also when it is
+/// a symbolic link); errors point at `theme` in config.toml.
+fn theme_dir(settings: &Settings) -> Result<PathBuf, Diagnostic> {
+    let themes = settings.root.join("themes");
+    let dir = themes.join(&settings.theme);
+    let name = crate::error::escape_controls(&settings.theme);
+    if !dir.is_dir() {
+        let available = folder_names(&themes, |p| p.is_dir());
+        let hint = if available.is_empty() {
+            "the site has no themes/ folder; copy a theme (e.g. themes/default from the wegweiser repository) into themes/".to_string()
+        } else {
+            format!(
+                "set `theme` in config.toml to one of: {}",
+                available.join(", ")
+            )
+        };
+        return Err(settings
+            .config_error(&["theme"], format!("theme `{name}` not found in themes/"))
+            .with_hint(hint));
+    }
+    let inside = match (dir.canonicalize(), settings.root.canonicalize()) {
+        (Ok(real), Ok(root)) => real.starts_with(root),
+        _ => false,
+    };
+    if !inside {
+        return Err(settings
+            .config_error(
+                &["theme"],
+                format!("theme `{name}` is a symbolic link to a folder outside the site"),
+            )
+            .with_hint("copy the theme into themes/ instead of linking to it"));
+    }
+    Ok(dir)
+}
+
+/// Sorted names of the entries of `dir` that pass `keep`.
+fn folder_names(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
-                .filter(|e| e.path().is_dir())
+                .filter(|e| keep(&e.path()))
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect()
         })
         .unwrap_or_default();
-    let hint = if available.is_empty() {
-        "the site has no themes/ folder; copy a theme (e.g. themes/default from the wegweiser repository) into themes/".to_string()
-    } else {
-        format!(
-            "set `theme` in config.toml to one of: {}",
-            available.join(", ")
-        )
-    };
-    Diagnostic::error(
-        "config.toml",
-        format!("theme `{}` not found in themes/", settings.theme),
-    )
-    .with_hint(hint)
-    .into()
+    names.sort();
+    names
 }
 
 /// Theme templates first, site templates override them by name.
@@ -217,39 +256,61 @@ fn load_templates(
     templates.into_values().collect()
 }
 
-/// The theme's strings for the site's language (a missing file is reported by the render).
+/// The theme's strings for the site's language, from `i18n/<language>.toml`; None (with one
+/// error: at `language` in config.toml if the theme has no such file) if they cannot be read.
 fn load_translations(
     settings: &Settings,
     theme_dir: &Path,
     bounds: &Bounds,
     diags: &mut Vec<Diagnostic>,
-) -> BTreeMap<String, String> {
-    let i18n = theme_dir
-        .join("i18n")
-        .join(format!("{}.toml", settings.language));
+) -> Option<BTreeMap<String, String>> {
+    let dir = theme_dir.join("i18n");
+    let i18n = dir.join(format!("{}.toml", settings.language));
+    let shown = shown_path(&i18n, &settings.root);
     // Anything at that name is read (and refused if it is not a regular file); a link must
     // stay inside the site like any other.
     if std::fs::symlink_metadata(&i18n).is_err() {
-        return BTreeMap::new();
+        diags.push(missing_translations(settings, &dir, &shown));
+        return None;
     }
-    let shown = shown_path(&i18n, &settings.root);
     if let Some(d) = bounds
         .with_base(theme_dir)
         .check_link(&i18n, &settings.root)
     {
         diags.push(d);
-        return BTreeMap::new();
+        return None;
     }
-    let Some(text) = read_text(&i18n, &shown, diags) else {
-        return BTreeMap::new();
-    };
+    let text = read_text(&i18n, &shown, diags)?;
     match toml::from_str::<BTreeMap<String, String>>(&text) {
-        Ok(t) => t,
+        Ok(t) => Some(t),
         Err(e) => {
             diags.push(crate::config::toml_error(&shown, &text, &e));
-            BTreeMap::new()
+            None
         }
     }
+}
+
+/// The error at `language` in config.toml for a theme without `i18n/<language>.toml`.
+fn missing_translations(settings: &Settings, dir: &Path, shown: &Path) -> Diagnostic {
+    let have: Vec<String> = folder_names(dir, |p| p.extension().is_some_and(|e| e == "toml"))
+        .into_iter()
+        .map(|n| n.trim_end_matches(".toml").to_string())
+        .collect();
+    let hint = if have.is_empty() {
+        "the theme has no translations in its i18n/ folder".to_string()
+    } else {
+        format!("the theme has translations for: {}", have.join(", "))
+    };
+    settings
+        .config_error(
+            &["language"],
+            format!(
+                "the theme has no translations for language `{}`: `{}` does not exist",
+                crate::error::escape_controls(&settings.language),
+                shown.to_string_lossy().replace('\\', "/")
+            ),
+        )
+        .with_hint(hint)
 }
 
 /// The real folders files may come from: the site's own source folders, and the folder being

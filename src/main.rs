@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 // allocator spends about a third of the build in malloc/free there (measured: bench/run.sh).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use wegweiser::error::{BuildError, Diagnostic};
+use wegweiser::error::{escape_controls, BuildError, Diagnostic};
 use wegweiser::{BuildOptions, Overrides};
 
 #[derive(Parser)]
@@ -68,6 +68,9 @@ enum Command {
     Check {
         #[command(flatten)]
         common: Common,
+        /// The output directory a build would use, checked too (default: <root>/public)
+        #[arg(long, short = 'o')]
+        output_dir: Option<PathBuf>,
     },
     /// Create a new site with the default theme in DIR (default: the current folder)
     Init {
@@ -91,7 +94,9 @@ enum Command {
         /// Port to listen on
         #[arg(long, short = 'p', default_value_t = 1111)]
         port: u16,
-        /// Address to listen on; only loopback unless you choose another
+        /// Address to listen on; only loopback unless you choose another. On loopback only
+        /// requests for localhost, *.localhost, 127.x.x.x or [::1] are answered (against DNS
+        /// rebinding); on any other address, requests for any host name
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
     },
@@ -124,24 +129,24 @@ fn main() -> ExitCode {
         }
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let cli_command = match cli.command {
-        Command::Serve { common, port, bind } => return serve(common, port, bind, color),
-        Command::Init { dir } => {
-            return match wegweiser::scaffold::init(&dir) {
-                Ok(files) => {
-                    eprintln!(
-                        "created a new site in {} ({} files); next: cd {} && wegweiser serve",
-                        dir.display(),
-                        files.len(),
-                        dir.display()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => report_error(e, color),
+    match cli.command {
+        Command::Serve { common, port, bind } => serve(common, port, bind, color),
+        Command::Init { dir } => match wegweiser::scaffold::init(&dir) {
+            Ok(files) => {
+                eprintln!(
+                    "created a new site in {} ({} files); next: cd {} && wegweiser serve",
+                    dir.display(),
+                    files.len(),
+                    dir.display()
+                );
+                ExitCode::SUCCESS
             }
-        }
+            Err(e) => report_error(e, color),
+        },
         Command::New { kind, path, root } => {
-            return match wegweiser::scaffold::new_page(&root, &kind, &path) {
+            let created = wegweiser::check_root_flag(&root)
+                .and_then(|()| wegweiser::scaffold::new_page(&root, &kind, &path));
+            match created {
                 Ok(file) => {
                     let shown = file.strip_prefix(&root).unwrap_or(&file);
                     eprintln!("created {}: fill in the fields, then save", shown.display());
@@ -150,32 +155,26 @@ fn main() -> ExitCode {
                 Err(e) => report_error(e, color),
             }
         }
-        other => other,
-    };
-    let cli = Cli {
-        command: cli_command,
-    };
-    let (common, output_dir, write, timings) = match cli.command {
-        Command::Check { common } if common.format == Format::Json => {
-            return check_json(common);
-        }
         Command::Build {
             common,
             output_dir,
             timings,
-        } => (common, output_dir, true, timings),
-        Command::Check { common } => (common, None, false, false),
-        Command::Serve { .. } | Command::Init { .. } | Command::New { .. } => {
-            return ExitCode::from(2)
-        }
-    };
-    if let Some(url) = &common.base_url {
-        if let Err(msg) = wegweiser::validate_base_url(url) {
-            eprintln!("error: invalid value for --base-url: {msg}");
-            eprintln!("  = hint: use an absolute URL such as https://www.example.org/portal/");
-            return ExitCode::from(2);
+        } => build_or_check(common, output_dir, true, timings, color),
+        Command::Check { common, output_dir } => {
+            build_or_check(common, output_dir, false, false, color)
         }
     }
+}
+
+/// `build` and `check`: the same run (check only leaves out the write) reported the same way.
+fn build_or_check(
+    common: Common,
+    output_dir: Option<PathBuf>,
+    write: bool,
+    timings: bool,
+    color: bool,
+) -> ExitCode {
+    let format = common.format;
     let opts = BuildOptions {
         root: common.root,
         overrides: Overrides {
@@ -185,40 +184,62 @@ fn main() -> ExitCode {
             target: common.target,
         },
         write,
-        progress: progress_mode(),
+        progress: match format {
+            Format::Text => progress_mode(),
+            Format::Json => wegweiser::Progress::Quiet,
+        },
     };
-    let result = match std::panic::catch_unwind(|| wegweiser::build(&opts)) {
-        Ok(r) => r,
+    let result = match check_flags(&opts.overrides) {
+        Err(e) => Ok(Err(e)),
+        Ok(()) => std::panic::catch_unwind(|| wegweiser::build(&opts)),
+    };
+    let Ok(result) = result else {
         // The panic hook has already said what happened.
-        Err(_) => return ExitCode::from(1),
+        return ExitCode::from(1);
     };
-    match result {
-        Ok(report) => {
-            print_diagnostics(&report.warnings, color);
-            if timings {
-                for (stage, t) in &report.timings {
-                    eprintln!("{stage:>10}: {:>8.1} ms", t.as_secs_f64() * 1000.0);
-                }
-            }
-            let what = format!(
-                "{}, {}, {}",
-                count(report.pages, "page"),
-                count(report.sections, "section"),
-                count(report.keywords, "keyword")
-            );
-            if write {
-                eprintln!(
-                    "built {what}: {} files in {}",
-                    report.files_written,
-                    report.output_dir.display()
-                );
-            } else {
-                eprintln!("checked {what}: no errors");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => report_error(e, color),
+    match (format, result) {
+        (Format::Json, result) => print_json(result),
+        (Format::Text, Ok(report)) => report_success(&report, write, timings, color),
+        (Format::Text, Err(e)) => report_error(e, color),
     }
+}
+
+fn report_success(report: &wegweiser::Report, write: bool, timings: bool, color: bool) -> ExitCode {
+    print_diagnostics(&report.warnings, color);
+    if timings {
+        for (stage, t) in &report.timings {
+            eprintln!("{stage:>10}: {:>8.1} ms", t.as_secs_f64() * 1000.0);
+        }
+    }
+    let what = format!(
+        "{}, {}, {}",
+        count(report.pages, "page"),
+        count(report.sections, "section"),
+        count(report.keywords, "keyword")
+    );
+    if write {
+        eprintln!(
+            "built {what}: {} files in {}",
+            report.files_written,
+            report.output_dir.display()
+        );
+    } else {
+        eprintln!("checked {what}: no errors");
+    }
+    ExitCode::SUCCESS
+}
+
+/// Flag values that are wrong whatever the site: usage errors (exit code 2).
+fn check_flags(overrides: &Overrides) -> Result<(), BuildError> {
+    if let Some(url) = &overrides.base_url {
+        if let Err(e) = wegweiser::validate_base_url(url) {
+            return Err(BuildError::Usage(
+                format!("invalid value for --base-url: {}", e.message),
+                Some(e.hint),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Prints a failed run's errors and returns its exit code.
@@ -237,9 +258,9 @@ fn report_error(e: BuildError, color: bool) -> ExitCode {
             ExitCode::from(1)
         }
         BuildError::Usage(msg, hint) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", escape_controls(&msg));
             if let Some(h) = hint {
-                eprintln!("  = hint: {h}");
+                eprintln!("  = hint: {}", escape_controls(&h));
             }
             ExitCode::from(2)
         }
@@ -251,15 +272,25 @@ fn report_error(e: BuildError, color: bool) -> ExitCode {
 }
 
 fn serve(common: Common, port: u16, bind: std::net::IpAddr, color: bool) -> ExitCode {
+    if common.format == Format::Json {
+        eprintln!("error: serve has no JSON output");
+        eprintln!("  = hint: drop --format json; `wegweiser check --format json` reports as JSON");
+        return ExitCode::from(2);
+    }
+    let overrides = Overrides {
+        output_dir: None,
+        // Only its path is used: the site is served below it, on this machine.
+        base_url: common.base_url,
+        drafts: common.drafts,
+        target: common.target,
+    };
+    if let Err(e) = check_flags(&overrides) {
+        return report_error(e, color);
+    }
     let opts = wegweiser::serve::ServeOptions {
         build: BuildOptions {
             root: common.root,
-            overrides: Overrides {
-                output_dir: None,
-                base_url: None,
-                drafts: common.drafts,
-                target: common.target,
-            },
+            overrides,
             write: false,
             progress: progress_mode(),
         },
@@ -273,20 +304,9 @@ fn serve(common: Common, port: u16, bind: std::net::IpAddr, color: bool) -> Exit
     }
 }
 
-/// `check --format json`: every diagnostic as JSON on stdout; exit code as usual.
-fn check_json(common: Common) -> ExitCode {
-    let opts = BuildOptions {
-        root: common.root,
-        overrides: Overrides {
-            output_dir: None,
-            base_url: common.base_url,
-            drafts: common.drafts,
-            target: common.target,
-        },
-        write: false,
-        progress: wegweiser::Progress::Quiet,
-    };
-    let (code, diags): (u8, Vec<Diagnostic>) = match wegweiser::build(&opts) {
+/// `--format json`: every diagnostic as JSON on stdout, nothing on stderr; exit code as usual.
+fn print_json(result: Result<wegweiser::Report, BuildError>) -> ExitCode {
+    let (code, diags): (u8, Vec<Diagnostic>) = match result {
         Ok(report) => (0, report.warnings),
         Err(BuildError::Content(d)) => (1, d),
         Err(BuildError::Usage(msg, hint)) => {
@@ -304,6 +324,8 @@ fn check_json(common: Common) -> ExitCode {
             (1, vec![d])
         }
     };
+    // The same text as on a terminal: a tool showing a message must not be driven by it.
+    let diags: Vec<Diagnostic> = diags.into_iter().map(Diagnostic::escaped).collect();
     let errors = diags
         .iter()
         .filter(|d| d.severity == wegweiser::error::Severity::Error)

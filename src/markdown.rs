@@ -3,7 +3,7 @@
 //! This is the only module that knows pulldown-cmark and syntect; everything it
 //! hands out is plain data.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use pulldown_cmark::{
@@ -97,6 +97,38 @@ pub(crate) struct Options {
     pub(crate) highlight: bool,
     /// Raw HTML in the Markdown is kept as written; otherwise it is sanitised.
     pub(crate) trusted_html: bool,
+    /// Ids the templates put on every page (skip-link targets like `inhalt`): headings and
+    /// footnotes never take them, and links may point at them.
+    pub(crate) reserved_ids: Vec<String>,
+}
+
+/// The literal `id="…"` values of templates (not those made by an expression): the ids the
+/// theme puts on pages. Found by scanning, so a new skip link in a theme is reserved too.
+pub(crate) fn template_ids<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut ids = Vec::new();
+    for text in texts {
+        for quote in ['"', '\''] {
+            let open = format!("id={quote}");
+            let mut rest = text;
+            while let Some(at) = rest.find(&open) {
+                let after = &rest[at + open.len()..];
+                let value = after.split(quote).next().unwrap_or("");
+                let attribute_start = at == 0
+                    || !rest[..at].ends_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_');
+                if attribute_start
+                    && !value.is_empty()
+                    && !value.contains(['{', '}', '<', '>'])
+                    && !value.contains(char::is_whitespace)
+                {
+                    ids.push(value.to_string());
+                }
+                rest = after;
+            }
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// Removes scripts, event handlers, `javascript:` URLs and everything else outside a safe
@@ -164,8 +196,10 @@ pub(crate) struct Rendered {
     pub(crate) html: String,
     /// Nested by level.
     pub(crate) toc: Vec<TocEntry>,
-    /// Every heading id in the document.
+    /// Every id a link may point at: the headings' and footnotes', then the theme's.
     pub(crate) anchors: Vec<String>,
+    /// How many of `anchors` are the text's own (headings and footnotes).
+    pub(crate) own_anchors: usize,
     /// Byte offset (into the text given) of each resolved internal link, in order.
     pub(crate) links: Vec<(usize, LinkTarget)>,
     /// Byte offset of each broken link.
@@ -352,7 +386,13 @@ fn render_impl(
         .collect();
 
     let mut rendered = Rendered::default();
-    let mut used: HashSet<String> = HashSet::new();
+    let mut ids = Ids {
+        used: opts.reserved_ids.iter().cloned().collect(),
+        reserved,
+        next: HashMap::new(),
+    };
+    let footnotes = footnote_ids(&events, &mut ids);
+    let mut defined: HashSet<String> = HashSet::new();
     let mut flat_toc: Vec<TocEntry> = Vec::new();
     let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len() + 4);
     let mut heading: Option<OpenHeading> = None;
@@ -366,6 +406,11 @@ fn render_impl(
     let has_raw_html = events
         .iter()
         .any(|(e, _)| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
+    let too_deep = if has_raw_html && !opts.trusted_html {
+        raw_html_too_deep(&events)
+    } else {
+        None
+    };
     for (event, range) in events {
         summary.observe(&event);
         lint.observe(&event, &range);
@@ -385,6 +430,7 @@ fn render_impl(
             }
             _ => {}
         }
+        check_characters(&event, range.start, &mut rendered);
         if let Some(open) = heading.as_mut() {
             if let Event::Text(text) | Event::Code(text) = &event {
                 open.text.push_str(text);
@@ -414,8 +460,7 @@ fn render_impl(
             }
             Event::End(TagEnd::Heading(level)) => {
                 if let Some(open) = heading.take() {
-                    let id = heading_id(&open, &reserved, &used);
-                    used.insert(id.clone());
+                    let id = ids.heading(&open);
                     rendered.anchors.push(id.clone());
                     if let Some(Event::Start(Tag::Heading { id: slot, .. })) =
                         out.get_mut(open.out_index)
@@ -451,6 +496,18 @@ fn render_impl(
                     let html = code_block_html(&open, opts, hl);
                     out.push(Event::Html(CowStr::from(html)));
                 }
+            }
+            Event::FootnoteReference(label) => {
+                out.push(Event::FootnoteReference(footnote_id(&footnotes, &label)));
+            }
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                if !defined.insert(footnote_key(&label)) {
+                    rendered
+                        .errors
+                        .push((range.start, duplicate_footnote(&label)));
+                }
+                let id = footnote_id(&footnotes, &label);
+                out.push(Event::Start(Tag::FootnoteDefinition(id)));
             }
             Event::Start(Tag::Table(alignments)) => {
                 out.push(Event::Html(CowStr::Borrowed(
@@ -494,6 +551,16 @@ fn render_impl(
                     id,
                 }));
             }
+            Event::Html(raw) if !opts.trusted_html => {
+                out.push(Event::Html(raw_ids(raw, &mut ids, &mut rendered.anchors)));
+            }
+            Event::InlineHtml(raw) if !opts.trusted_html => {
+                out.push(Event::InlineHtml(raw_ids(
+                    raw,
+                    &mut ids,
+                    &mut rendered.anchors,
+                )));
+            }
             other => out.push(other),
         }
     }
@@ -502,10 +569,23 @@ fn render_impl(
     pulldown_cmark::html::push_html(&mut html, out.into_iter());
     // Only documents with raw HTML need the (costly) sanitiser.
     rendered.html = if has_raw_html && !opts.trusted_html {
-        sanitise(&html)
+        match too_deep {
+            // The sanitiser's HTML parser takes time growing with the square of the depth.
+            Some(offset) => {
+                rendered.errors.push((offset, too_deep_error()));
+                String::new()
+            }
+            None => sanitise(&html),
+        }
     } else {
         html
     };
+    // Footnotes and the theme's ids are link targets on the page too.
+    let mut footnote_anchors: Vec<String> = footnotes.into_values().collect();
+    footnote_anchors.sort_unstable();
+    rendered.anchors.extend(footnote_anchors);
+    rendered.own_anchors = rendered.anchors.len();
+    rendered.anchors.extend(opts.reserved_ids.iter().cloned());
     rendered.toc = nest_toc(flat_toc);
     rendered.summary_text = truncate_summary(&collapse_whitespace(&summary.text));
     rendered.lints = lint.lints;
@@ -541,28 +621,272 @@ impl SummaryState {
     }
 }
 
-/// The final id of a heading: explicit or slugified, unique within the document.
-fn heading_id(open: &OpenHeading, reserved: &HashSet<String>, used: &HashSet<String>) -> String {
-    let base = match &open.explicit_id {
-        Some(id) if !used.contains(id) => return id.clone(),
-        Some(id) => id.clone(),
-        None => {
-            let slug = slugify(&open.text);
-            if slug.is_empty() {
-                FALLBACK_ID.to_owned()
-            } else {
-                slug
+/// The ids of one page so far.
+struct Ids {
+    /// Taken: the theme's, the footnotes' and the headings' so far.
+    used: HashSet<String>,
+    /// Explicit heading ids (`{#id}`), kept free for their headings.
+    reserved: HashSet<String>,
+    /// The next suffix to try per base, so that many equal headings take linear time.
+    next: HashMap<String, usize>,
+}
+
+impl Ids {
+    fn taken(&self, id: &str) -> bool {
+        self.used.contains(id) || self.reserved.contains(id)
+    }
+
+    /// `base`, or `base-1`, `base-2` … whichever is free first; marked as used.
+    fn unique(&mut self, base: String) -> String {
+        let id = if self.taken(&base) {
+            let mut n = self.next.get(&base).copied().unwrap_or(1);
+            let mut candidate = format!("{base}-{n}");
+            while self.taken(&candidate) {
+                n += 1;
+                candidate = format!("{base}-{n}");
+            }
+            self.next.insert(base, n + 1);
+            candidate
+        } else {
+            base
+        };
+        self.used.insert(id.clone());
+        id
+    }
+
+    /// The final id of a heading: explicit or slugified, unique within the page.
+    fn heading(&mut self, open: &OpenHeading) -> String {
+        if let Some(id) = &open.explicit_id {
+            if !self.used.contains(id) {
+                self.used.insert(id.clone());
+                return id.clone();
+            }
+            // A second heading with the same explicit id, or one the theme uses.
+            return self.unique(id.clone());
+        }
+        let slug = slugify(&open.text);
+        self.unique(if slug.is_empty() {
+            FALLBACK_ID.to_owned()
+        } else {
+            slug
+        })
+    }
+}
+
+/// Text decoded from a character reference (`&#27;`) may hold a control character that the
+/// file itself does not (the loader refuses those); it must not reach the page.
+fn check_characters(event: &Event<'_>, offset: usize, rendered: &mut Rendered) {
+    let texts: [&str; 2] = match event {
+        Event::Text(t) | Event::Code(t) => [t, ""],
+        Event::Start(Tag::Link {
+            dest_url, title, ..
+        })
+        | Event::Start(Tag::Image {
+            dest_url, title, ..
+        }) => [dest_url, title],
+        _ => return,
+    };
+    let found = texts
+        .iter()
+        .find_map(|t| t.chars().find(|&c| crate::parse::text::is_forbidden(c)));
+    if let Some(c) = found {
+        rendered.errors.push((
+            offset,
+            LinkError {
+                message: format!(
+                    "character reference to the control character {}",
+                    crate::parse::text::code_point(c)
+                ),
+                hint: Some(
+                    "control characters are invisible and not allowed in web pages; remove the &#…; reference".into(),
+                ),
+            },
+        ));
+    }
+}
+
+/// Raw HTML with every `id` made unique among the page's ids (the theme's, the headings' and
+/// footnotes', earlier raw ones) and valid: an editor's `<a id="inhalt">` must not take the
+/// skip link's target. New ids are link targets like headings (pushed to `anchors`).
+fn raw_ids<'a>(raw: CowStr<'a>, ids: &mut Ids, anchors: &mut Vec<String>) -> CowStr<'a> {
+    // Attribute names are case-insensitive: `ID=` too (ASCII lowercasing keeps the offsets).
+    let lower = raw.to_ascii_lowercase();
+    if !lower.contains("id") {
+        return raw;
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut done = 0;
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("id") {
+        let at = from + found;
+        from = at + 2;
+        let boundary = at == 0 || lower[..at].ends_with(|c: char| c.is_ascii_whitespace());
+        let after = &lower[at + 2..];
+        let eq = after.len() - after.trim_start().len();
+        if !boundary || !after[eq..].starts_with('=') {
+            continue;
+        }
+        let value_start = at + 2 + eq + 1;
+        let value_start =
+            value_start + (lower[value_start..].len() - lower[value_start..].trim_start().len());
+        let (value, end) = attribute_value(&raw, value_start);
+        let id = raw_id(value, ids);
+        anchors.push(id.clone());
+        out.push_str(&raw[done..value_start]);
+        out.push('"');
+        out.push_str(&id);
+        out.push('"');
+        done = end;
+        from = end.max(from);
+    }
+    if done == 0 {
+        return raw;
+    }
+    out.push_str(&raw[done..]);
+    CowStr::from(out)
+}
+
+/// The value of an attribute starting at `start` (quoted or not) and the offset after it.
+fn attribute_value(raw: &str, start: usize) -> (&str, usize) {
+    let rest = &raw[start..];
+    match rest.chars().next().filter(|c| matches!(c, '"' | '\'')) {
+        Some(q) => {
+            let inner = &rest[1..];
+            match inner.find(q) {
+                Some(e) => (&inner[..e], start + 1 + e + 1),
+                None => (inner, raw.len()),
             }
         }
-    };
-    let taken = |candidate: &str| used.contains(candidate) || reserved.contains(candidate);
-    if open.explicit_id.is_none() && !taken(&base) {
-        return base;
+        None => {
+            let end = rest
+                .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                .unwrap_or(rest.len());
+            (&rest[..end], start + end)
+        }
     }
-    (1usize..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|candidate| !taken(candidate))
-        .unwrap_or(base)
+}
+
+/// A unique, valid id for a raw HTML id value: kept if plain and free, else slugged/suffixed.
+fn raw_id(value: &str, ids: &mut Ids) -> String {
+    // Entities and odd characters would decode to another id in the sanitiser: slugged.
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    let base = if plain {
+        value.to_string()
+    } else {
+        slugify(value)
+    };
+    ids.unique(if base.is_empty() {
+        FALLBACK_ID.to_owned()
+    } else {
+        base
+    })
+}
+
+/// Deepest nesting of raw HTML elements accepted (real pages nest a few dozen deep at most).
+const MAX_HTML_DEPTH: usize = 256;
+
+/// Elements without an end tag (they do not nest).
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// The offset of the raw HTML where its elements nest deeper than [`MAX_HTML_DEPTH`], if they
+/// do, counting start and end tags (an estimate: elements closed implicitly count as open).
+fn raw_html_too_deep(events: &[(Event<'_>, Range<usize>)]) -> Option<usize> {
+    let mut depth = 0usize;
+    for (event, range) in events {
+        let (Event::Html(html) | Event::InlineHtml(html)) = event else {
+            continue;
+        };
+        let mut rest: &str = html;
+        while let Some(lt) = rest.find('<') {
+            rest = &rest[lt + 1..];
+            let closing = rest.starts_with('/');
+            let name: String = rest
+                .trim_start_matches('/')
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if name.is_empty() {
+                continue;
+            }
+            let tag_end = rest.find('>').unwrap_or(rest.len());
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else if !VOID_ELEMENTS.contains(&name.as_str()) && !rest[..tag_end].ends_with('/') {
+                depth += 1;
+                if depth > MAX_HTML_DEPTH {
+                    return Some(range.start);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn too_deep_error() -> LinkError {
+    LinkError {
+        message: format!("raw HTML nested more than {MAX_HTML_DEPTH} elements deep"),
+        hint: Some(
+            "close the elements (</div>) you open, or write the text in Markdown instead of HTML"
+                .into(),
+        ),
+    }
+}
+
+/// Footnote labels compare like link labels: case-insensitively.
+fn footnote_key(label: &str) -> String {
+    label.to_lowercase()
+}
+
+/// A valid, unique id for every footnote label (`fn-` and its slug), in order of first use, so
+/// that the numbers stay as they were; reserved before the headings take theirs.
+fn footnote_ids(events: &[(Event<'_>, Range<usize>)], ids: &mut Ids) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for (event, _) in events {
+        let label = match event {
+            Event::FootnoteReference(label) | Event::Start(Tag::FootnoteDefinition(label)) => label,
+            _ => continue,
+        };
+        let key = footnote_key(label);
+        if map.contains_key(&key) {
+            continue;
+        }
+        let slug = slugify(label);
+        let base = if slug.is_empty() {
+            "fn".to_string()
+        } else {
+            format!("fn-{slug}")
+        };
+        let id = ids.unique(base);
+        // Headings after it must not take it either.
+        ids.reserved.insert(id.clone());
+        map.insert(key, id);
+    }
+    map
+}
+
+fn footnote_id<'a>(footnotes: &HashMap<String, String>, label: &str) -> CowStr<'a> {
+    CowStr::from(
+        footnotes
+            .get(&footnote_key(label))
+            .cloned()
+            .unwrap_or_else(|| "fn".to_string()),
+    )
+}
+
+fn duplicate_footnote(label: &str) -> LinkError {
+    LinkError {
+        message: format!("footnote `[^{label}]` is defined twice"),
+        hint: Some(format!(
+            "each footnote is defined once; remove this definition, or give it its own label ([^{label}-2]) and use that in its reference"
+        )),
+    }
 }
 
 /// Calls the resolver and records the outcome; returns the (possibly rewritten) destination.

@@ -216,7 +216,48 @@ fn is_delimiter(line: &str) -> bool {
     line.trim_end() == "+++"
 }
 
-/// Splits `+++ … +++` from the body; byte offsets are of the whole file.
+/// Which multi-line TOML string a front matter line ends inside of, if any.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Nothing,
+    Basic,
+    Literal,
+}
+
+/// The state after `line`, starting in `open`: a `+++` line inside a multi-line string is
+/// text, not the end of the front matter.
+fn lex_line(line: &str, mut open: Open) -> Open {
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &b[i..];
+        match open {
+            // An escape: the character after the backslash (a quote, too) is text.
+            Open::Basic if rest[0] == b'\\' => i += 2,
+            Open::Basic if rest.starts_with(b"\"\"\"") => (open, i) = (Open::Nothing, i + 3),
+            Open::Literal if rest.starts_with(b"'''") => (open, i) = (Open::Nothing, i + 3),
+            Open::Basic | Open::Literal => i += 1,
+            Open::Nothing if rest.starts_with(b"\"\"\"") => (open, i) = (Open::Basic, i + 3),
+            Open::Nothing if rest.starts_with(b"'''") => (open, i) = (Open::Literal, i + 3),
+            Open::Nothing => match rest[0] {
+                b'#' => return open,
+                q @ (b'"' | b'\'') => {
+                    // A one-line string: to its closing quote (escapes only in "…").
+                    i += 1;
+                    while i < b.len() && b[i] != q {
+                        i += if q == b'"' && b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            },
+        }
+    }
+    open
+}
+
+/// Splits `+++ … +++` from the body; byte offsets are of the whole file. A byte order mark
+/// before the first `+++` is skipped (editors on Windows write one).
 pub(crate) fn split_front_matter(text: &str) -> Result<(usize, usize, usize), (String, String)> {
     if text.trim().is_empty() {
         return Err((
@@ -224,27 +265,61 @@ pub(crate) fn split_front_matter(text: &str) -> Result<(usize, usize, usize), (S
             "a page starts with front matter: +++, title = \"…\", +++".into(),
         ));
     }
-    let first_end = text.find('\n').unwrap_or(text.len());
-    if !is_delimiter(&text[..first_end]) {
-        return Err((
-            "missing front matter: the file must start with a `+++` line".into(),
-            "put the page's TOML front matter between two `+++` lines at the top, e.g. +++ / title = \"…\" / +++".into(),
+    let start = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
+    let first_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    if !is_delimiter(&text[start..first_end]) {
+        return Err(missing_front_matter(
+            &text[start..],
+            &text[start..first_end],
         ));
     }
     let fm_start = (first_end + 1).min(text.len());
     let mut pos = fm_start;
+    let mut open = Open::Nothing;
     while pos < text.len() {
         let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-        if is_delimiter(&text[pos..end]) {
+        let line = &text[pos..end];
+        if open == Open::Nothing && is_delimiter(line) {
             let body = (end + 1).min(text.len());
             return Ok((fm_start, pos, body));
         }
+        open = lex_line(line, open);
         pos = end + 1;
     }
+    let hint = if open == Open::Nothing {
+        "add a line with only `+++` after the front matter"
+    } else {
+        "a multi-line string (\"\"\" or ''') is not closed, so the `+++` after it counts as text; close the string"
+    };
     Err((
         "unclosed front matter: no closing `+++` line".into(),
-        "add a line with only `+++` after the front matter".into(),
+        hint.into(),
     ))
+}
+
+/// The error for a file without `+++` at the top; YAML front matter gets its TOML equivalent.
+fn missing_front_matter(text: &str, first_line: &str) -> (String, String) {
+    if first_line.trim_end() == "---" {
+        let yaml_end = text[first_line.len()..]
+            .find("\n---")
+            .map_or(text.len(), |i| first_line.len() + i);
+        let yaml = text.get(first_line.len()..yaml_end).unwrap_or("");
+        let hint = match yaml::to_toml(yaml) {
+            Some(toml) => format!(
+                "front matter is TOML between `+++` lines; as TOML this is:\n{}",
+                toml.lines()
+                    .map(|l| format!("      {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            None => "front matter is TOML between `+++` lines: +++ / title = \"…\" / +++".into(),
+        };
+        return ("YAML front matter (`---`) is not supported".into(), hint);
+    }
+    (
+        "missing front matter: the file must start with a `+++` line".into(),
+        "put the page's TOML front matter between two `+++` lines at the top, e.g. +++ / title = \"…\" / +++".into(),
+    )
 }
 
 fn split(src: &SourceFile, index: usize) -> Result<Split<'_>, Vec<Diagnostic>> {
@@ -253,6 +328,9 @@ fn split(src: &SourceFile, index: usize) -> Result<Split<'_>, Vec<Diagnostic>> {
     } else {
         Kind::Page
     };
+    if let Some(d) = text::forbidden_in_file(&src.shown, &src.text) {
+        return Err(vec![d]);
+    }
     let (fm_start, fm_end, body) = split_front_matter(&src.text).map_err(|(msg, hint)| {
         vec![Diagnostic::error(&src.shown, msg)
             .at(&src.text, 0)
@@ -274,7 +352,7 @@ fn split(src: &SourceFile, index: usize) -> Result<Split<'_>, Vec<Diagnostic>> {
             })
             .collect());
     }
-    let entries = table
+    let entries: Vec<_> = table
         .into_inner()
         .into_iter()
         .map(|(k, v)| {
@@ -282,6 +360,10 @@ fn split(src: &SourceFile, index: usize) -> Result<Split<'_>, Vec<Diagnostic>> {
             (Spanned::new(span, k.into_inner().into_owned()), v)
         })
         .collect();
+    let forbidden = text::forbidden_in_toml(&src.shown, &src.text, fm_start, &entries);
+    if !forbidden.is_empty() {
+        return Err(forbidden);
+    }
     Ok(Split {
         src,
         index,
@@ -417,11 +499,20 @@ fn describe(v: &DeValue<'_>) -> String {
     }
 }
 
+/// A date in quotes: exactly `YYYY-MM-DD` (no sign, no junk after it, a real day).
 fn parse_iso_date(s: &str) -> Option<Date> {
-    let mut it = s.trim().splitn(3, '-');
-    let y: u16 = it.next()?.parse().ok()?;
-    let m: u8 = it.next()?.parse().ok()?;
-    let d: u8 = it.next()?.get(..2)?.parse().ok()?;
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .and_then(|_| s.get(r))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y: u16 = digits(0..4)?.parse().ok()?;
+    let m: u8 = digits(5..7)?.parse().ok()?;
+    let d: u8 = digits(8..10)?.parse().ok()?;
     valid_date(y, m, d).then_some(Date {
         year: y,
         month: m,
@@ -441,7 +532,9 @@ fn valid_date(y: u16, m: u8, d: u8) -> bool {
     d >= 1 && d <= days
 }
 
-/// Parses an amount in German notation ("1.115.000,00", optional currency suffix) into cents.
+/// Parses an amount in German notation (`1.115.000,00`, optional currency suffix) into cents:
+/// digits, thousands dots every three digits (or none), a comma with one or two decimals. No
+/// sign: funding amounts are never negative.
 pub(crate) fn parse_money_de(s: &str, currency: &str) -> Result<i64, String> {
     let mut t = s.trim();
     if let Some(rest) = t.strip_suffix(currency) {
@@ -449,38 +542,57 @@ pub(crate) fn parse_money_de(s: &str, currency: &str) -> Result<i64, String> {
     } else if t.ends_with(|c: char| c.is_alphabetic() || c == '€') {
         return Err(format!("the currency must be {currency}"));
     }
-    let (whole, frac) = match t.split_once(',') {
-        Some((w, f)) => (w, f),
-        None => (t, ""),
-    };
-    let negative = whole.starts_with('-');
-    let whole = whole.trim_start_matches('-');
-    if whole.is_empty() || frac.len() > 2 || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return Err("not an amount".into());
+    if t.starts_with(['-', '+', '−']) {
+        return Err("an amount has no sign (funding is never negative)".into());
     }
+    let (whole, frac) = match t.split_once(',') {
+        Some((w, f)) => (w, Some(f)),
+        None => (t, None),
+    };
+    let frac_ok =
+        frac.is_none_or(|f| (1..=2).contains(&f.len()) && f.bytes().all(|c| c.is_ascii_digit()));
     // Thousands separators must sit every three digits.
     let groups: Vec<&str> = whole.split('.').collect();
-    let grouped_ok = groups.len() == 1
-        || (groups[0].len() <= 3
-            && !groups[0].is_empty()
-            && groups[1..].iter().all(|g| g.len() == 3));
-    if !grouped_ok || !groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit())) {
+    let grouped_ok =
+        groups.len() == 1 || (groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    let digits_ok = groups
+        .iter()
+        .all(|g| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit()));
+    if !frac_ok || !grouped_ok || !digits_ok {
         return Err("not an amount".into());
     }
     let units: i64 = groups
         .concat()
         .parse()
         .map_err(|_| "amount too large".to_string())?;
-    let cents: i64 = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<i64>().map_err(|_| "not an amount")? * 10,
-        _ => frac.parse().map_err(|_| "not an amount")?,
+    let cents: i64 = match frac.unwrap_or("") {
+        "" => 0,
+        f if f.len() == 1 => f.parse::<i64>().map_err(|_| "not an amount")? * 10,
+        f => f.parse().map_err(|_| "not an amount")?,
     };
-    let total = units
+    units
         .checked_mul(100)
         .and_then(|u| u.checked_add(cents))
-        .ok_or("amount too large")?;
-    Ok(if negative { -total } else { total })
+        .ok_or_else(|| "amount too large".into())
+}
+
+/// A money field written as a TOML integer: whole units, decimal, not negative.
+fn money_from_integer(i: &toml::de::DeInteger<'_>) -> Result<i64, (String, String)> {
+    let raw = i.as_str();
+    if i.radix() != 10 {
+        return Err(("not an amount".into(), i.to_string()));
+    }
+    if raw.starts_with(['-', '+']) {
+        return Err((
+            "an amount has no sign (funding is never negative)".into(),
+            raw.to_string(),
+        ));
+    }
+    raw.replace('_', "")
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(100))
+        .ok_or(("amount too large".into(), raw.to_string()))
 }
 
 /// The document comes without its source file (filled in by `parse_with`), with the file's index.
@@ -551,10 +663,8 @@ fn validate(
             "title" => {
                 title_seen = true;
                 if let Some(t) = c.string(k, v) {
-                    if t.trim().is_empty() {
-                        c.err::<()>(v.span().start, "`title` is empty", "give the page a title");
-                    }
-                    fm.title = t.trim().to_string();
+                    check_title(&mut c, &t, v.span().start);
+                    fm.title = text::trim_invisible(&t).to_string();
                 }
             }
             "description" => fm.description = c.string(k, v).unwrap_or_default(),
@@ -575,7 +685,10 @@ fn validate(
                     offset: s.fm_offset + v.span().start,
                 })
             }
-            "suchworte" => fm.suchworte = c.string_list(k, v).unwrap_or_default(),
+            "suchworte" => {
+                fm.suchworte = c.string_list(k, v).unwrap_or_default();
+                check_keywords(&mut c, &fm.suchworte, v.span().start);
+            }
             "type" => {
                 c.string(k, v);
             }
@@ -719,6 +832,49 @@ fn validate(
     ))
 }
 
+/// A title must show something: not blank, not only invisible characters.
+fn check_title(c: &mut FileCheck<'_>, title: &str, at: usize) {
+    if title.trim().is_empty() {
+        c.err::<()>(at, "`title` is empty", "give the page a title");
+    } else if text::is_blank(title) {
+        let shown: Vec<String> = title.chars().map(text::code_point).collect();
+        c.err::<()>(
+            at,
+            format!("`title` has only invisible characters ({})", shown.join(" ")),
+            "give the page a title with letters or digits; zero-width spaces, non-breaking spaces, soft hyphens and the like show nothing",
+        );
+    }
+}
+
+/// Keywords are short and few: a limit keeps the look-alike check and the related-keyword
+/// counts fast on any input.
+fn check_keywords(c: &mut FileCheck<'_>, keywords: &[At<String>], list_at: usize) {
+    if keywords.len() > text::MAX_KEYWORDS {
+        c.err::<()>(
+            list_at,
+            format!(
+                "`suchworte` has {} entries; a page can have at most {}",
+                keywords.len(),
+                text::MAX_KEYWORDS
+            ),
+            "keywords name the main topics of a page; keep the most important ones",
+        );
+    }
+    for k in keywords {
+        let n = k.value.chars().count();
+        if n > text::MAX_KEYWORD_CHARS {
+            c.errors.push(
+                Diagnostic::error(&c.src.shown, format!("keyword of {n} characters in `suchworte`"))
+                    .at(&c.src.text, k.offset)
+                    .with_hint(format!(
+                        "a keyword names a topic in a few words (at most {} characters); put longer text into the description or the body",
+                        text::MAX_KEYWORD_CHARS
+                    )),
+            );
+        }
+    }
+}
+
 fn inherited_type<'a>(
     section_types: &'a BTreeMap<String, String>,
     dir: &str,
@@ -773,13 +929,7 @@ fn field_value(
                 DeValue::String(s) => {
                     parse_money_de(s, &f.currency).map_err(|e| (e, s.to_string()))
                 }
-                DeValue::Integer(i) => i
-                    .as_str()
-                    .replace('_', "")
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|n| n.checked_mul(100))
-                    .ok_or(("amount too large".into(), i.as_str().to_string())),
+                DeValue::Integer(i) => money_from_integer(i),
                 other => Err(("not an amount".into(), other.type_str().to_string())),
             };
             match cents {
@@ -795,7 +945,7 @@ fn field_value(
                             f.currency
                         ),
                         format!(
-                            "write it in German notation, e.g. {key} = \"1.115.000,00 {}\"",
+                            "write it in German notation without a sign: digits with a dot every three digits, a comma and the cents, e.g. {key} = \"12.500,00 {}\"",
                             f.currency
                         ),
                     )
@@ -831,6 +981,9 @@ fn to_json(v: &DeValue<'_>) -> serde_json::Value {
         ),
     }
 }
+
+pub(crate) mod text;
+mod yaml;
 
 #[cfg(test)]
 mod tests;

@@ -5,13 +5,19 @@
 //! to one Markdown file re-renders only the outputs that depend on it (the page, its sections and
 //! keyword pages, neighbours, pages it links to); anything else rebuilds everything. A failed
 //! rebuild keeps the last good site and shows the errors in the terminal and as an overlay in
-//! the browser.
+//! the browser; a panicking one is caught and reported the same way, and the next change
+//! rebuilds in full. Until a first build succeeds, page requests get a page listing the errors.
+//! Only GET and HEAD are answered, and on loopback only requests for a loopback host name
+//! (`checks`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+mod checks;
+mod error_page;
 
 use notify::Watcher;
 
@@ -44,6 +50,10 @@ struct Live {
     version: u64,
     /// Errors of the last rebuild, rendered for the overlay; empty when it succeeded.
     errors: Vec<String>,
+    /// Whether a build has succeeded yet; until then HTML requests get the error page.
+    good: bool,
+    /// The error page's texts (from the theme, read when the first build fails).
+    texts: error_page::Texts,
 }
 
 struct Shared {
@@ -51,6 +61,12 @@ struct Shared {
     changed: Condvar,
     /// URL path prefix of the site, e.g. `/portal/` (from the base URL).
     prefix: String,
+    /// The site root, canonical: files served from disk must be below it.
+    root: PathBuf,
+    /// Listening on loopback: answer only requests for a loopback host name.
+    loopback_only: bool,
+    /// Port and prefix (`1111/portal/`), to say where the site is.
+    site: String,
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Live> {
@@ -93,28 +109,41 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
             copies: HashMap::new(),
             version: 0,
             errors: Vec::new(),
+            good: false,
+            texts: error_page::Texts::fallback(),
         }),
         changed: Condvar::new(),
         prefix: prefix.clone(),
+        root: build_opts.root.clone(),
+        loopback_only: opts.bind.to_canonical().is_loopback(),
+        site: format!("{}{prefix}", opts.port),
     });
 
     let mut state = Rebuilder::new(build_opts, opts.color);
     // Watch before the first build, so a file saved while it runs is not missed.
-    let (_watcher, events) = start_watcher(&state.opts.root)?;
-    state.full(&shared);
+    let (mut watcher, events) = SourceWatcher::start(&state.opts.root)?;
+    state.full(&shared, None);
     eprintln!(
         "serving on http://{host}:{}{prefix} (Ctrl+C to stop)",
         opts.port
     );
+    if !shared.loopback_only {
+        eprintln!(
+            "note: listening on {}, reachable from other machines; requests for any host name \
+             are answered",
+            opts.bind
+        );
+    }
 
     let http_shared = Arc::clone(&shared);
     std::thread::spawn(move || {
         for request in server.incoming_requests() {
             let s = Arc::clone(&http_shared);
-            std::thread::spawn(move || handle(&s, request));
+            // Out of threads: drop this connection, not the whole server (`spawn` would panic).
+            let _ = std::thread::Builder::new().spawn(move || handle(&s, request));
         }
     });
-    watch_loop(&mut state, &shared, &events);
+    watch_loop(&mut state, &shared, &mut watcher, &events);
     Ok(())
 }
 
@@ -152,6 +181,8 @@ fn url_path(base_url: &str) -> String {
 struct Rebuilder {
     opts: BuildOptions,
     color: bool,
+    /// The last good build; `None` before the first one and after a rebuild panicked (it may
+    /// have been left half-updated).
     built: Option<Built>,
     /// After a failed rebuild the next one is a full one, so nothing stale survives.
     dirty: bool,
@@ -167,43 +198,69 @@ impl Rebuilder {
         }
     }
 
-    /// Rebuilds everything; on failure keeps serving the last good site.
-    fn full(&mut self, shared: &Shared) {
+    /// Rebuilds everything into a new value; on failure keeps serving the last good site.
+    /// `cause`: the changed files that triggered it (`None` for the first build).
+    fn full(&mut self, shared: &Shared, cause: Option<&[&PathBuf]>) {
         let started = Instant::now();
-        let result = settings_for(&self.opts).and_then(|mut s| {
-            // Served pages need server links, even for a file-share target. (The search index
-            // is rebuilt on full builds only, not on incremental ones.)
-            s.target.relative = false;
-            build_site(s, self.opts.progress, true, None)
+        let opts = &self.opts;
+        let result = guarded(&self.cause_text(cause), || {
+            test_hook::panic_if_changed(cause.unwrap_or_default());
+            settings_for(opts).and_then(|mut s| {
+                // Served pages need server links, even for a file-share target. (The search
+                // index is rebuilt on full builds only, not on incremental ones.)
+                s.target.relative = false;
+                build_site(s, opts.progress, true, None)
+            })
         });
         match result {
-            Ok(built) => {
-                let mut live = lock(shared);
-                live.files = built
-                    .outputs
-                    .iter()
-                    .map(|o| (o.rel.clone(), Arc::new(o.bytes.clone())))
-                    .collect();
-                live.copies = built
-                    .copies
-                    .iter()
-                    .map(|(src, dest)| (dest.clone(), src.clone()))
-                    .collect();
-                live.errors.clear();
-                live.version += 1;
-                drop(live);
-                shared.changed.notify_all();
-                self.print(&built.warnings);
-                eprintln!(
-                    "built {} files in {} ms",
-                    built.outputs.len() + built.copies.len(),
-                    started.elapsed().as_millis()
-                );
-                self.built = Some(built);
-                self.dirty = false;
-            }
+            Ok(built) => self.install(shared, built, started),
             Err(e) => self.failed(shared, e),
         }
+    }
+
+    /// Serves a successful full build: the new files replace the old ones in one step.
+    fn install(&mut self, shared: &Shared, built: Built, started: Instant) {
+        let files: HashMap<String, Arc<Vec<u8>>> = built
+            .outputs
+            .iter()
+            .map(|o| (o.rel.clone(), Arc::new(o.bytes.clone())))
+            .collect();
+        let copies: HashMap<String, PathBuf> = built
+            .copies
+            .iter()
+            .map(|(src, dest)| (dest.clone(), src.clone()))
+            .collect();
+        let mut live = lock(shared);
+        live.files = files;
+        live.copies = copies;
+        live.errors.clear();
+        live.good = true;
+        live.version += 1;
+        drop(live);
+        shared.changed.notify_all();
+        self.print(&built.warnings);
+        eprintln!(
+            "built {} files in {} ms",
+            built.outputs.len() + built.copies.len(),
+            started.elapsed().as_millis()
+        );
+        self.built = Some(built);
+        self.dirty = false;
+    }
+
+    /// What a rebuild was for, in an internal-error message.
+    fn cause_text(&self, cause: Option<&[&PathBuf]>) -> String {
+        let Some(files) = cause else {
+            return "building the site".into();
+        };
+        let shown: Vec<String> = files
+            .iter()
+            .map(|p| {
+                let rel = p.strip_prefix(&self.opts.root).unwrap_or(p);
+                rel.to_string_lossy().replace('\\', "/")
+            })
+            .collect();
+        format!("rebuilding after a change to {}", shown.join(", "))
     }
 
     fn failed(&mut self, shared: &Shared, e: BuildError) {
@@ -225,9 +282,19 @@ impl Rebuilder {
                 vec![msg]
             }
         };
-        eprintln!("rebuild failed; still serving the last good version");
+        let good = lock(shared).good;
+        // Before the first good build the error page needs the theme's words for it.
+        let texts = (!good).then(|| error_page::Texts::for_site(&self.opts));
+        if good {
+            eprintln!("rebuild failed; still serving the last good version");
+        } else {
+            eprintln!("build failed; serving the errors until it succeeds");
+        }
         let mut live = lock(shared);
         live.errors = lines;
+        if let Some(texts) = texts {
+            live.texts = texts;
+        }
         live.version += 1;
         drop(live);
         shared.changed.notify_all();
@@ -243,10 +310,9 @@ impl Rebuilder {
     /// Applies changed files: one edited Markdown file incrementally, anything else in full.
     fn apply(&mut self, shared: &Shared, changed: &BTreeSet<PathBuf>) {
         let started = Instant::now();
-        let root = self.opts.root.clone();
-        let content = root.join("content");
+        let content = self.opts.root.join("content");
         // Editors' and tools' temporary files are gone by now; a vanished .md file was deleted.
-        let changed: BTreeSet<&PathBuf> = changed
+        let changed: Vec<&PathBuf> = changed
             .iter()
             .filter(|p| p.exists() || p.extension().is_some_and(|e| e == "md"))
             .collect();
@@ -254,37 +320,101 @@ impl Rebuilder {
             return;
         }
         let single_md = (changed.len() == 1)
-            .then(|| changed.iter().next())
+            .then(|| changed.first())
             .flatten()
             // A link is checked by a full load (it must not lead out of the site).
             .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file() && !p.is_symlink())
             .and_then(|p| p.strip_prefix(&content).ok())
             .map(|rel| rel.to_string_lossy().replace('\\', "/"));
+        let cause = self.cause_text(Some(&changed));
         let (Some(rel), false, Some(built)) = (single_md, self.dirty, self.built.as_mut()) else {
-            return self.full(shared);
+            return self.full(shared, Some(&changed));
         };
-        match update_page(built, &rel) {
-            Update::Full => self.full(shared),
-            Update::Failed(diags) => self.failed(shared, BuildError::Content(diags)),
-            Update::Done { outputs, removed } => {
+        let update = guarded(&cause, || Ok(update_page(built, &rel)));
+        match update {
+            Ok(Update::Full) => self.full(shared, Some(&changed)),
+            Ok(Update::Failed(diags)) => self.failed(shared, BuildError::Content(diags)),
+            Ok(Update::Done { outputs, removed }) => {
                 let n = outputs.len();
-                let mut live = lock(shared);
-                for o in outputs {
-                    live.files.insert(o.rel, Arc::new(o.bytes));
-                }
-                for r in &removed {
-                    live.files.remove(r);
-                }
-                live.errors.clear();
-                live.version += 1;
-                drop(live);
-                shared.changed.notify_all();
+                publish_update(shared, outputs, removed);
                 eprintln!(
                     "updated content/{rel}: {n} files in {:.1} ms",
                     started.elapsed().as_secs_f64() * 1000.0
                 );
             }
+            Err(e) => {
+                // The panic may have left the build half-updated: never use it again.
+                self.built = None;
+                self.failed(shared, e);
+            }
         }
+    }
+}
+
+/// Serves the outputs of an incremental update in place of the old ones, in one step.
+fn publish_update(shared: &Shared, outputs: Vec<Output>, removed: Vec<String>) {
+    let mut live = lock(shared);
+    for o in outputs {
+        live.files.insert(o.rel, Arc::new(o.bytes));
+    }
+    for r in &removed {
+        live.files.remove(r);
+    }
+    live.errors.clear();
+    live.version += 1;
+    drop(live);
+    shared.changed.notify_all();
+}
+
+/// Runs one rebuild step and turns a panic in it into an error, so a bug in the engine shows
+/// in the terminal and the overlay instead of ending the server. `cause` says what the step
+/// was doing ("rebuilding after a change to content/a.md").
+fn guarded<T>(cause: &str, step: impl FnOnce() -> Result<T, BuildError>) -> Result<T, BuildError> {
+    // The caller drops or replaces whatever the step may have left half-done.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".into());
+            Err(BuildError::Other(vec![
+                format!("internal error while {cause}; please report it"),
+                format!("panic: {msg}"),
+            ]))
+        }
+    }
+}
+
+/// Fault injection for the tests, in debug builds only: with `WEGWEISER_TEST_PANIC_ON=<file
+/// name>` in the environment, a rebuild after a change to a file of that name panics (a full
+/// rebuild before it starts, an incremental one after it changed the in-memory site), so the
+/// tests can check that the server survives a bug in the engine.
+mod test_hook {
+    use std::path::PathBuf;
+
+    #[cfg(debug_assertions)]
+    pub(super) fn panic_if_changed(changed: &[&PathBuf]) {
+        if let Some(name) = std::env::var_os("WEGWEISER_TEST_PANIC_ON") {
+            if changed
+                .iter()
+                .any(|p| p.file_name() == Some(name.as_os_str()))
+            {
+                panic!(
+                    "test hook WEGWEISER_TEST_PANIC_ON={}",
+                    name.to_string_lossy()
+                );
+            }
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    pub(super) fn panic_if_changed(_changed: &[&PathBuf]) {}
+
+    /// The same for the file (below `content/`) an incremental update is working on.
+    pub(super) fn panic_if_updating(rel: &str) {
+        panic_if_changed(&[&PathBuf::from(rel)]);
     }
 }
 
@@ -352,6 +482,7 @@ fn update_page(b: &mut Built, rel: &str) -> Update {
         .collect();
     let old_neighbours = [b.site.nodes[id].prev, b.site.nodes[id].next];
     b.docs[doc_index] = new_doc.clone();
+    test_hook::panic_if_updating(rel);
 
     let light = structural && only_light_changes(&old_fm, &new_doc.fm);
     if light {
@@ -584,49 +715,94 @@ fn keyword_slugs_of_all(b: &Built) -> HashSet<String> {
     b.keywords.list.iter().map(|k| k.slug.clone()).collect()
 }
 
-/// Watches the site's sources and applies changes until the process ends.
+/// Paths changed in the site, as the watcher reports them.
 type Events = std::sync::mpsc::Receiver<Vec<PathBuf>>;
 
-/// Starts watching the site's sources; the watcher must be kept alive while events are read.
-fn start_watcher(root: &Path) -> Result<(notify::RecommendedWatcher, Events), BuildError> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if let Ok(ev) = res {
-            if !matches!(ev.kind, notify::EventKind::Access(_)) {
-                let _ = tx.send(ev.paths);
+/// The folders of the site root whose files are sources.
+const SOURCE_DIRS: [&str; 4] = ["content", "themes", "templates", "static"];
+
+/// Watches the site's sources: the source folders that exist, recursively, and the root itself
+/// (for `config.toml`, also when an editor replaces it, and for source folders created later).
+struct SourceWatcher {
+    root: PathBuf,
+    watcher: notify::RecommendedWatcher,
+}
+
+impl SourceWatcher {
+    /// Starts watching; events arrive on the returned channel while this value lives.
+    fn start(root: &Path) -> Result<(SourceWatcher, Events), BuildError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handler = move |res: notify::Result<notify::Event>| {
+            if let Ok(ev) = res {
+                if !matches!(ev.kind, notify::EventKind::Access(_)) {
+                    let _ = tx.send(ev.paths);
+                }
             }
-        }
-    })
-    .map_err(|e| {
-        BuildError::Other(vec![
-            "cannot watch the site for changes".into(),
-            e.to_string(),
-        ])
-    })?;
-    for dir in ["content", "themes", "templates", "static"] {
-        let p = root.join(dir);
-        if p.is_dir() {
-            watcher
-                .watch(&p, notify::RecursiveMode::Recursive)
-                .map_err(|e| {
-                    BuildError::Other(vec![format!("cannot watch {}", p.display()), e.to_string()])
-                })?;
-        }
-    }
-    let config = root.join(crate::config::CONFIG_FILE);
-    watcher
-        .watch(&config, notify::RecursiveMode::NonRecursive)
-        .map_err(|e| {
+        };
+        // Not through symbolic links: an editor's link to a big folder elsewhere (`/usr`)
+        // would make the watcher walk and watch all of it before the preview starts, and
+        // nothing outside the site belongs to it.
+        let config = notify::Config::default().with_follow_symlinks(false);
+        let watcher = notify::RecommendedWatcher::new(handler, config).map_err(|e| {
             BuildError::Other(vec![
-                format!("cannot watch {}", config.display()),
+                "cannot watch the site for changes".into(),
                 e.to_string(),
             ])
         })?;
-    Ok((watcher, rx))
+        let mut w = SourceWatcher {
+            root: root.to_path_buf(),
+            watcher,
+        };
+        w.add(root, notify::RecursiveMode::NonRecursive)?;
+        for dir in SOURCE_DIRS {
+            let p = root.join(dir);
+            if p.is_dir() {
+                w.add(&p, notify::RecursiveMode::Recursive)?;
+            }
+        }
+        Ok((w, rx))
+    }
+
+    fn add(&mut self, p: &Path, mode: notify::RecursiveMode) -> Result<(), BuildError> {
+        self.watcher.watch(p, mode).map_err(|e| {
+            BuildError::Other(vec![format!("cannot watch {}", p.display()), e.to_string()])
+        })
+    }
+
+    /// Whether a changed path is a source: anything below a source folder, and of the root's
+    /// own entries only `config.toml` and the source folders (not `public/`, say).
+    fn is_source(&self, p: &Path) -> bool {
+        match p.strip_prefix(&self.root) {
+            Ok(rel) if rel.components().count() == 1 => {
+                let name = rel.to_string_lossy();
+                name == crate::config::CONFIG_FILE || SOURCE_DIRS.contains(&name.as_ref())
+            }
+            _ => true,
+        }
+    }
+
+    /// Starts watching source folders that were created (or created again) since.
+    fn follow_new_folders(&mut self, changed: &BTreeSet<PathBuf>) {
+        for dir in SOURCE_DIRS {
+            let p = self.root.join(dir);
+            if !changed.contains(&p) {
+                continue;
+            }
+            // A folder removed and created again needs a new watch.
+            let _ = self.watcher.unwatch(&p);
+            if p.is_dir() {
+                if let Err(BuildError::Other(chain)) =
+                    self.add(&p, notify::RecursiveMode::Recursive)
+                {
+                    eprint!("{}", crate::error::render_chain(&chain));
+                }
+            }
+        }
+    }
 }
 
 /// Applies changes as they come, until the watcher goes away.
-fn watch_loop(state: &mut Rebuilder, shared: &Shared, rx: &Events) {
+fn watch_loop(state: &mut Rebuilder, shared: &Shared, watcher: &mut SourceWatcher, rx: &Events) {
     let ignored = |p: &Path| {
         p.file_name().is_some_and(|n| {
             let n = n.to_string_lossy();
@@ -638,22 +814,44 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared, rx: &Events) {
             return;
         };
         // Editors save in bursts (temp file, rename, chmod): collect them briefly.
-        let mut changed: BTreeSet<PathBuf> = first.into_iter().filter(|p| !ignored(p)).collect();
+        let mut changed: BTreeSet<PathBuf> = first.into_iter().collect();
         let deadline = Instant::now() + Duration::from_millis(10);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match rx.recv_timeout(left) {
-                Ok(paths) => changed.extend(paths.into_iter().filter(|p| !ignored(p))),
+                Ok(paths) => changed.extend(paths),
                 Err(_) => break,
             }
         }
+        changed.retain(|p| !ignored(p) && watcher.is_source(p));
+        // Before the rebuild, so that it reads what a new folder holds and the watch sees
+        // everything written after.
+        watcher.follow_new_folders(&changed);
         if !changed.is_empty() {
-            state.apply(shared, &changed);
+            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                state.apply(shared, &changed);
+            }));
+            if applied.is_err() {
+                // A bug outside the guarded rebuild (the hook has printed it): the next change
+                // starts from scratch.
+                state.built = None;
+                state.dirty = true;
+            }
         }
     }
 }
 
 /// Answers one HTTP request from the in-memory site.
 fn handle(shared: &Shared, request: tiny_http::Request) {
+    if let Some(refusal) = checks::refuse(&request, shared.loopback_only, &shared.site) {
+        let mut response = text_response(refusal.status, &refusal.text);
+        if refusal.status == 405 {
+            if let Some(h) = header("Allow", checks::ALLOWED_METHODS) {
+                response.add_header(h);
+            }
+        }
+        let _ = request.respond(response);
+        return;
+    }
     let url = request.url().to_string();
     let path = url.split(['?', '#']).next().unwrap_or("/").to_string();
     if let Some(own) = path.strip_prefix(OWN) {
@@ -666,7 +864,7 @@ fn handle(shared: &Shared, request: tiny_http::Request) {
             if path == "/" {
                 redirect(&shared.prefix)
             } else {
-                not_found(shared)
+                first_build_failed(shared, &path).unwrap_or_else(|| not_found(shared))
             }
         }
         Ok(Some(rel)) if rel.is_empty() => redirect(&shared.prefix),
@@ -679,7 +877,7 @@ type Resp = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
 
 /// Maps a URL path to an output path; `Err` for paths that try to leave the site.
 fn resolve_path(prefix: &str, path: &str) -> Result<Option<String>, u16> {
-    let decoded = percent_decode(path).ok_or(400u16)?;
+    let decoded = checks::percent_decode(path).ok_or(400u16)?;
     if decoded.contains('\0') || decoded.contains('\\') {
         return Err(400);
     }
@@ -698,23 +896,6 @@ fn resolve_path(prefix: &str, path: &str) -> Result<Option<String>, u16> {
         rel.push_str("index.html");
     }
     Ok(Some(rel))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn content_type(rel: &str) -> &'static str {
@@ -770,7 +951,31 @@ fn redirect(to: &str) -> Resp {
     r
 }
 
+/// Whether a request for this output path is for a page (a browser shows the error page).
+fn wants_html(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    rel.ends_with(".html") || !name.contains('.')
+}
+
+/// The error page, for a request for a page while no build has succeeded yet.
+fn first_build_failed(shared: &Shared, rel: &str) -> Option<Resp> {
+    let live = lock(shared);
+    if live.good || !wants_html(rel) {
+        return None;
+    }
+    let tag = live_tag(live.version, &live.errors, true);
+    let page = error_page::render(&live.texts, &live.errors, &tag);
+    drop(live);
+    Some(with_headers(
+        tiny_http::Response::from_data(page.into_bytes()).with_status_code(500),
+        "error.html",
+    ))
+}
+
 fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
+    if let Some(page) = first_build_failed(shared, rel) {
+        return page;
+    }
     let live = lock(shared);
     let (version, errors) = (live.version, live.errors.clone());
     if let Some(bytes) = live.files.get(rel).cloned() {
@@ -784,10 +989,14 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
     }
     if let Some(src) = live.copies.get(rel).cloned() {
         drop(live);
-        // Only a regular file: a named pipe swapped in would block this thread.
-        return match load::read_regular(&src) {
-            Ok(bytes) => with_headers(tiny_http::Response::from_data(bytes), rel),
-            Err(_) => not_found(shared),
+        return match read_inside(&shared.root, &src) {
+            Some(bytes) => sandboxed(
+                with_headers(tiny_http::Response::from_data(bytes), rel),
+                &shared.root,
+                &src,
+                rel,
+            ),
+            None => not_found(shared),
         };
     }
     // `/a/b` for a folder page: send the browser to `/a/b/` so relative URLs work.
@@ -797,6 +1006,40 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
     }
     drop(live);
     not_found(shared)
+}
+
+/// An editor's bundle asset that a browser would run as a document (HTML, SVG, XML) is read
+/// from disk as it is now, not as the last build checked it: it gets no script, no forms and
+/// its own origin (`Content-Security-Policy: sandbox`), so it cannot act on the preview's.
+fn sandboxed(mut r: Resp, root: &Path, src: &Path, rel: &str) -> Resp {
+    let active = ["html", "htm", "xhtml", "svg", "svgz", "xml", "xsl"];
+    let ext = rel
+        .rsplit_once('.')
+        .map_or("", |(_, e)| e)
+        .to_ascii_lowercase();
+    if src.starts_with(root.join("content")) && active.contains(&ext.as_str()) {
+        if let Some(h) = header("Content-Security-Policy", "sandbox") {
+            r.add_header(h);
+        }
+    }
+    r
+}
+
+/// A static file or bundle asset, read when it is asked for: only if it is still a regular
+/// file inside the site. (It may have been replaced by a link to a file elsewhere since the
+/// last good build, and a rebuild that refuses the link keeps serving the old list.)
+fn read_inside(root: &Path, src: &Path) -> Option<Vec<u8>> {
+    let real = std::fs::canonicalize(src).ok()?;
+    if !real.starts_with(root) {
+        eprintln!(
+            "warning: not serving {}: it now leads outside the site, to {}",
+            src.strip_prefix(root).unwrap_or(src).display(),
+            real.display()
+        );
+        return None;
+    }
+    // Only a regular file: a named pipe swapped in would block this thread.
+    load::read_regular(&real).ok()
 }
 
 fn not_found(shared: &Shared) -> Resp {
@@ -816,24 +1059,29 @@ fn not_found(shared: &Shared) -> Resp {
     }
 }
 
+/// The live-reload script tag with the overlay's data; `error_page`: on the page shown while
+/// no build has succeeded (no overlay there, it reloads on every change).
+fn live_tag(version: u64, errors: &[String], error_page: bool) -> String {
+    let errors = serde_json::to_string(errors).unwrap_or_else(|_| "[]".into());
+    format!(
+        "<script src=\"{OWN}live.js\" data-version=\"{version}\" data-errors=\"{}\"{}></script>",
+        error_page::escape(&errors),
+        if error_page {
+            " data-page=\"errors\""
+        } else {
+            ""
+        }
+    )
+}
+
 /// Adds the live-reload script (and the error overlay's data) before `</body>`.
 fn inject(html: &[u8], version: u64, errors: &[String]) -> Vec<u8> {
-    let tag = format!(
-        "<script src=\"{OWN}live.js\" data-version=\"{version}\" data-errors=\"{}\"></script>",
-        attr_escape(&serde_json::to_string(errors).unwrap_or_else(|_| "[]".into()))
-    );
+    let tag = live_tag(version, errors, false);
     let text = String::from_utf8_lossy(html);
     match text.rfind("</body>") {
         Some(i) => format!("{}{tag}{}", &text[..i], &text[i..]).into_bytes(),
         None => format!("{text}{tag}").into_bytes(),
     }
-}
-
-fn attr_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 const LIVE_JS: &str = include_str!("serve/live.js");

@@ -5,11 +5,12 @@
 //! pages carrying it, co-occurring keywords and "siehe auch" references. Slug collisions are
 //! errors naming both keywords; near-duplicates are warnings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::collate::GermanCollator;
 use crate::config::Settings;
 use crate::error::{did_you_mean, Diagnostic};
+use crate::parse::text::is_blank;
 use crate::parse::{At, Document};
 use crate::resolve::Site;
 use crate::slug::{nfc, slugify};
@@ -78,13 +79,25 @@ pub(crate) fn collect(
     let mut node_keys: Vec<Vec<String>> = vec![Vec::new(); site.nodes.len()];
     for (id, node) in site.nodes.iter().enumerate() {
         let doc = &node.doc;
+        let mut seen: HashSet<String> = HashSet::new();
         for At { value, offset } in &doc.fm.suchworte {
             let mut name = clean(value);
-            if name.is_empty() {
+            if is_blank(&name) {
+                let (message, hint) = if name.is_empty() {
+                    (
+                        "empty keyword in `suchworte`",
+                        "remove the empty entry \"\"",
+                    )
+                } else {
+                    (
+                        "keyword of only invisible characters in `suchworte`",
+                        "zero-width spaces, soft hyphens and the like show nothing; remove the entry or write the keyword",
+                    )
+                };
                 diags.push(
-                    Diagnostic::error(&doc.src.shown, "empty keyword in `suchworte`")
+                    Diagnostic::error(&doc.src.shown, message)
                         .at(&doc.src.text, *offset)
-                        .with_hint("remove the empty entry \"\""),
+                        .with_hint(hint),
                 );
                 continue;
             }
@@ -110,7 +123,8 @@ pub(crate) fn collect(
                 }
             }
             let key = fold(&name);
-            if node_keys[id].contains(&key) {
+            // A set, not a search of the list: a page may carry many keywords.
+            if !seen.insert(key.clone()) {
                 continue;
             }
             let e = acc.entry(key.clone()).or_insert_with(|| Acc {
@@ -257,11 +271,12 @@ pub(crate) fn collect(
 
     // "Siehe auch" from the config.
     for (from, tos) in &kw.see_also {
+        let place = ["keywords", "see_also", from.as_str()];
         let Some(&fi) = index_of_key.get(&fold(&clean(from))) else {
-            diags.push(unknown_in_config(from, "see_also", &keywords));
+            diags.push(unknown_in_config(settings, &place, from, &keywords));
             continue;
         };
-        for to in tos {
+        for (i, to) in tos.iter().enumerate() {
             match index_of_key.get(&fold(&clean(to))) {
                 Some(&ti) if ti != fi => {
                     if !keywords[fi].see_also.contains(&ti) {
@@ -269,7 +284,11 @@ pub(crate) fn collect(
                     }
                 }
                 Some(_) => {}
-                None => diags.push(unknown_in_config(to, "see_also", &keywords)),
+                None => {
+                    let i = i.to_string();
+                    let place = ["keywords", "see_also", from.as_str(), i.as_str()];
+                    diags.push(unknown_in_config(settings, &place, to, &keywords));
+                }
             }
         }
     }
@@ -334,50 +353,172 @@ fn first_use_of(site: &Site, k: &Keyword) -> (usize, usize) {
     (id, off)
 }
 
-fn unknown_in_config(name: &str, table: &str, keywords: &[Keyword]) -> Diagnostic {
+/// A warning at `place` in config.toml (where `name` is written).
+fn unknown_in_config(
+    settings: &Settings,
+    place: &[&str],
+    name: &str,
+    keywords: &[Keyword],
+) -> Diagnostic {
     let hint = did_you_mean(name, keywords.iter().map(|k| k.name.as_str()))
         .unwrap_or_else(|| "only keywords that pages carry can be referenced".into());
-    Diagnostic::warning(
-        "config.toml",
-        format!(
-            "[keywords.{table}] names `{name}`, which no page carries; the reference is left out"
-        ),
-    )
-    .with_hint(hint)
+    let table = place.get(1).copied().unwrap_or_default();
+    settings
+        .config_warning(
+            place,
+            format!(
+                "[keywords.{table}] names `{name}`, which no page carries; the reference is left out"
+            ),
+        )
+        .with_hint(hint)
 }
 
-/// Warns about keywords that are probably the same word (singular/plural, typos).
-/// Every string made from `w` by deleting at most `max` characters (including `w`).
+/// Multiplier of the polynomial hashes of keyword variants (odd, so arithmetic mod 2^64 mixes).
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Words shorter than this are compared by deletion neighbourhoods (variants grow with the cube
+/// of the length for a distance of 3); longer ones by pieces (keys independent of the length).
+const PIECE_FROM: usize = 20;
+
+/// Polynomial prefix hashes and powers of `K`, so that the hash of any slice is O(1).
+struct Hashes {
+    prefix: Vec<u64>,
+    pow: Vec<u64>,
+}
+
+impl Hashes {
+    fn new(w: &[char]) -> Self {
+        let mut prefix = Vec::with_capacity(w.len() + 1);
+        let mut pow = Vec::with_capacity(w.len() + 1);
+        let (mut h, mut p) = (0u64, 1u64);
+        prefix.push(h);
+        pow.push(p);
+        for &c in w {
+            h = h.wrapping_mul(K).wrapping_add(u64::from(c) + 1);
+            p = p.wrapping_mul(K);
+            prefix.push(h);
+            pow.push(p);
+        }
+        Hashes { prefix, pow }
+    }
+
+    /// Hash of `w[a..b]`.
+    fn slice(&self, a: usize, b: usize) -> u64 {
+        self.prefix[b].wrapping_sub(self.prefix[a].wrapping_mul(self.pow[b - a]))
+    }
+
+    /// `h` followed by `w[a..b]`.
+    fn append(&self, h: u64, a: usize, b: usize) -> u64 {
+        h.wrapping_mul(self.pow[b - a])
+            .wrapping_add(self.slice(a, b))
+    }
+}
+
+/// Mixes a hash, so that similar polynomials do not share buckets.
+fn mix(h: u64) -> u64 {
+    let x = (h ^ (h >> 31)).wrapping_mul(K);
+    x ^ (x >> 29)
+}
+
 /// Hashes of every string reachable from `w` by deleting at most `max` characters, without
-/// building the strings (this runs for every keyword of every build). A collision only adds a
-/// candidate pair, which is then checked exactly.
+/// building the strings: O(1) per variant, iterating over the deleted positions (no
+/// recursion over the word). A collision only adds a candidate pair, which is checked exactly.
 fn deletion_hashes(w: &[char], max: usize) -> Vec<u64> {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    fn walk(w: &[char], left: usize, h: u64, out: &mut Vec<u64>) {
-        let Some((&c, rest)) = w.split_first() else {
-            // Mix, so that similar polynomials do not share buckets of the hash map.
-            let x = (h ^ (h >> 31)).wrapping_mul(K);
-            out.push(x ^ (x >> 29));
+    fn walk(hs: &Hashes, n: usize, from: usize, h: u64, left: usize, out: &mut Vec<u64>) {
+        // Delete nothing more: the rest of the word follows as it is.
+        out.push(mix(hs.append(h, from, n)));
+        if left == 0 {
             return;
-        };
-        walk(
-            rest,
-            left,
-            h.wrapping_mul(K).wrapping_add(u64::from(c) + 1),
-            out,
-        );
-        if left > 0 {
-            walk(rest, left - 1, h, out);
+        }
+        for del in from..n {
+            walk(hs, n, del + 1, hs.append(h, from, del), left - 1, out);
         }
     }
+    let hs = Hashes::new(w);
     let mut out = Vec::new();
-    walk(w, max, 0, &mut out);
+    walk(&hs, w.len(), 0, 0, max, &mut out);
     // Deleting either of two equal neighbours gives the same string.
     out.sort_unstable();
     out.dedup();
     out
 }
 
+/// Keys of a long word by the pigeonhole principle: a word of length `n` is cut into `max + 1`
+/// pieces of length `n / (max + 1)`; `max` edits leave one of them untouched, and the other
+/// word has it at the same place shifted by at most `max`. `own`: the word's pieces (keyed by
+/// its length and the piece's number); `probes`: for each length the other word may have
+/// (ours ± `max`), the slices where that word's pieces would be. A pair within the distance
+/// shares an own key of one with a probe of the other. At most (max + 1)·(2·max + 1)² keys
+/// per word, whatever its length.
+fn piece_keys(w: &[char], max: usize) -> (Vec<u64>, Vec<u64>) {
+    let hs = Hashes::new(w);
+    let m = w.len();
+    let key = |n: usize, k: usize, a: usize, len: usize| {
+        mix(hs.slice(a, a + len) ^ mix(((n as u64) << 8 | k as u64) + 1))
+    };
+    let len = m / (max + 1);
+    let own = (0..=max).map(|k| key(m, k, k * len, len)).collect();
+    let mut probes = Vec::new();
+    for n in m.saturating_sub(max).max(max + 1)..=m + max {
+        let len = n / (max + 1);
+        for k in 0..=max {
+            for start in (k * len).saturating_sub(max)..=k * len + max {
+                if start + len <= m {
+                    probes.push(key(n, k, start, len));
+                }
+            }
+        }
+    }
+    probes.sort_unstable();
+    probes.dedup();
+    (own, probes)
+}
+
+/// Pairs of keywords (indices, smaller first) that may be within edit distance `max`.
+fn candidate_pairs(folded: &[Vec<char>], max: usize) -> Vec<(usize, usize)> {
+    // (key, keyword, probe?) sorted by key: keywords sharing a key are neighbours. A flat
+    // list, not a map of lists: a keyword has hundreds of variants.
+    let mut keys: Vec<(u64, u32, bool)> = Vec::new();
+    for (i, w) in folded.iter().enumerate() {
+        // Short words differ by a letter or two all the time (EU, ESF): only longer ones.
+        if w.len() <= 3 * max {
+            continue;
+        }
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        if w.len() < PIECE_FROM {
+            // Deletion variants live in a key space of their own (the flag).
+            keys.extend(deletion_hashes(w, max).into_iter().map(|h| (h, i, false)));
+        }
+        if w.len() + max >= PIECE_FROM {
+            let (own, probes) = piece_keys(w, max);
+            keys.extend(own.into_iter().map(|h| (!h, i, false)));
+            keys.extend(probes.into_iter().map(|h| (!h, i, true)));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        for (n, &(_, a, a_probe)) in run.iter().enumerate() {
+            for &(_, b, b_probe) in &run[n + 1..] {
+                // Two deletion variants, or a piece of one word found by a probe of the other.
+                let matches = if a_probe || b_probe {
+                    a_probe != b_probe
+                } else {
+                    true
+                };
+                if a != b && matches {
+                    pairs.push((a.min(b) as usize, a.max(b) as usize));
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// Warns about keywords that are probably the same word (singular/plural, typos).
 fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Vec<Diagnostic>) {
     if max == 0 {
         return;
@@ -386,38 +527,12 @@ fn near_duplicates(keywords: &[Keyword], max: usize, site: &Site, diags: &mut Ve
         .iter()
         .map(|k| fold(&k.name).chars().collect())
         .collect();
-    // Candidates by deletion neighbourhoods: two words within edit distance `max` share a
-    // string reachable from both by at most `max` deletions, so only words sharing such a
-    // variant are compared (linear in the number of keywords, not quadratic).
-    // (variant hash, keyword) sorted by hash: keywords sharing a variant are neighbours. A flat
-    // list, not a map of lists: a long keyword has hundreds of variants.
-    let mut variants: Vec<(u64, u32)> = Vec::new();
-    for (i, w) in folded.iter().enumerate() {
-        // Short words differ by a letter or two all the time (EU, ESF): only longer ones.
-        if w.len() <= 3 * max {
+    for (x, y) in candidate_pairs(&folded, max) {
+        let (a, b) = (&folded[x], &folded[y]);
+        if a.len().abs_diff(b.len()) > max {
             continue;
         }
-        let i = u32::try_from(i).unwrap_or(u32::MAX);
-        variants.extend(deletion_hashes(w, max).into_iter().map(|h| (h, i)));
-    }
-    variants.sort_unstable();
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
-    for run in variants.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-        for (n, &(_, a)) in run.iter().enumerate() {
-            for &(_, b) in &run[n + 1..] {
-                if a != b {
-                    pairs.push((a.min(b) as usize, a.max(b) as usize));
-                }
-            }
-        }
-    }
-    pairs.sort_unstable();
-    pairs.dedup();
-    for (x, y) in pairs {
-        let (a, b) = (&folded[x], &folded[y]);
-        let sa: String = a.iter().collect();
-        let sb: String = b.iter().collect();
-        let d = strsim::levenshtein(&sa, &sb);
+        let d = strsim::generic_levenshtein(a, b);
         if d <= max {
             let (id, off) = first_use_of(site, &keywords[y]);
             let doc = &site.nodes[id].doc;
@@ -457,7 +572,69 @@ mod tests {
         assert_eq!(deletion_hashes(&w, 2).len(), 5);
     }
 
+    #[test]
+    fn deletion_variants_match_the_strings() {
+        // The O(1) slice hashes give the same hash as hashing the variant itself.
+        let w: Vec<char> = "abcd".chars().collect();
+        let mut direct: Vec<u64> = ["abcd", "bcd", "acd", "abd", "abc"]
+            .iter()
+            .map(|v| {
+                let v: Vec<char> = v.chars().collect();
+                let hs = Hashes::new(&v);
+                mix(hs.slice(0, v.len()))
+            })
+            .collect();
+        direct.sort_unstable();
+        assert_eq!(deletion_hashes(&w, 1), direct);
+    }
+
+    #[test]
+    fn long_keywords_take_linear_time() {
+        // 10,000 characters (the length limit keeps them out of builds; the check itself must
+        // not hang on them either): the deletion neighbourhood would be cubic.
+        let a: Vec<char> = "ab".repeat(5_000).chars().collect();
+        let mut b = a.clone();
+        b[4_000] = 'x';
+        let started = std::time::Instant::now();
+        let pairs = candidate_pairs(&[a, b], 3);
+        assert_eq!(pairs, vec![(0, 1)]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    /// A word and an edited copy: `edits` of (position, kind, letter).
+    fn edited(word: &str, edits: &[(usize, u8, char)]) -> String {
+        let mut w: Vec<char> = word.chars().collect();
+        for &(pos, kind, c) in edits {
+            let pos = pos % (w.len() + 1);
+            match kind % 3 {
+                0 => w.insert(pos, c),
+                1 if pos < w.len() => {
+                    w.remove(pos);
+                }
+                _ if pos < w.len() => w[pos] = c,
+                _ => {}
+            }
+        }
+        w.into_iter().collect()
+    }
+
     proptest! {
+        // Long and middle-length words too: every pair within the distance is a candidate,
+        // whichever scheme (deletions, pieces, or both near the boundary) they fall under.
+        #[test]
+        fn candidates_cover_every_pair_within_the_distance(
+            a in "[abcä]{8,60}",
+            edits in prop::collection::vec((0usize..70, 0u8..3, prop::sample::select(vec!['a', 'b', 'x'])), 1..=3),
+            max in 1usize..=3,
+        ) {
+            let b = edited(&a, &edits[..edits.len().min(max)]);
+            let d = strsim::levenshtein(&a, &b);
+            let (wa, wb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            if d >= 1 && d <= max && wa.len().min(wb.len()) > 3 * max {
+                prop_assert!(candidate_pairs(&[wa, wb], max).contains(&(0, 1)));
+            }
+        }
+
         // Every pair within the distance is a candidate (no near duplicate is missed).
         #[test]
         fn pairs_within_the_distance_share_a_variant(

@@ -61,8 +61,10 @@ fn real_path(p: &Path) -> PathBuf {
 }
 
 /// Refuses output folders whose replacement would destroy the site itself (also when reached
-/// through `..` or a symbolic link), and output folders that are symbolic links (replacing one
-/// would empty its target). Returns the real path to write to.
+/// through `..` or a symbolic link), output folders that are symbolic links (replacing one
+/// would empty its target), and output folders that cannot be created because a file is in
+/// the way. Only looks, writes nothing, so `check` finds the same problems as `build`.
+/// Returns the real path to write to.
 pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<PathBuf, BuildError> {
     let refuse = |why: &str| {
         BuildError::Other(vec![
@@ -73,10 +75,57 @@ pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<PathBuf, Build
             why.to_string(),
         ])
     };
-    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(refuse(
+    let real = real_path(out);
+    match output_dir_problem(root, out) {
+        None => Ok(real),
+        Some(OutDirProblem::Symlink) => Err(refuse(
             "it is a symbolic link; pass the folder it points to, or a separate folder such as public/",
-        ));
+        )),
+        Some(OutDirProblem::SiteFiles) => Err(refuse(
+            "it would replace the site's own files; choose a separate folder such as public/",
+        )),
+        Some(OutDirProblem::NotAFolder) => Err(BuildError::Other(vec![format!(
+            "`{}` exists and is not a folder; remove it or choose another --output-dir",
+            real.display()
+        )])),
+        Some(OutDirProblem::FileInTheWay(file)) => Err(BuildError::Other(vec![
+            format!("cannot create the output directory `{}`", real.display()),
+            format!("`{}` is a file, not a folder", file.display()),
+            "hint: a file is in the way where a folder is needed; remove it or choose another \
+             --output-dir"
+                .to_string(),
+        ])),
+    }
+}
+
+/// Why a folder cannot be the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OutDirProblem {
+    Symlink,
+    /// The site root, one of its ancestors (`/` included) or a folder of the site's sources.
+    SiteFiles,
+    NotAFolder,
+    /// This existing file is where a parent folder would have to be.
+    FileInTheWay(PathBuf),
+}
+
+impl std::fmt::Display for OutDirProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutDirProblem::Symlink => f.write_str("is a symbolic link"),
+            OutDirProblem::SiteFiles => f.write_str("would replace the site's own files"),
+            OutDirProblem::NotAFolder => f.write_str("exists and is not a folder"),
+            OutDirProblem::FileInTheWay(p) => {
+                write!(f, "cannot be created: `{}` is a file", p.display())
+            }
+        }
+    }
+}
+
+/// What is wrong with `out` as the output folder of the site at `root`, if anything.
+pub(crate) fn output_dir_problem(root: &Path, out: &Path) -> Option<OutDirProblem> {
+    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Some(OutDirProblem::Symlink);
     }
     let (root, real) = (real_path(root), real_path(out));
     let dangerous = root.starts_with(&real)
@@ -85,11 +134,16 @@ pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<PathBuf, Build
             .any(|d| real.starts_with(root.join(d)))
         || real.parent().is_none();
     if dangerous {
-        return Err(refuse(
-            "it would replace the site's own files; choose a separate folder such as public/",
-        ));
+        return Some(OutDirProblem::SiteFiles);
     }
-    Ok(real)
+    if real.exists() {
+        return (!real.is_dir()).then_some(OutDirProblem::NotAFolder);
+    }
+    real.ancestors()
+        .skip(1)
+        .find(|a| a.exists())
+        .filter(|a| !a.is_dir())
+        .map(|a| OutDirProblem::FileInTheWay(a.to_path_buf()))
 }
 
 /// A fresh temporary folder beside the output directory that the build writes into, file by

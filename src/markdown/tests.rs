@@ -39,6 +39,7 @@ fn opts() -> Options {
         smart_punctuation: false,
         highlight: true,
         trusted_html: false,
+        reserved_ids: Vec::new(),
     }
 }
 
@@ -174,8 +175,8 @@ fn table_is_wrapped() {
 fn footnotes_and_strikethrough() {
     let r = md("Text mit Fußnote[^1] und ~~alt~~ neu.\n\n[^1]: Die Fußnote.\n");
     insta::assert_snapshot!(r.html, @r##"
-    <p>Text mit Fußnote<sup class="footnote-reference"><a href="#1">1</a></sup> und <del>alt</del> neu.</p>
-    <div class="footnote-definition" id="1"><sup class="footnote-definition-label">1</sup>
+    <p>Text mit Fußnote<sup class="footnote-reference"><a href="#fn-1">1</a></sup> und <del>alt</del> neu.</p>
+    <div class="footnote-definition" id="fn-1"><sup class="footnote-definition-label">1</sup>
     <p>Die Fußnote.</p>
     </div>
     "##);
@@ -304,6 +305,7 @@ fn highlighting_off_and_code_without_language() {
         smart_punctuation: false,
         highlight: false,
         trusted_html: false,
+        reserved_ids: Vec::new(),
     };
     let r = render("```TOML ignore\na = 1\n```\n", &off, hl(), &MockResolver);
     assert_eq!(
@@ -437,6 +439,7 @@ fn smart_punctuation_is_optional() {
         smart_punctuation: true,
         highlight: true,
         trusted_html: false,
+        reserved_ids: Vec::new(),
     };
     let r = render("\"Hallo\" -- Welt...\n", &on, hl(), &MockResolver);
     assert_eq!(r.html, "<p>“Hallo” – Welt…</p>\n");
@@ -578,6 +581,7 @@ fn raw_html_is_sanitised_unless_trusted() {
     assert!(r.html.contains("alt=\"Bild\""), "{}", r.html);
     let trusted = Options {
         trusted_html: true,
+        reserved_ids: Vec::new(),
         ..opts()
     };
     let r = render(src, &trusted, hl(), &MockResolver);
@@ -630,6 +634,7 @@ fn harmless_urls_and_trusted_content_pass() {
     }
     let trusted = Options {
         trusted_html: true,
+        reserved_ids: Vec::new(),
         ..opts()
     };
     let out = render("[x](javascript:alert(1))", &trusted, hl(), &MockResolver);
@@ -639,4 +644,115 @@ fn harmless_urls_and_trusted_content_pass() {
         "{}",
         out.html
     );
+}
+
+fn with_theme_ids(body: &str, ids: &[&str]) -> Rendered {
+    let opts = Options {
+        reserved_ids: ids.iter().map(|s| s.to_string()).collect(),
+        ..opts()
+    };
+    render(body, &opts, hl(), &MockResolver)
+}
+
+#[test]
+fn theme_ids_are_found_in_templates() {
+    let templates = [
+        "<body id=\"seitenanfang\">\n<main id=\"inhalt\" tabindex=\"-1\">",
+        "<h2 id=\"{{ g.anchor }}\"> <div data-id=\"nein\"> <p id='einfach'> <a id=\"\">",
+    ];
+    assert_eq!(
+        template_ids(templates),
+        ["einfach", "inhalt", "seitenanfang"]
+    );
+}
+
+#[test]
+fn headings_and_footnotes_avoid_the_theme_ids_and_each_other() {
+    let r = with_theme_ids(
+        "## Inhalt\n\n## Inhalt {#inhalt}\n\n## Fn A\n\nText[^a] und[^Über uns][^A].\n\n[^a]: Eins.\n\n[^Über uns]: Zwei.\n",
+        &["inhalt", "seitenanfang"],
+    );
+    let heading_ids: Vec<&str> = r.toc.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(heading_ids, ["inhalt-1", "inhalt-2", "fn-a-1"]);
+    assert!(r.html.contains("id=\"fn-a\""), "{}", r.html);
+    assert!(r.html.contains("href=\"#fn-a\">1</a>"), "{}", r.html);
+    assert!(r.html.contains("id=\"fn-ueber-uns\""), "{}", r.html);
+    assert!(
+        r.html.contains("href=\"#fn-ueber-uns\">2</a>"),
+        "{}",
+        r.html
+    );
+    // `[^A]` is `[^a]`: the same number and target.
+    assert_eq!(
+        r.html.matches("href=\"#fn-a\">1</a>").count(),
+        2,
+        "{}",
+        r.html
+    );
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    for id in ["inhalt-1", "fn-a", "fn-ueber-uns", "inhalt", "seitenanfang"] {
+        assert!(r.anchors.iter().any(|a| a == id), "{id}: {:?}", r.anchors);
+    }
+}
+
+#[test]
+fn a_footnote_defined_twice_is_an_error_at_the_second() {
+    let text = "Text[^x].\n\n[^x]: Eins.\n\n[^X]: Zwei.\n";
+    let r = md(text);
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert_eq!(r.errors[0].0, text.find("[^X]:").unwrap());
+    assert_eq!(r.errors[0].1.message, "footnote `[^X]` is defined twice");
+}
+
+#[test]
+fn character_references_to_control_characters_are_errors() {
+    let r = md("a &#27;[2J b\n\n[x](y \"&#8;\")\n");
+    let messages: Vec<&str> = r.errors.iter().map(|e| e.1.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "character reference to the control character U+001B",
+            "character reference to the control character U+0008"
+        ]
+    );
+}
+
+#[test]
+fn deeply_nested_raw_html_is_an_error_not_a_hang() {
+    let deep = "<div>".repeat(100_000) + "x\n";
+    let started = std::time::Instant::now();
+    let r = md(&deep);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert_eq!(
+        r.errors[0].1.message,
+        "raw HTML nested more than 256 elements deep"
+    );
+    // Void elements, self-closed and closed ones do not nest.
+    let flat = "<br><img src=\"a.png\" alt=\"\"><span/>".repeat(300) + &"<b>x</b>".repeat(300);
+    assert!(md(&flat).errors.is_empty());
+}
+
+#[test]
+fn raw_html_ids_are_unique_and_never_the_theme_ids() {
+    let r = with_theme_ids(
+        "<a id=\"inhalt\">x</a> <span ID = 'seitenanfang'>y</span> <b id=frei>z</b>\n\n\
+         ## Frei\n\n<div\nid=\"&#105;nhalt\" data-id=\"inhalt\">w</div>\n",
+        &["inhalt", "seitenanfang"],
+    );
+    let all: Vec<&str> = r
+        .html
+        .split(" id=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap_or(""))
+        .collect();
+    assert!(r.html.contains("id=\"inhalt-1\""), "{}", r.html);
+    assert!(r.html.contains("id=\"seitenanfang-1\""), "{}", r.html);
+    assert!(r.html.contains("id=\"frei\""), "{}", r.html);
+    assert!(r.html.contains("<h2 id=\"frei-1\">"), "{}", r.html);
+    assert!(!r.html.contains("id=\"inhalt\""), "{}", r.html);
+    assert!(!r.html.contains("id=\"seitenanfang\""), "{}", r.html);
+    let unique: HashSet<&&str> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "{all:?}");
+    assert!(r.anchors.iter().any(|a| a == "frei"), "{:?}", r.anchors);
 }

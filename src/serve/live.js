@@ -4,6 +4,9 @@
   const me = document.currentScript;
   let version = Number(me.dataset.version);
   const initial = JSON.parse(me.dataset.errors || '[]');
+  // The page shown while no build has succeeded lists the errors itself and is replaced by
+  // the site (or the new errors) on every change.
+  const errorPage = me.dataset.page === 'errors';
 
   function overlay(errors) {
     let box = document.getElementById('wegweiser-errors');
@@ -33,7 +36,7 @@
     }
   }
 
-  overlay(initial);
+  if (!errorPage) overlay(initial);
   const poll = async () => {
     for (;;) {
       try {
@@ -41,6 +44,7 @@
         const state = await r.json();
         if (state.version !== version) {
           version = state.version;
+          if (errorPage) { location.reload(); return; }
           if (state.errors.length) overlay(state.errors);
           else { location.reload(); return; }
         }

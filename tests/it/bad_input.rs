@@ -30,8 +30,8 @@ pub(crate) fn broken(breakage: impl FnOnce(&SiteTest)) -> String {
 }
 
 /// `build` must fail with exit code 1 and change nothing at all: `build_fails_cleanly` checks
-/// `public/` and leftovers, and the whole temporary folder around the site (which holds
-/// everything a test writes) must be the same before and after.
+/// `public/` and leftovers and that `check` fails the same way, and the whole temporary folder
+/// around the site (which holds everything a test writes) must be the same before and after.
 #[track_caller]
 pub(crate) fn fails_cleanly(site: &SiteTest) -> String {
     let before = dir_snapshot(temp_root(site));
@@ -45,9 +45,33 @@ pub(crate) fn fails_cleanly(site: &SiteTest) -> String {
 }
 
 /// `build ARGS` must exit with `code` and change nothing in the temporary folder; a previous
-/// `public/` (if any) stays byte for byte the same.
+/// `public/` (if any) stays byte for byte the same; `check ARGS` fails the same way.
 #[track_caller]
 pub(crate) fn fails_cleanly_with(site: &SiteTest, args: &[&str], code: i32) -> String {
+    let run = fails_cleanly_unchecked(site, args, code);
+    let mut all = vec!["build"];
+    all.extend_from_slice(args);
+    let before = dir_snapshot(temp_root(site));
+    site.assert_check_agrees(&all, &run);
+    assert_eq!(
+        dir_snapshot(temp_root(site)),
+        before,
+        "`check` changed files"
+    );
+    run.stderr().to_string()
+}
+
+/// Like [`fails_cleanly_with`] without comparing `check`: only for failures of the disk write
+/// itself (full disk, read-only file system), which `check` cannot see.
+#[track_caller]
+pub(crate) fn write_fails_cleanly_with(site: &SiteTest, args: &[&str], code: i32) -> String {
+    fails_cleanly_unchecked(site, args, code)
+        .stderr()
+        .to_string()
+}
+
+#[track_caller]
+fn fails_cleanly_unchecked(site: &SiteTest, args: &[&str], code: i32) -> Run {
     let before = dir_snapshot(temp_root(site));
     let mut all = vec!["build"];
     all.extend_from_slice(args);
@@ -59,7 +83,7 @@ pub(crate) fn fails_cleanly_with(site: &SiteTest, args: &[&str], code: i32) -> S
         "the failed build changed files"
     );
     site.assert_no_leftovers();
-    run.stderr().to_string()
+    run
 }
 
 /// The temporary folder holding the site (`<tmp>/site`).
@@ -403,7 +427,7 @@ fn output_dir_root_is_refused() {
 fn root_pointing_at_a_file() {
     let site = built_site();
     let file = site.root().join("config.toml");
-    let stderr = fails_cleanly_with(&site, &["--root", file.to_str().unwrap()], 1);
+    let stderr = fails_cleanly_with(&site, &["--root", file.to_str().unwrap()], 2);
     insta::assert_snapshot!(stderr);
 }
 
@@ -561,11 +585,10 @@ fn read_only_output_location_leaves_the_previous_output() {
         .is_ok_and(|s| s.success());
     assert!(read_only, "remounting read-only failed");
     site.write("content/info.md", "+++\ntitle = \"Info, neu\"\n+++\nNeu.\n");
-    let run = site.run(&["build", "--output-dir", "vol/public"]);
-    assert_eq!(run.code(), 1, "stderr:\n{}", run.stderr());
+    // A write failure: `check` cannot see it, so it is not compared.
+    let stderr = write_fails_cleanly_with(&site, &["--output-dir", "vol/public"], 1);
     assert_eq!(site.snapshot_dir("vol/public"), before);
-    site.assert_no_leftovers();
-    insta::assert_snapshot!(run.stderr());
+    insta::assert_snapshot!(stderr);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -173,17 +173,20 @@ fn translations_and_extra_tables_reach_the_templates() {
     assert_eq!(site.line(APFEL, "extra"), r#"{"farbe":"rot"}"#);
     assert_eq!(site.line(AEPFEL, "extra"), "null");
 
-    // No i18n/en.toml in the theme: no strings.
+    // No i18n/en.toml in the theme: one error at `language` naming the file (issue #11; it
+    // used to build without strings, and the default theme then failed on every string).
     let config = site.file("config.toml").replace(
         "theme = \"test\"\n",
         "theme = \"test\"\nlanguage = \"en\"\n",
     );
     site.write("config.toml", config);
-    site.build();
-    assert_eq!(site.line(home, "t.home"), "-");
-    assert_eq!(
-        site.line(home, "site"),
-        "Testportal (en) https://example.org/portal/"
+    let run = site.build_fails_cleanly();
+    assert!(
+        run.stderr().starts_with(
+            "config.toml:6:12: error: the theme has no translations for language `en`: `themes/test/i18n/en.toml` does not exist\n"
+        ),
+        "{}",
+        run.stderr()
     );
 }
 
@@ -328,6 +331,7 @@ fn link_to_a_draft_fails_unless_drafts_are_built() {
         "+++\ntitle = \"Fertig\"\n+++\nSiehe [Entwurf](entwurf.md).\n",
     );
     let run = site.run(&["build"]).failure();
+    site.assert_check_agrees(&["build"], &run);
     assert_eq!(
         run.stderr(),
         "\
@@ -446,6 +450,7 @@ fn typed_field_is_unknown_outside_the_typed_section() {
         "+++\ntitle = \"Info\"\ntraeger = \"Stadt\"\n+++\n",
     );
     let run = site.run(&["build"]).failure();
+    site.assert_check_agrees(&["build"], &run);
     assert_eq!(
         run.stderr(),
         "\

@@ -134,6 +134,7 @@ fn output_dir_may_be_absolute() {
 fn output_dir_may_not_replace_the_site() {
     let site = SiteTest::new("minimal");
     let run = site.run(&["build", "--output-dir", "content"]).failure();
+    site.assert_check_agrees(&["build", "--output-dir", "content"], &run);
     assert_eq!(
         run.stderr(),
         "\
@@ -160,7 +161,16 @@ fn invalid_base_url_flag_is_blamed_on_the_flag() {
 #[test]
 fn missing_root_is_an_error() {
     let site = SiteTest::new("minimal");
-    let run = site.run(&["build", "--root", "nirgends"]).failure();
+    // A usage error (exit code 2) naming the flag.
+    let run = site.run(&["build", "--root", "nirgends"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert_eq!(
+        run.stderr(),
+        "error: --root `nirgends` does not exist\n  = hint: pass the site's folder (the one with config.toml), e.g. --root portal\n"
+    );
+    // A folder without config.toml is not a site: the config says so.
+    std::fs::create_dir(site.root().join("leer")).unwrap();
+    let run = site.run(&["build", "--root", "leer"]).failure();
     assert!(
         run.stderr()
             .starts_with("config.toml: error: cannot read the site configuration:"),

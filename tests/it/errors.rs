@@ -218,6 +218,7 @@ fn missing_themes_folder_hint_names_a_real_command() {
     let site = SiteTest::new("errors");
     site.remove("themes");
     let run = site.run(&["build"]).failure();
+    site.assert_check_agrees(&["build"], &run);
     assert!(
         run.stderr().contains("the site has no themes/ folder"),
         "{}",
@@ -307,7 +308,8 @@ fn empty_file() {
 fn failing_first_build_writes_nothing() {
     let site = SiteTest::new("errors");
     site.write("content/info.md", "");
-    site.run(&["build"]).failure();
+    let run = site.run(&["build"]).failure();
+    site.assert_check_agrees(&["build"], &run);
     assert!(!site.exists("public"));
     site.assert_no_leftovers();
 }

@@ -93,13 +93,46 @@ impl SiteTest {
         );
         let before = self.snapshot_dir("public");
         let run = self.run(&["build"]).failure();
+        self.assert_check_agrees(&["build"], &run);
         assert_eq!(
             self.snapshot_dir("public"),
             before,
-            "a failed build changed public/"
+            "a failed build (or the check after it) changed public/"
         );
         self.assert_no_leftovers();
         run
+    }
+
+    /// `check` with the arguments of the failed `build ARGS` must fail the same way (issue #11:
+    /// check = build): the same exit code and stderr, and `check --format json` the same exit
+    /// code with the same diagnostics. Only failures of the disk write itself may differ; such
+    /// cases do not call this.
+    #[track_caller]
+    pub fn assert_check_agrees(&self, build_args: &[&str], build: &Run) {
+        assert_eq!(build_args.first(), Some(&"build"));
+        let mut args = build_args.to_vec();
+        args[0] = "check";
+        let check = self.run(&args);
+        assert_eq!(
+            (check.code(), check.stderr()),
+            (build.code(), build.stderr()),
+            "`check` and `build` disagree (left: check, right: build)"
+        );
+        args.extend(["--format", "json"]);
+        let json = self.run(&args);
+        assert_eq!(
+            json.code(),
+            build.code(),
+            "check --format json: {}",
+            json.stdout()
+        );
+        for line in json_diagnostic_lines(json.stdout()) {
+            assert!(
+                build.stderr().contains(&line),
+                "check --format json reports `{line}`, which the text output lacks:\n{}",
+                build.stderr()
+            );
+        }
     }
 
     /// No `.public.tmp-build-*` or `.public.old-*` folder in the site, nothing beside the site.
@@ -226,6 +259,28 @@ impl Run {
         );
         self
     }
+}
+
+/// The `path:line:col: severity: message` line of each positioned diagnostic of a
+/// `--format json` report (the others print differently as text: a cause chain, a usage line).
+pub fn json_diagnostic_lines(stdout: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("--format json printed no JSON ({e}):\n{stdout}"));
+    let diags = v["diagnostics"].as_array().expect("a diagnostics array");
+    diags
+        .iter()
+        .filter(|d| d["line"].as_u64().unwrap_or(0) > 0)
+        .map(|d| {
+            format!(
+                "{}:{}:{}: {}: {}",
+                d["path"].as_str().unwrap_or_default(),
+                d["line"],
+                d["col"],
+                d["severity"].as_str().unwrap_or_default(),
+                d["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 /// `[A](https://…) | [B](https://…) (2)` → `A | B (2)`: a line of links without the URLs.

@@ -136,7 +136,10 @@ fn see_also_naming_an_unused_keyword_is_a_warning() {
     assert_eq!(
         run.stderr(),
         "\
-config.toml: warning: [keywords.see_also] names `Wohngeld`, which no page carries; the reference is left out
+config.toml:10:39: warning: [keywords.see_also] names `Wohngeld`, which no page carries; the reference is left out
+   |
+10 | \"Arbeitslosenhilfe\" = [\"Sozialhilfe\", \"Wohngeld\"]
+   |                                       ^
   = hint: only keywords that pages carry can be referenced
 built 4 pages, 2 sections, 8 keywords: 19 files in [ROOT]/public
 "

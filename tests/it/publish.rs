@@ -142,6 +142,7 @@ fn unknown_target_is_a_usage_error_with_a_hint() {
     );
     let run = site.run(&["build", "--target", "internet"]);
     assert_eq!(run.code(), 2, "{}", run.stderr());
+    site.assert_check_agrees(&["build", "--target", "internet"], &run);
     assert_eq!(
         run.stderr(),
         "error: unknown target `internet` for --target\n  = hint: config.toml declares no targets; add [targets.intranet] and [targets.internet]\n"
@@ -187,9 +188,10 @@ fn target_defaults_without_default_target() {
         config.replace("default_target = \"internet\"\n", ""),
     );
     let run = site.run(&["build"]).failure();
+    site.assert_check_agrees(&["build"], &run);
     assert_eq!(
         run.stderr(),
-        "config.toml: error: several targets (ablage, internet, intranet) and no default_target\n  = hint: set default_target = \"…\" in config.toml or pass --target NAME\nerror: build failed with 1 error; nothing was written\n"
+        "config.toml:8:2: error: several targets (ablage, internet, intranet) and no default_target\n  |\n8 | [targets.internet]\n  |  ^\n  = hint: set default_target = \"…\" in config.toml or pass --target NAME\nerror: build failed with 1 error; nothing was written\n"
     );
     // … but --target still works.
     site.build_with(&["--target", "internet"]);
@@ -204,6 +206,7 @@ fn target_defaults_without_default_target() {
         ),
     );
     let run = site.run(&["build"]).failure();
+    site.assert_check_agrees(&["build"], &run);
     assert!(
         run.stderr().starts_with(
             "config.toml:7:1: error: unknown target `internett`\n  |\n7 | default_target = \"internett\"\n"

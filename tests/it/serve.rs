@@ -24,16 +24,16 @@ use crate::harness::{titles, SiteTest};
 /// How long the server may take to build the site and answer.
 const START_LIMIT: Duration = Duration::from_secs(20);
 /// How long an edit may take to show.
-const EDIT_LIMIT: Duration = Duration::from_secs(5);
+pub(crate) const EDIT_LIMIT: Duration = Duration::from_secs(5);
 
-const APFEL: &str = "content/obst/apfel.md";
-const APFEL_URL: &str = "/portal/obst/apfel/";
-const BIRNE: &str = "content/obst/birne.md";
-const BIRNE_URL: &str = "/portal/obst/birne/";
-const OBST_URL: &str = "/portal/obst/";
+pub(crate) const APFEL: &str = "content/obst/apfel.md";
+pub(crate) const APFEL_URL: &str = "/portal/obst/apfel/";
+pub(crate) const BIRNE: &str = "content/obst/birne.md";
+pub(crate) const BIRNE_URL: &str = "/portal/obst/birne/";
+pub(crate) const OBST_URL: &str = "/portal/obst/";
 const KERNOBST_URL: &str = "/portal/suchworte/kernobst/";
 
-fn apfel(title: &str, keywords: &str, body: &str) -> String {
+pub(crate) fn apfel(title: &str, keywords: &str, body: &str) -> String {
     format!("+++\ntitle = \"{title}\"\nsuchworte = [{keywords}]\n+++\n{body}\n")
 }
 
@@ -49,19 +49,19 @@ fn free_port() -> u16 {
 // A tiny HTTP/1.1 client: one connection per request, `Connection: close`.
 
 #[derive(Debug)]
-struct Response {
-    status: u16,
-    headers: BTreeMap<String, String>,
-    body: String,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) body: String,
 }
 
 impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
     }
 
     /// The value of the test theme's `key: value` line, e.g. `title`.
-    fn line(&self, key: &str) -> Option<&str> {
+    pub(crate) fn line(&self, key: &str) -> Option<&str> {
         let prefix = format!("{key}:");
         self.body
             .lines()
@@ -75,21 +75,21 @@ impl Response {
     }
 
     /// The page's text: what follows the theme's `content:` line, without the live-reload tag.
-    fn content(&self) -> String {
+    pub(crate) fn content(&self) -> String {
         let body = strip_live_tag(&self.body);
         body.split_once("\ncontent:\n")
             .map_or(String::new(), |(_, c)| c.trim().to_string())
     }
 
     /// `data-version` of the injected live-reload tag.
-    fn version(&self) -> u64 {
+    pub(crate) fn version(&self) -> u64 {
         live_attr(&self.body, "data-version")
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("no data-version in:\n{}", self.body))
     }
 
     /// `data-errors` of the injected live-reload tag, decoded.
-    fn errors(&self) -> Vec<String> {
+    pub(crate) fn errors(&self) -> Vec<String> {
         let raw = live_attr(&self.body, "data-errors")
             .unwrap_or_else(|| panic!("no data-errors in:\n{}", self.body));
         let json = raw
@@ -123,13 +123,27 @@ fn strip_live_tag(html: &str) -> String {
     format!("{}{}", &html[..start], &html[end..])
 }
 
-fn request(addr: SocketAddr, target: &str, timeout: Duration) -> std::io::Result<Response> {
+pub(crate) fn request(
+    addr: SocketAddr,
+    target: &str,
+    timeout: Duration,
+) -> std::io::Result<Response> {
+    let host = format!("Host: {addr}\r\n");
+    raw_request(addr, &format!("GET {target} HTTP/1.1\r\n{host}"), timeout)
+}
+
+/// Sends `head` (request line and headers, each ending in CRLF) and a closing header block.
+pub(crate) fn raw_request(
+    addr: SocketAddr,
+    head: &str,
+    timeout: Duration,
+) -> std::io::Result<Response> {
     let mut s = TcpStream::connect_timeout(&addr, timeout)?;
     s.set_read_timeout(Some(timeout))?;
     s.set_write_timeout(Some(timeout))?;
     write!(
         s,
-        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: wegweiser-test\r\nConnection: close\r\n\r\n"
+        "{head}User-Agent: wegweiser-test\r\nConnection: close\r\n\r\n"
     )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
@@ -165,9 +179,9 @@ fn request(addr: SocketAddr, target: &str, timeout: Duration) -> std::io::Result
 // The server process.
 
 /// A running `wegweiser serve`; killed when dropped.
-struct Serve {
-    child: Child,
-    port: u16,
+pub(crate) struct Serve {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
     log: PathBuf,
     _log_dir: tempfile::TempDir,
 }
@@ -188,9 +202,15 @@ enum Start {
 impl Serve {
     /// `wegweiser serve --root <site> --port <free port> ARGS`, once it answers and watches.
     #[track_caller]
-    fn start(site: &SiteTest, args: &[&str]) -> Serve {
+    pub(crate) fn start(site: &SiteTest, args: &[&str]) -> Serve {
+        Serve::start_with_env(site, args, &[])
+    }
+
+    /// [`Serve::start`] with these environment variables (the server's is otherwise empty).
+    #[track_caller]
+    pub(crate) fn start_with_env(site: &SiteTest, args: &[&str], env: &[(&str, &str)]) -> Serve {
         for _ in 0..5 {
-            let mut serve = Serve::spawn(site, args);
+            let mut serve = Serve::spawn(site, args, env);
             match serve.wait_until_ready() {
                 Start::Ready => {
                     serve.wait_until_watching(site);
@@ -203,7 +223,7 @@ impl Serve {
     }
 
     /// Starts `wegweiser serve --root <site> --port <free port> ARGS`, with its output in a log.
-    fn spawn(site: &SiteTest, args: &[&str]) -> Serve {
+    fn spawn(site: &SiteTest, args: &[&str], env: &[(&str, &str)]) -> Serve {
         let port = free_port();
         let log_dir = tempfile::Builder::new()
             .prefix("wegweiser-serve-log-")
@@ -220,6 +240,7 @@ impl Serve {
             .current_dir(site.root())
             .env_clear()
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out.try_clone().unwrap())
             .stderr(out);
@@ -235,12 +256,12 @@ impl Serve {
         }
     }
 
-    fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
     /// What the server printed so far.
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -291,14 +312,19 @@ impl Serve {
     }
 
     #[track_caller]
-    fn get(&self, target: &str) -> Response {
+    pub(crate) fn get(&self, target: &str) -> Response {
         request(self.addr(), target, Duration::from_secs(10))
             .unwrap_or_else(|e| panic!("GET {target}: {e}\nserver log:\n{}", self.log()))
     }
 
     /// GET `target` until `ok` holds, for at most [`EDIT_LIMIT`].
     #[track_caller]
-    fn wait_for(&self, target: &str, what: &str, ok: impl Fn(&Response) -> bool) -> Response {
+    pub(crate) fn wait_for(
+        &self,
+        target: &str,
+        what: &str,
+        ok: impl Fn(&Response) -> bool,
+    ) -> Response {
         let started = Instant::now();
         loop {
             let r = self.get(target);
@@ -320,7 +346,7 @@ impl Serve {
 
     /// `/__wegweiser/poll?v=V`: the state once its version differs from `v`; `None` if the
     /// server did not answer within `timeout`.
-    fn poll(&self, v: u64, timeout: Duration) -> Option<PollState> {
+    pub(crate) fn poll(&self, v: u64, timeout: Duration) -> Option<PollState> {
         let r = request(self.addr(), &format!("/__wegweiser/poll?v={v}"), timeout).ok()?;
         assert_eq!(r.status, 200, "poll: {}", r.body);
         assert_eq!(r.header("content-type"), Some("application/json"));
@@ -339,9 +365,9 @@ impl Serve {
 }
 
 #[derive(Debug)]
-struct PollState {
-    version: u64,
-    errors: Vec<String>,
+pub(crate) struct PollState {
+    pub(crate) version: u64,
+    pub(crate) errors: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -779,7 +805,7 @@ fn listens_on_loopback_only_by_default() {
 /// longer has must be 404. (`robots.txt` is left out: see
 /// `the_sites_own_robots_txt_survives_a_front_matter_edit`.)
 #[track_caller]
-fn assert_served_like_a_full_build(
+pub(crate) fn assert_served_like_a_full_build(
     site: &SiteTest,
     serve: &Serve,
     step: &str,
@@ -1011,7 +1037,7 @@ fn a_file_saved_during_the_first_build_is_picked_up() {
             format!("+++\ntitle = \"Seite {i}\"\nsuchworte = [\"Menge\"]\n+++\nText {i}.\n"),
         );
     }
-    let mut serve = Serve::spawn(&site, &[]);
+    let mut serve = Serve::spawn(&site, &[], &[]);
     // Save a page once the build has read the sources (its first stage line), before it ends.
     let started = Instant::now();
     while !serve.log().contains("markdown: ") {
