@@ -741,6 +741,7 @@ ziel = { type = "markdown" }
                 smart_punctuation: false,
                 highlight: false,
                 trusted_html: false,
+                reserved_ids: Vec::new(),
             },
             hl: highlighter(),
             extra: &s.extra,
