@@ -1117,12 +1117,17 @@ fn is_dns_name(d: &str) -> bool {
 /// A TOML/serde error as a diagnostic at its span, with a "did you mean" hint for unknown keys.
 pub(crate) fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Diagnostic {
     let (msg, hint) = serde_message_hint(e.message());
-    let d = Diagnostic::error(path, msg).with_hint_opt(hint);
+    let hint = hint.unwrap_or_else(|| TOML_SYNTAX_HINT.to_string());
+    let d = Diagnostic::error(path, msg).with_hint(hint);
     match e.span() {
         Some(span) => d.at(text, span.start),
         None => d,
     }
 }
+
+/// The hint for TOML syntax errors, which the parser reports without one.
+const TOML_SYNTAX_HINT: &str =
+    "TOML syntax: one `key = value` per line, text in double quotes (\"…\"), lists in […], tables as [name]";
 
 /// Turns serde's "unknown field `x`, expected one of `a`, `b`" into a message and a hint.
 fn serde_message_hint(msg: &str) -> (String, Option<String>) {

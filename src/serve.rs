@@ -6,7 +6,11 @@
 //! keyword pages, neighbours, pages it links to); anything else rebuilds everything. A failed
 //! rebuild keeps the last good site and shows the errors in the terminal and as an overlay in
 //! the browser; a panicking one is caught and reported the same way, and the next change
-//! rebuilds in full. Until a first build succeeds, page requests get a page listing the errors.
+//! rebuilds in full. Until a first build succeeds, page requests get a page listing the errors,
+//! also when `config.toml` cannot be read at start (then the site is served below `/` or the
+//! path of `--base-url` until it can). A base path changed in the configuration is served at
+//! once. Of the errors a build can find, only usage errors (`--root`, `--target`) keep the
+//! server from starting.
 //! Only GET and HEAD are answered, and on loopback only requests for a loopback host name
 //! (`checks`).
 
@@ -54,19 +58,36 @@ struct Live {
     good: bool,
     /// The error page's texts (from the theme, read when the first build fails).
     texts: error_page::Texts,
+    /// URL path prefix of the site, e.g. `/portal/` (from the base URL of the last good build).
+    prefix: String,
+    /// The prefix before the configuration changed it: requests below it are sent to the new
+    /// one, so that open tabs follow.
+    moved_from: Option<String>,
+}
+
+impl Live {
+    fn new(prefix: String) -> Self {
+        Live {
+            files: HashMap::new(),
+            copies: HashMap::new(),
+            version: 0,
+            errors: Vec::new(),
+            good: false,
+            texts: error_page::Texts::fallback(),
+            prefix,
+            moved_from: None,
+        }
+    }
 }
 
 struct Shared {
     live: Mutex<Live>,
     changed: Condvar,
-    /// URL path prefix of the site, e.g. `/portal/` (from the base URL).
-    prefix: String,
     /// The site root, canonical: files served from disk must be below it.
     root: PathBuf,
     /// Listening on loopback: answer only requests for a loopback host name.
     loopback_only: bool,
-    /// Port and prefix (`1111/portal/`), to say where the site is.
-    site: String,
+    port: u16,
 }
 
 fn lock(shared: &Shared) -> MutexGuard<'_, Live> {
@@ -85,14 +106,11 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
     if let Ok(root) = std::fs::canonicalize(&build_opts.root) {
         build_opts.root = root;
     }
-    let configured = crate::settings_for(&build_opts)?;
-    // Keep the configured sub-path, so links work as they will when published.
-    let prefix = url_path(&configured.base_url);
+    let prefix = start_prefix(&build_opts)?;
     let host = match opts.bind {
         IpAddr::V6(ip) => format!("[{ip}]"),
         IpAddr::V4(ip) => ip.to_string(),
     };
-    build_opts.overrides.base_url = Some(format!("http://{host}:{}{prefix}", opts.port));
     let listen_error = |e: &dyn std::fmt::Display| {
         BuildError::Other(vec![
             format!("cannot listen on {addr}"),
@@ -104,28 +122,22 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
     no_delay(&listener);
     let server = tiny_http::Server::from_listener(listener, None).map_err(|e| listen_error(&e))?;
     let shared = Arc::new(Shared {
-        live: Mutex::new(Live {
-            files: HashMap::new(),
-            copies: HashMap::new(),
-            version: 0,
-            errors: Vec::new(),
-            good: false,
-            texts: error_page::Texts::fallback(),
-        }),
+        live: Mutex::new(Live::new(prefix)),
         changed: Condvar::new(),
-        prefix: prefix.clone(),
         root: build_opts.root.clone(),
         loopback_only: opts.bind.to_canonical().is_loopback(),
-        site: format!("{}{prefix}", opts.port),
+        port: opts.port,
     });
 
-    let mut state = Rebuilder::new(build_opts, opts.color);
+    let origin = format!("http://{host}:{}", opts.port);
+    let mut state = Rebuilder::new(build_opts, opts.color, origin);
     // Watch before the first build, so a file saved while it runs is not missed.
     let (mut watcher, events) = SourceWatcher::start(&state.opts.root)?;
     state.full(&shared, None);
     eprintln!(
-        "serving on http://{host}:{}{prefix} (Ctrl+C to stop)",
-        opts.port
+        "serving on {}{} (Ctrl+C to stop)",
+        state.origin,
+        lock(&shared).prefix
     );
     if !shared.loopback_only {
         eprintln!(
@@ -145,6 +157,26 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
     });
     watch_loop(&mut state, &shared, &mut watcher, &events);
     Ok(())
+}
+
+/// The URL path to serve the site below until a build says otherwise: the configured one
+/// (links work as they will when published), else, while `config.toml` cannot be read, the
+/// path of `--base-url` or `/`; the preview starts anyway and shows why it cannot build.
+/// Usage errors (`--root`, `--target`) end the command before it listens, and so does a
+/// folder without `config.toml`: that is no site, most likely the wrong folder.
+fn start_prefix(opts: &BuildOptions) -> Result<String, BuildError> {
+    let config = opts.root.join(crate::config::CONFIG_FILE);
+    match settings_for(opts) {
+        Ok(settings) => Ok(url_path(&settings.base_url)),
+        Err(e @ BuildError::Content(_)) if std::fs::symlink_metadata(config).is_err() => Err(e),
+        Err(BuildError::Content(_)) => Ok(opts
+            .overrides
+            .base_url
+            .as_deref()
+            .and_then(|url| crate::validate_base_url(url).ok())
+            .map_or_else(|| "/".into(), |url| url_path(&url))),
+        Err(e) => Err(e),
+    }
 }
 
 /// Turns off Nagle's algorithm for the connections this listener accepts (Linux copies the
@@ -181,6 +213,8 @@ fn url_path(base_url: &str) -> String {
 struct Rebuilder {
     opts: BuildOptions,
     color: bool,
+    /// Where the server listens (`http://127.0.0.1:1111`): served pages link there.
+    origin: String,
     /// The last good build; `None` before the first one and after a rebuild panicked (it may
     /// have been left half-updated).
     built: Option<Built>,
@@ -189,10 +223,11 @@ struct Rebuilder {
 }
 
 impl Rebuilder {
-    fn new(opts: BuildOptions, color: bool) -> Self {
+    fn new(opts: BuildOptions, color: bool, origin: String) -> Self {
         Rebuilder {
             opts,
             color,
+            origin,
             built: None,
             dirty: false,
         }
@@ -202,13 +237,15 @@ impl Rebuilder {
     /// `cause`: the changed files that triggered it (`None` for the first build).
     fn full(&mut self, shared: &Shared, cause: Option<&[&PathBuf]>) {
         let started = Instant::now();
-        let opts = &self.opts;
+        let (opts, origin) = (&self.opts, &self.origin);
         let result = guarded(&self.cause_text(cause), || {
             test_hook::panic_if_changed(cause.unwrap_or_default());
             settings_for(opts).and_then(|mut s| {
                 // Served pages need server links, even for a file-share target. (The search
-                // index is rebuilt on full builds only, not on incremental ones.)
+                // index is rebuilt on full builds only, not on incremental ones.) The base
+                // URL's path stays, read anew each time, so links work as when published.
                 s.target.relative = false;
+                s.base_url = format!("{origin}{}", url_path(&s.base_url));
                 build_site(s, opts.progress, true, None)
             })
         });
@@ -230,10 +267,23 @@ impl Rebuilder {
             .iter()
             .map(|(src, dest)| (dest.clone(), src.clone()))
             .collect();
+        let prefix = url_path(&built.settings.base_url);
+        // Only this thread changes the prefix. Said before it is served, so that whoever
+        // sees the new path served can read where it is.
+        let moved = lock(shared).prefix != prefix;
+        if moved {
+            eprintln!(
+                "the base URL's path changed: now serving on {}{prefix}",
+                self.origin
+            );
+        }
         let mut live = lock(shared);
         live.files = files;
         live.copies = copies;
         live.errors.clear();
+        if moved {
+            live.moved_from = Some(std::mem::replace(&mut live.prefix, prefix));
+        }
         live.good = true;
         live.version += 1;
         drop(live);
@@ -277,9 +327,15 @@ impl Rebuilder {
                 eprint!("{}", crate::error::render_chain(&chain));
                 vec![chain.join(": ")]
             }
-            BuildError::Usage(msg, _) => {
-                eprintln!("error: {msg}");
-                vec![msg]
+            // A `--target` that the fixed config does not declare, say.
+            BuildError::Usage(msg, hint) => {
+                let text = match hint {
+                    Some(h) => format!("error: {msg}\n  = hint: {h}"),
+                    None => format!("error: {msg}"),
+                };
+                let text = crate::error::escape_controls(&text);
+                eprintln!("{text}");
+                vec![text]
             }
         };
         let good = lock(shared).good;
@@ -842,7 +898,12 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared, watcher: &mut SourceWatche
 
 /// Answers one HTTP request from the in-memory site.
 fn handle(shared: &Shared, request: tiny_http::Request) {
-    if let Some(refusal) = checks::refuse(&request, shared.loopback_only, &shared.site) {
+    let (prefix, moved_from) = {
+        let live = lock(shared);
+        (live.prefix.clone(), live.moved_from.clone())
+    };
+    let site = format!("{}{prefix}", shared.port);
+    if let Some(refusal) = checks::refuse(&request, shared.loopback_only, &site) {
         let mut response = text_response(refusal.status, &refusal.text);
         if refusal.status == 405 {
             if let Some(h) = header("Allow", checks::ALLOWED_METHODS) {
@@ -857,20 +918,48 @@ fn handle(shared: &Shared, request: tiny_http::Request) {
     if let Some(own) = path.strip_prefix(OWN) {
         return own_endpoint(shared, request, own, &url);
     }
-    let response = match resolve_path(&shared.prefix, &path) {
+    let response = match resolve_path(&prefix, &path) {
         Err(status) => text_response(status, "Bad request"),
         Ok(None) => {
             // Outside the site's base path: point to it.
             if path == "/" {
-                redirect(&shared.prefix)
+                redirect(&prefix)
+            } else if let Some(to) = moved(moved_from.as_deref(), &prefix, &path) {
+                redirect(&to)
             } else {
                 first_build_failed(shared, &path).unwrap_or_else(|| not_found(shared))
             }
         }
-        Ok(Some(rel)) if rel.is_empty() => redirect(&shared.prefix),
+        Ok(Some(rel)) if rel.is_empty() => redirect(&prefix),
         Ok(Some(rel)) => serve_file(shared, &rel, &path),
     };
     let _ = request.respond(response);
+}
+
+/// Where a path below the site's former base path is now (`/alt/a/` → `/neu/a/`), so that a
+/// tab open when the configuration changed the path follows it.
+fn moved(from: Option<&str>, prefix: &str, path: &str) -> Option<String> {
+    let from = from?;
+    let rest = path.strip_prefix(from)?;
+    // A path already below the new prefix is sent on only if that makes it shorter (from
+    // `/portal/` to `/`), so redirects cannot chain (from `/a/` to `/a/a/`).
+    if path.starts_with(prefix) && from.len() <= prefix.len() {
+        return None;
+    }
+    Some(format!("{prefix}{rest}"))
+}
+
+/// A path the site does not have: where it is now if it is below the former base path, else
+/// the site's 404 page.
+fn missing(shared: &Shared, path: &str) -> Resp {
+    let to = {
+        let live = lock(shared);
+        moved(live.moved_from.as_deref(), &live.prefix, path)
+    };
+    match to {
+        Some(to) => redirect(&to),
+        None => not_found(shared),
+    }
 }
 
 type Resp = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
@@ -1005,7 +1094,7 @@ fn serve_file(shared: &Shared, rel: &str, path: &str) -> Resp {
         return redirect(&format!("{path}/"));
     }
     drop(live);
-    not_found(shared)
+    missing(shared, path)
 }
 
 /// An editor's bundle asset that a browser would run as a document (HTML, SVG, XML) is read
@@ -1137,6 +1226,20 @@ mod tests {
         assert_eq!(resolve_path("/", "/a/%2E%2E/%2E%2E/x"), Err(400));
         assert_eq!(resolve_path("/", "/a%5c..%5cx"), Err(400));
         assert_eq!(resolve_path("/", "/%zz"), Err(400));
+    }
+
+    #[test]
+    fn paths_below_a_former_base_path_are_sent_to_the_new_one_once() {
+        let to = |from, prefix, path| moved(Some(from), prefix, path);
+        assert_eq!(to("/", "/portal/", "/a/b/"), Some("/portal/a/b/".into()));
+        assert_eq!(to("/alt/", "/neu/", "/alt/a/"), Some("/neu/a/".into()));
+        assert_eq!(to("/portal/", "/", "/portal/a/"), Some("/a/".into()));
+        assert_eq!(to("/alt/", "/neu/", "/anders/"), None);
+        assert_eq!(moved(None, "/neu/", "/alt/a/"), None);
+        // Below the new prefix already: no redirect that could repeat itself.
+        assert_eq!(to("/", "/portal/", "/portal/a/"), None);
+        assert_eq!(to("/a/", "/a/a/", "/a/a/x"), None);
+        assert_eq!(to("/a/", "/a/a/", "/a/x"), Some("/a/a/x".into()));
     }
 
     #[test]

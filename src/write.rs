@@ -66,28 +66,28 @@ fn real_path(p: &Path) -> PathBuf {
 /// the way. Only looks, writes nothing, so `check` finds the same problems as `build`.
 /// Returns the real path to write to.
 pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<PathBuf, BuildError> {
-    let refuse = |why: &str| {
+    let refuse = |why: &str, hint: &str| {
         BuildError::Other(vec![
             format!(
                 "refusing to use `{}` as the output directory",
                 out.display()
             ),
             why.to_string(),
+            format!("hint: {hint}"),
         ])
     };
     let real = real_path(out);
     match output_dir_problem(root, out) {
         None => Ok(real),
         Some(OutDirProblem::Symlink) => Err(refuse(
-            "it is a symbolic link; pass the folder it points to, or a separate folder such as public/",
+            "it is a symbolic link (replacing it would empty the folder it points to)",
+            "pass the folder it points to, or a separate folder such as public/",
         )),
         Some(OutDirProblem::SiteFiles) => Err(refuse(
-            "it would replace the site's own files; choose a separate folder such as public/",
+            "it would replace the site's own files",
+            "choose a separate folder such as public/",
         )),
-        Some(OutDirProblem::NotAFolder) => Err(BuildError::Other(vec![format!(
-            "`{}` exists and is not a folder; remove it or choose another --output-dir",
-            real.display()
-        )])),
+        Some(OutDirProblem::NotAFolder) => Err(not_a_folder(&real)),
         Some(OutDirProblem::FileInTheWay(file)) => Err(BuildError::Other(vec![
             format!("cannot create the output directory `{}`", real.display()),
             format!("`{}` is a file, not a folder", file.display()),
@@ -407,6 +407,15 @@ fn parent_and_name(out_dir: &Path) -> (PathBuf, String) {
     (parent, name)
 }
 
+/// The output location is taken by a file (or something else that is not a folder).
+fn not_a_folder(out: &Path) -> BuildError {
+    BuildError::Other(vec![
+        format!("`{}` exists and is not a folder", out.display()),
+        "hint: remove it, or choose another folder with --output-dir (or the target's output_dir)"
+            .to_string(),
+    ])
+}
+
 /// Old output → aside, the new one → in place, then the old one removed.
 /// The staging folder is removed by its guard if anything fails; the lock is held until the
 /// old output is gone.
@@ -418,10 +427,7 @@ fn swap(tmp: Folder, out_dir: &Path, lock: &BuildLock) -> Result<(), BuildError>
     if had_old {
         if !out_dir.is_dir() {
             let _ = std::fs::remove_dir_all(&staging);
-            return Err(BuildError::Other(vec![format!(
-                "`{}` exists and is not a folder; remove it or choose another --output-dir",
-                out_dir.display()
-            )]));
+            return Err(not_a_folder(out_dir));
         }
         if let Err(e) = std::fs::rename(out_dir, &aside) {
             let _ = std::fs::remove_dir_all(&staging);

@@ -470,7 +470,8 @@ fn output_dir_reaching_content_through_dot_dot_is_refused() {
         stderr,
         "\
 error: refusing to use `public/../content` as the output directory
-caused by: it would replace the site's own files; choose a separate folder such as public/
+caused by: it would replace the site's own files
+hint: choose a separate folder such as public/
 "
     );
 }
@@ -484,7 +485,8 @@ fn output_dir_ending_in_dot_dot_is_refused() {
         stderr,
         "\
 error: refusing to use `content/neu/..` as the output directory
-caused by: it would replace the site's own files; choose a separate folder such as public/
+caused by: it would replace the site's own files
+hint: choose a separate folder such as public/
 "
     );
 }
@@ -501,7 +503,8 @@ fn output_dir_symlink_into_the_site_is_refused() {
         stderr,
         "\
 error: refusing to use `ausgabe` as the output directory
-caused by: it is a symbolic link; pass the folder it points to, or a separate folder such as public/
+caused by: it is a symbolic link (replacing it would empty the folder it points to)
+hint: pass the folder it points to, or a separate folder such as public/
 "
     );
 }

@@ -139,7 +139,8 @@ fn output_dir_may_not_replace_the_site() {
         run.stderr(),
         "\
 error: refusing to use `content` as the output directory
-caused by: it would replace the site's own files; choose a separate folder such as public/
+caused by: it would replace the site's own files
+hint: choose a separate folder such as public/
 "
     );
     assert!(site.exists("content/seite.md"));

@@ -12,6 +12,9 @@
 //! - no request reaches a file outside the site, also once a served file became a link;
 //! - the file watcher does not follow links out of the site, and watches source folders
 //!   created later and a `config.toml` replaced by renaming.
+//! - a `config.toml` that is broken when serve starts (or becomes broken while it runs) is
+//!   shown with its errors (config.toml:line:col, hint) until it is fixed; a base path changed
+//!   in it is served at once, and open tabs follow; usage errors still end serve (exit 2).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -632,5 +635,290 @@ fn a_source_folder_created_later_and_a_replaced_config_are_watched() {
             serve.log()
         );
     }
+    assert_running(&mut serve);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. A broken `config.toml`.
+
+/// `config.toml` of `sites/serve` with `from` replaced by `to` (which must occur once).
+fn config_with(site: &SiteTest, from: &str, to: &str) -> String {
+    let config = site.file("config.toml");
+    assert_eq!(config.matches(from).count(), 1, "{from:?} in:\n{config}");
+    config.replacen(from, to, 1)
+}
+
+/// Broken configurations: name, text, where their error is, and whether the base URL can
+/// still be read (a theme's problems are found after the configuration is read).
+fn broken_configs(site: &SiteTest) -> Vec<(&'static str, String, &'static str, bool)> {
+    let theme = "theme = \"test\"";
+    vec![
+        (
+            "syntax",
+            config_with(site, "\"Vorschau\"", "\"Vorschau"),
+            "config.toml:1:18",
+            false,
+        ),
+        (
+            "unknown_key",
+            config_with(site, theme, "theme = \"test\"\nsuche = 1"),
+            "config.toml:6:1",
+            false,
+        ),
+        (
+            "base_url",
+            config_with(site, "https://example.org/portal/", "ftp://example.org/"),
+            "config.toml:4:12",
+            false,
+        ),
+        (
+            "hostile_base_url",
+            config_with(
+                site,
+                "https://example.org/portal/",
+                "https://example.org/</style><svg/onload=alert(1)>/",
+            ),
+            "config.toml:4:12",
+            false,
+        ),
+        (
+            "theme",
+            config_with(site, theme, "theme = \"fehlt\""),
+            "config.toml:5:9",
+            true,
+        ),
+        (
+            "i18n",
+            config_with(site, theme, "theme = \"test\"\nlanguage = \"fr\""),
+            "config.toml:6:12",
+            true,
+        ),
+    ]
+}
+
+#[test]
+fn a_config_broken_when_serve_starts_shows_its_errors_until_it_is_fixed() {
+    for (name, config, at, readable) in broken_configs(&SiteTest::new("serve")) {
+        let site = SiteTest::new("serve");
+        let good = site.file("config.toml");
+        site.write("config.toml", &config);
+        let mut serve = Serve::start(&site, &[]);
+        let port = serve.port;
+        assert_running(&mut serve);
+        // Every page shows the error, below the configured path or, while the base URL cannot
+        // be read, below `/`.
+        let page = serve.get(APFEL_URL);
+        assert_eq!(page.status, 500, "{name}: {}", page.body);
+        let body = error_page(&page);
+        assert!(
+            body.contains(&format!("<li><pre>{at}: error: ")),
+            "{name}: {body}"
+        );
+        insta::assert_snapshot!(format!("broken_config_{name}"), body);
+        // Only the live-reload script: the configuration's text is shown, never run.
+        assert_eq!(body.matches("<script").count(), 1, "{name}: {body}");
+        assert!(!body.contains("<svg"), "{name}: {body}");
+        for target in ["/obst/apfel/", "/portal/"] {
+            let r = serve.get(target);
+            assert_eq!(
+                (r.status, error_page(&r)),
+                (500, body.clone()),
+                "{name} {target}"
+            );
+        }
+        let (prefix, root_status) = if readable {
+            ("/portal/", 302)
+        } else {
+            ("/", 500)
+        };
+        assert_eq!(serve.get("/").status, root_status, "{name}");
+        let log = serve.log();
+        let serving = format!("serving on http://127.0.0.1:{port}{prefix} (Ctrl+C");
+        assert!(log.contains(&serving), "{name}: {log}");
+
+        // Fixed: the site, below its configured path; a tab left on the old path follows.
+        site.write("config.toml", &good);
+        let fixed = serve.wait_for(APFEL_URL, "the site", |r| r.status == 200);
+        assert_eq!(fixed.content(), "<p>Ein Apfel am Tag.</p>", "{name}");
+        assert_eq!(fixed.errors(), Vec::<String>::new(), "{name}");
+        assert_eq!(
+            fixed.line("permalink"),
+            Some(format!("http://127.0.0.1:{port}{APFEL_URL}").as_str())
+        );
+        let old = serve.get("/obst/apfel/");
+        let log = serve.log();
+        let moved = format!(
+            "the base URL's path changed: now serving on http://127.0.0.1:{port}/portal/\n"
+        );
+        if readable {
+            assert_eq!(old.status, 404, "{name}");
+            assert!(!log.contains(&moved), "{name}: {log}");
+        } else {
+            assert_eq!(old.status, 302, "{name}");
+            assert_eq!(old.header("location"), Some(APFEL_URL), "{name}");
+            assert!(log.contains(&moved), "{name}: {log}");
+        }
+        assert_running(&mut serve);
+    }
+}
+
+#[test]
+fn a_config_broken_at_start_is_served_below_the_base_url_flags_path() {
+    let site = SiteTest::new("serve");
+    let good = site.file("config.toml");
+    site.write("config.toml", format!("{good}suche = 1\n"));
+    let serve = Serve::start(&site, &["--base-url", "https://intranet.example/vorschau/"]);
+    let port = serve.port;
+    let page = serve.get("/vorschau/obst/apfel/");
+    assert_eq!(page.status, 500);
+    assert!(page
+        .body
+        .contains("<li><pre>config.toml:6:1: error: unknown key `suche`"));
+    let root = serve.get("/");
+    assert_eq!(root.status, 302);
+    assert_eq!(root.header("location"), Some("/vorschau/"));
+    site.write("config.toml", &good);
+    let fixed = serve.wait_for("/vorschau/obst/apfel/", "the site", |r| r.status == 200);
+    assert_eq!(
+        fixed.line("permalink"),
+        Some(format!("http://127.0.0.1:{port}/vorschau/obst/apfel/").as_str())
+    );
+    assert!(!serve.log().contains("path changed"), "{}", serve.log());
+}
+
+#[test]
+fn a_config_broken_while_serving_keeps_the_last_good_site_with_its_errors() {
+    for (name, config, at, _) in broken_configs(&SiteTest::new("serve")) {
+        let site = SiteTest::new("serve");
+        let good = site.file("config.toml");
+        let mut serve = Serve::start(&site, &[]);
+        assert_eq!(serve.get(APFEL_URL).content(), "<p>Ein Apfel am Tag.</p>");
+        site.write("config.toml", &config);
+        let broken = serve.wait_for(APFEL_URL, "the error", |r| !r.errors().is_empty());
+        assert_running(&mut serve);
+        assert_eq!(broken.status, 200, "{name}");
+        assert_eq!(broken.content(), "<p>Ein Apfel am Tag.</p>", "{name}");
+        let errors = broken.errors();
+        assert_eq!(errors.len(), 1, "{name}: {errors:?}");
+        assert!(
+            errors[0].starts_with(&format!("{at}: error: ")),
+            "{name}: {errors:?}"
+        );
+        assert!(
+            serve
+                .log()
+                .contains("rebuild failed; still serving the last good version"),
+            "{name}: {}",
+            serve.log()
+        );
+        site.write("config.toml", &good);
+        let fixed = serve.wait_for(APFEL_URL, "the fixed site", |r| r.errors().is_empty());
+        assert_eq!(fixed.content(), "<p>Ein Apfel am Tag.</p>", "{name}");
+        assert_running(&mut serve);
+    }
+}
+
+#[test]
+fn a_base_path_changed_while_serving_is_served_at_once_and_open_tabs_follow() {
+    let site = SiteTest::new("serve");
+    let mut serve = Serve::start(&site, &[]);
+    let port = serve.port;
+    let config = config_with(&site, "/portal/", "/neu/");
+    site.write("config.toml", config);
+    let moved = serve.wait_for("/neu/obst/apfel/", "the new path", |r| r.status == 200);
+    assert_eq!(
+        moved.line("permalink"),
+        Some(format!("http://127.0.0.1:{port}/neu/obst/apfel/").as_str())
+    );
+    assert_eq!(moved.content(), "<p>Ein Apfel am Tag.</p>");
+    let old = serve.get(&format!("{APFEL_URL}?x=1"));
+    assert_eq!(old.status, 302);
+    assert_eq!(old.header("location"), Some("/neu/obst/apfel/"));
+    let root = serve.get("/");
+    assert_eq!(root.header("location"), Some("/neu/"));
+    assert!(
+        serve.log().contains(&format!(
+            "the base URL's path changed: now serving on http://127.0.0.1:{port}/neu/\n"
+        )),
+        "{}",
+        serve.log()
+    );
+    // An incremental update after the move renders links below the new path too.
+    site.write(APFEL, apfel("Apfel", "\"Kernobst\"", "Neu."));
+    let updated = serve.wait_for("/neu/obst/apfel/", "the edit", |r| {
+        r.content() == "<p>Neu.</p>"
+    });
+    assert_eq!(updated.line("permalink"), moved.line("permalink"));
+
+    // Up to the root: the old path is below the new one, and still followed.
+    site.write("config.toml", config_with(&site, "/neu/", "/"));
+    let at_root = serve.wait_for("/obst/apfel/", "the root path", |r| r.status == 200);
+    assert_eq!(at_root.content(), "<p>Neu.</p>");
+    let old = serve.get("/neu/obst/apfel/");
+    assert_eq!(old.status, 302);
+    assert_eq!(old.header("location"), Some("/obst/apfel/"));
+    assert_eq!(serve.get("/gibt-es-nicht/").status, 404);
+    assert_running(&mut serve);
+}
+
+#[test]
+fn usage_errors_end_serve_before_it_starts_even_with_a_broken_config() {
+    let site = SiteTest::new("serve");
+    let good = site.file("config.toml");
+    site.write("config.toml", format!("{good}suche = 1\n"));
+    let (code, stderr) = run_ending(&site, &["serve", "--port", "0", "--root", "fehlt"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("error: --root `fehlt` does not exist\n"),
+        "{stderr}"
+    );
+    site.write("config.toml", &good);
+    let (code, stderr) = run_ending(&site, &["serve", "--port", "0", "--target", "fehlt"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("error: unknown target `fehlt`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_folder_without_config_is_no_site_and_serve_ends() {
+    let site = SiteTest::new("serve");
+    site.remove("config.toml");
+    let (code, stderr) = run_ending(&site, &["serve", "--port", "0"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "config.toml: error: cannot read the site configuration: No such file or directory"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("= hint: run wegweiser in the site's root folder or pass --root DIR"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_that_is_a_named_pipe_at_start_is_shown_as_an_error_until_replaced() {
+    let site = SiteTest::new("serve");
+    let good = site.file("config.toml");
+    site.remove("config.toml");
+    let ok = Command::new("mkfifo")
+        .arg(site.root().join("config.toml"))
+        .status()
+        .expect("run mkfifo");
+    assert!(ok.success());
+    let mut serve = Serve::start(&site, &[]);
+    let page = serve.get("/");
+    assert_eq!(page.status, 500, "{}", page.body);
+    assert!(page.body.contains("<li><pre>config.toml"), "{}", page.body);
+    assert_running(&mut serve);
+    // Writing into the pipe would block: replace it.
+    site.remove("config.toml");
+    site.write("config.toml", good);
+    let fixed = serve.wait_for(APFEL_URL, "the site", |r| r.status == 200);
+    assert_eq!(fixed.content(), "<p>Ein Apfel am Tag.</p>");
     assert_running(&mut serve);
 }
