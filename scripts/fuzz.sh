@@ -6,7 +6,8 @@
 #   FUZZ_SECONDS=600 scripts/fuzz.sh   # longer
 #
 # Targets (fuzz/fuzz_targets/): front_matter (split + parse a whole content file), markdown
-# (render any text), slug (slugify, with property checks), links (resolve any destination).
+# (render any text), slug (slugify, with property checks), links (resolve any destination),
+# templates (any text as site templates: load them and render a tiny site).
 #
 # Environment:
 #   FUZZ_SECONDS=60     seconds per target
@@ -30,7 +31,7 @@ REPO=$(pwd)
 SECONDS_PER=${FUZZ_SECONDS:-60}
 TIMEOUT=${FUZZ_TIMEOUT:-5}
 RSS_MB=${FUZZ_RSS_MB:-2048}
-ALL=(front_matter markdown slug links)
+ALL=(front_matter markdown slug links templates)
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
 for t in "${TARGETS[@]}"; do
   [[ " ${ALL[*]} " == *" $t "* ]] || { echo "fuzz.sh: unknown target '$t' (targets: ${ALL[*]})" >&2; exit 2; }
@@ -61,6 +62,10 @@ for t in "${TARGETS[@]}"; do
     front_matter | markdown)
       seeds+=("$REPO/content")
       dict=("-dict=$REPO/fuzz/dicts/markdown.dict")
+      ;;
+    templates)
+      seeds+=("$REPO/themes/default/templates" "$REPO/templates")
+      dict=("-dict=$REPO/fuzz/dicts/tera.dict")
       ;;
   esac
   log="$LOGS/$t.log"

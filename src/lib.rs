@@ -31,6 +31,7 @@ pub(crate) mod search;
 pub mod serve;
 pub(crate) mod slug;
 pub(crate) mod taxonomy;
+pub(crate) mod template_guard;
 pub(crate) mod write;
 
 use std::collections::HashMap;
@@ -684,6 +685,96 @@ ziel = { type = "markdown" }
         }
         let _ = markdown::render_inline(s, &field, hl, &Dummy);
         r.html
+    }
+
+    /// Templates beside the fuzzed ones, for them to extend, import and include.
+    const TEMPLATES: [(&str, &str); 6] = [
+        (
+            "base.html",
+            "<title>{% block title %}{{ site.title }}{% endblock title %}</title>\n\
+             {% block main %}{% endblock main %}",
+        ),
+        (
+            "macros.html",
+            "{% macro list(items) %}{% for i in items %}{{ i.title }}{% endfor %}{% endmacro list %}",
+        ),
+        ("partials/teil.html", "{{ current_path }}"),
+        ("section.html", "{{ section.title }}{{ section.content | safe }}"),
+        ("keywords.html", "{% for g in keywords.groups %}{{ g.letter }}{% endfor %}"),
+        ("keyword.html", "{{ keyword.name }}"),
+    ];
+
+    /// Loads `text` as the site's templates and renders the tiny site with them: the text is
+    /// split at lines `%%` into `page.html`, `index.html` and `partials/menu.html` (each
+    /// falling back to a plain one); the others are fixed. Returns the rendered outputs (path
+    /// and text) or every diagnostic, rendered.
+    pub fn render_templates(text: &str) -> Result<Vec<(String, String)>, Vec<String>> {
+        let mut parts = text.splitn(3, "\n%%\n");
+        let mut list: Vec<(&str, &str)> = vec![
+            ("page.html", parts.next().unwrap_or("{{ page.title }}")),
+            ("index.html", parts.next().unwrap_or("{{ section.title }}")),
+        ];
+        if let Some(menu) = parts.next() {
+            list.push((crate::render::MENU_TEMPLATE, menu));
+        }
+        list.extend(TEMPLATES);
+        let templates: Vec<load::Template> = list
+            .into_iter()
+            .map(|(name, text)| load::Template {
+                name: name.into(),
+                shown: PathBuf::from("templates").join(name),
+                text: text.into(),
+            })
+            .collect();
+        let shown = |d: Vec<crate::error::Diagnostic>| -> Vec<String> {
+            d.iter().map(|d| d.render(false)).collect()
+        };
+        let s = settings();
+        let tera = match crate::render::templates(s, &templates) {
+            Ok(t) => t,
+            Err(crate::error::BuildError::Content(d)) => return Err(shown(d)),
+            Err(e) => return Err(vec![format!("{e:?}")]),
+        };
+        let site = site();
+        let env = links::Env {
+            base_url: &s.base_url,
+            opts: markdown::Options {
+                smart_punctuation: false,
+                highlight: false,
+                trusted_html: false,
+                reserved_ids: Vec::new(),
+            },
+            hl: highlighter(),
+            extra: &s.extra,
+        };
+        let bar = indicatif::ProgressBar::hidden();
+        let (bodies, _) = links::render_bodies(site, &env, &bar, None);
+        let collator = collate::GermanCollator::new();
+        let (keywords, _) = crate::taxonomy::collect(s, &collator, site, Vec::new(), false);
+        let translations = std::collections::BTreeMap::new();
+        let kw_html = crate::render::KeywordHtml::default();
+        let (outputs, diags) = crate::render::render(
+            &crate::render::Inputs {
+                settings: s,
+                templates: &tera,
+                translations: &translations,
+                site,
+                bodies: &bodies,
+                keywords: &keywords,
+                keyword_html: &kw_html,
+                progress: &bar,
+                summary_cache: None,
+                emit: None,
+            },
+            &|_| true,
+        );
+        if !diags.is_empty() {
+            return Err(shown(diags));
+        }
+        Ok(outputs
+            .into_iter()
+            .map(|o| (o.rel, String::from_utf8_lossy(&o.bytes).into_owned()))
+            .collect())
     }
 
     /// `slug::slugify`.

@@ -50,11 +50,39 @@ pub(crate) fn finish_page(settings: &Settings, o: &Output) -> Option<Vec<u8>> {
     Some(relativize(text, &settings.base_url, &o.rel).into_bytes())
 }
 
+/// Text or attribute value for XML; characters XML 1.0 does not allow at all (control
+/// characters, U+FFFE, U+FFFF) are dropped, since no escape can represent them.
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A URL on a line of robots.txt: percent-encodes whitespace and control characters, which
+/// would otherwise start a new rule.
+fn robots_url(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_whitespace() || c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn lastmod(date: Option<Date>, updated: Option<Date>) -> Option<Date> {
@@ -95,7 +123,7 @@ fn robots(settings: &Settings) -> Output {
     let text = match settings.target.robots {
         Robots::Allow => format!(
             "User-agent: *\nAllow: /\n\nSitemap: {}sitemap.xml\n",
-            settings.base_url
+            robots_url(&settings.base_url)
         ),
         Robots::Disallow => "User-agent: *\nDisallow: /\n".to_string(),
     };
@@ -223,6 +251,18 @@ mod tests {
                 "index.html"
             ),
             r#"<a href="index.html">H</a>"#
+        );
+    }
+
+    #[test]
+    fn xml_and_robots_values_cannot_break_out() {
+        assert_eq!(
+            xml_escape("a<b>&\"c\u{0}\u{1b}[31m\u{fffe}\n"),
+            "a&lt;b&gt;&amp;&quot;c[31m\n"
+        );
+        assert_eq!(
+            robots_url("https://e.org/\nDisallow: /x/"),
+            "https://e.org/%0ADisallow:%20/x/"
         );
     }
 }

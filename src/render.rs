@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -19,6 +20,7 @@ use crate::load::Template;
 use crate::parse::{At, Date, FieldValue};
 use crate::resolve::{all_pages, ancestors, Node, Site};
 use crate::taxonomy::Keywords;
+use crate::template_guard::{self as guard, Budget};
 
 /// A file to write, relative to the output directory.
 #[derive(Debug)]
@@ -414,6 +416,10 @@ pub(crate) struct Templates {
     pub all_pages: HashSet<String>,
     /// A template prints `menu_html` and the theme has [`MENU_TEMPLATE`].
     pub uses_menu_html: bool,
+    /// The evaluation budget the template guards draw from (reset for every output).
+    pub budget: Arc<Budget>,
+    /// Template name → (shown path, text), to place render errors.
+    pub sources: HashMap<String, (PathBuf, String)>,
 }
 
 /// Loads the templates into Tera with the engine's filters and functions.
@@ -421,7 +427,8 @@ pub(crate) fn templates(
     settings: &Settings,
     sources: &[Template],
 ) -> Result<Templates, BuildError> {
-    let tera = load_tera(settings, sources)?;
+    let budget = Arc::new(Budget::default());
+    let tera = load_tera(settings, sources, &budget)?;
     // A template needs all_pages if it, a parent or an imported macro file mentions it.
     let mentions: HashSet<&str> = sources
         .iter()
@@ -448,13 +455,51 @@ pub(crate) fn templates(
         tera,
         all_pages,
         uses_menu_html,
+        budget,
+        sources: guard::source_map(sources),
     })
 }
 
-fn load_tera(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildError> {
+fn load_tera(
+    settings: &Settings,
+    templates: &[Template],
+    budget: &Arc<Budget>,
+) -> Result<Tera, BuildError> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
     tera.set_escape_fn(escape_html);
+    parse_guarded(&mut tera, templates, budget)?;
+    guard::register(&mut tera);
+    register_engine(&mut tera, settings);
+    Ok(tera)
+}
+
+/// Parses the templates and adds the guards; refuses what would overflow the stack first.
+fn parse_guarded(
+    tera: &mut Tera,
+    templates: &[Template],
+    budget: &Arc<Budget>,
+) -> Result<(), BuildError> {
+    let deep: Vec<Diagnostic> = templates
+        .iter()
+        .filter_map(|t| {
+            let at = guard::too_deep(&t.text)?;
+            Some(
+                Diagnostic::error(
+                    &t.shown,
+                    format!(
+                        "template nests tags or brackets more than {} levels deep",
+                        guard::MAX_NESTING
+                    ),
+                )
+                .at(&t.text, at)
+                .with_hint("split the template into macros or partials"),
+            )
+        })
+        .collect();
+    if !deep.is_empty() {
+        return Err(BuildError::Content(deep));
+    }
     let list: Vec<(&str, &str)> = templates
         .iter()
         .map(|t| (t.name.as_str(), t.text.as_str()))
@@ -463,9 +508,18 @@ fn load_tera(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildE
         return Err(template_error(&e, templates).into());
     }
     let escaped = |name: &str| name.ends_with(".html") || name.ends_with(".xml");
-    if let Err(e) = crate::autoescape::install(&mut tera, escape_html, escaped) {
+    if let Err(e) = crate::autoescape::install(tera, escape_html, escaped) {
         return Err(template_error(&e, templates).into());
     }
+    let cycles = guard::include_cycles(tera, templates);
+    if !cycles.is_empty() {
+        return Err(BuildError::Content(cycles));
+    }
+    guard::instrument(tera, budget).map_err(|e| template_error(&e, templates).into())
+}
+
+/// The engine's own filters and functions.
+fn register_engine(tera: &mut Tera, settings: &Settings) {
     let base = settings.base_url.clone();
     tera.register_function(
         "url",
@@ -511,7 +565,12 @@ fn load_tera(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildE
                 .join("; "),
             other => other.to_string(),
         };
-        Ok(json!(format!("\"{}\"", s.replace('"', "\"\""))))
+        Ok(json!(csv_field(&s)))
+    });
+    // A string inside a CSS string literal in a `<style>` element (e.g. the base URL).
+    tera.register_filter("css_string", |v: &Value, _: &HashMap<String, Value>| {
+        let s = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+        Ok(json!(css_string(&s)))
     });
     tera.register_filter("euro_de", |v: &Value, _: &HashMap<String, Value>| {
         let cents = v
@@ -520,7 +579,46 @@ fn load_tera(settings: &Settings, templates: &[Template]) -> Result<Tera, BuildE
             .ok_or_else(|| tera::Error::msg("euro_de expects an amount in DM cents"))?;
         Ok(json!(format!("{} €", format_de(dm_to_euro_cents(cents)))))
     });
-    Ok(tera)
+}
+
+/// A quoted CSV field (RFC 4180). A cell a spreadsheet would read as a formula (starting with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return; OWASP "CSV injection") gets a leading `'`, so
+/// it is shown as text; numbers such as `-5` or `-1.234,56` stay numbers.
+pub(crate) fn csv_field(s: &str) -> String {
+    const FORMULA: [char; 10] = [
+        '=', '+', '-', '@', '\t', '\r', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}',
+    ];
+    let number = |s: &str| {
+        let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+        digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    };
+    let quote = if s.starts_with(FORMULA) && !number(s) {
+        "'"
+    } else {
+        ""
+    };
+    format!("\"{quote}{}\"", s.replace('"', "\"\""))
+}
+
+/// Escapes text for a CSS string literal inside `<style>`: everything but letters, digits and
+/// a few URL characters becomes a CSS escape (`\3c `), so neither a quote nor `</style>` can
+/// end the string or the element, and the result needs no HTML escaping either.
+pub(crate) fn css_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric()
+            || "/:.-_~?#%=,+@".contains(c)
+            || (!c.is_ascii() && !c.is_control())
+        {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\{:x} ", u32::from(c)));
+        }
+    }
+    out
 }
 
 /// Escapes what HTML needs escaped; unlike Tera's default it leaves `/` alone, so URLs stay
@@ -621,6 +719,7 @@ struct MenuState<'a> {
 
 struct MenuCache<'a> {
     tera: &'a Tera,
+    budget: &'a Budget,
     /// `site` and `t`.
     base: &'a Context,
     paths: Vec<&'a str>,
@@ -653,7 +752,7 @@ impl<'a> MenuCache<'a> {
         state
     }
 
-    fn html(&self, state: MenuState<'a>) -> Result<std::sync::Arc<String>, tera::Error> {
+    fn html(&self, state: MenuState<'a>) -> Result<std::sync::Arc<String>, RenderError> {
         let lock = || {
             self.rendered
                 .lock()
@@ -665,7 +764,7 @@ impl<'a> MenuCache<'a> {
         // Rendered outside the lock; two workers may render the same state once each.
         let mut c = self.base.clone();
         c.insert("menu_state", &state);
-        let html = self.tera.render(MENU_TEMPLATE, &c)?;
+        let html = render_capped(self.tera, self.budget, MENU_TEMPLATE, &c, guard::MAX_OUTPUT)?;
         // Without the whitespace around the template's comment and list: base.html places it.
         let html = std::sync::Arc::new(html.trim().to_string());
         lock().insert(state, html.clone());
@@ -708,6 +807,14 @@ pub(crate) struct Inputs<'a> {
 /// Renders every output of the site for which `select` says yes (the dev server renders only
 /// what a change touched; a build renders all).
 pub(crate) fn render(
+    inputs: &Inputs<'_>,
+    select: &(dyn Fn(&Job) -> bool + Sync),
+) -> (Vec<Output>, Vec<Diagnostic>) {
+    // On threads with a stack deep enough for the template guards' limits.
+    guard::on_render_threads(|| render_on_this_pool(inputs, select))
+}
+
+fn render_on_this_pool(
     inputs: &Inputs<'_>,
     select: &(dyn Fn(&Job) -> bool + Sync),
 ) -> (Vec<Output>, Vec<Diagnostic>) {
@@ -770,6 +877,7 @@ pub(crate) fn render(
     base.insert("t", translations);
     let menu = templates.uses_menu_html.then(|| MenuCache {
         tera,
+        budget: &templates.budget,
         base: &base,
         paths: site_view.menu.iter().map(|l| l.path).collect(),
         keywords_url: &site_view.keywords_url,
@@ -880,7 +988,7 @@ pub(crate) fn render(
     };
     // One context per worker, reused: cloning `site` and `t` for every page costs more than
     // rendering small pages.
-    let results: Vec<Result<Output, Diagnostic>> = selected
+    let results: Vec<Result<Output, Box<Failure>>> = selected
         .par_iter()
         .map_init(
             || base.clone(),
@@ -901,12 +1009,14 @@ pub(crate) fn render(
         )
         .collect();
     let mut outputs = Vec::with_capacity(results.len());
+    let mut failures = Vec::new();
     for r in results {
         match r {
             Ok(o) => outputs.push(o),
-            Err(d) => diags.push(d),
+            Err(f) => failures.push(*f),
         }
     }
+    diags.extend(merge_failures(failures));
     (outputs, diags)
 }
 
@@ -933,6 +1043,206 @@ fn check_page_template(n: &Node, t: &At<String>, tera: &Tera) -> Option<Diagnost
         );
     }
     None
+}
+
+/// A template that failed while rendering one page.
+pub(crate) struct Failure {
+    diag: Diagnostic,
+    /// The page (or other source) being rendered.
+    page: PathBuf,
+}
+
+/// One diagnostic per place in a template, naming the first page it failed on and how many
+/// more (a mistake in `page.html` would otherwise be reported once for every page).
+fn merge_failures(failures: Vec<Failure>) -> Vec<Diagnostic> {
+    let mut merged: Vec<(Failure, usize)> = Vec::new();
+    let mut index: HashMap<(PathBuf, usize, usize, String), usize> = HashMap::new();
+    for f in failures {
+        let d = &f.diag;
+        let key = (d.path.clone(), d.line, d.col, d.message.clone());
+        match index.get(&key) {
+            Some(&i) => merged[i].1 += 1,
+            None => {
+                index.insert(key, merged.len());
+                merged.push((f, 0));
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(f, more)| {
+            let page = f.page.to_string_lossy().replace('\\', "/");
+            let while_ = match more {
+                0 => format!("while rendering {page}"),
+                1 => format!("while rendering {page} (and 1 more page)"),
+                n => format!("while rendering {page} (and {n} more pages)"),
+            };
+            let hint = f.diag.hint.clone().unwrap_or_default();
+            f.diag.with_hint(format!("{while_}; {hint}"))
+        })
+        .collect()
+}
+
+/// Why a render stopped: Tera's error, or an output over its cap (bytes).
+pub(crate) enum RenderError {
+    Tera(tera::Error),
+    TooLarge(usize),
+}
+
+impl From<tera::Error> for RenderError {
+    fn from(e: tera::Error) -> Self {
+        RenderError::Tera(e)
+    }
+}
+
+/// Collects a render's output, refusing more than `cap` bytes.
+struct CappedWriter {
+    bytes: Vec<u8>,
+    cap: usize,
+    full: bool,
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.cap {
+            self.full = true;
+            return Err(std::io::Error::other("output too large"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders `name` with a fresh evaluation budget and a cap on the output size.
+fn render_capped(
+    tera: &Tera,
+    budget: &Budget,
+    name: &str,
+    c: &Context,
+    cap: usize,
+) -> Result<String, RenderError> {
+    budget.reset();
+    let mut w = CappedWriter {
+        bytes: Vec::new(),
+        cap,
+        full: false,
+    };
+    let result = tera.render_to(name, c, &mut w);
+    if w.full {
+        return Err(RenderError::TooLarge(cap));
+    }
+    result?;
+    String::from_utf8(w.bytes)
+        .map_err(|_| RenderError::Tera(tera::Error::msg("the output is not valid UTF-8")))
+}
+
+/// A failed render as a diagnostic in the template, at the tag or name that caused it.
+fn failure(
+    e: RenderError,
+    templates: &Templates,
+    template: &str,
+    page: &std::path::Path,
+) -> Box<Failure> {
+    let diag = match e {
+        RenderError::TooLarge(cap) => guard::at_template(
+            &templates.sources,
+            template,
+            None,
+            format!(
+                "the output of template `{template}` is larger than {} MiB",
+                cap >> 20
+            ),
+        )
+        .with_hint("a loop or macro prints far too much; print less"),
+        RenderError::Tera(e) => render_error(&e, templates, template),
+    };
+    Box::new(Failure {
+        diag,
+        page: page.to_path_buf(),
+    })
+}
+
+/// Tera's render error at the template Tera names last (the innermost: a macro's or an
+/// included template's) or one of the rendered template's parents (Tera says only "error
+/// happened in a parent template"), placed at the variable, filter, function or test it names.
+fn render_error(e: &tera::Error, templates: &Templates, template: &str) -> Diagnostic {
+    let sources = &templates.sources;
+    let chain = error_chain(e);
+    if let Some(stop) = chain.iter().find_map(|m| guard::Stop::decode(m)) {
+        return stop.diagnostic(sources);
+    }
+    let inner = chain
+        .iter()
+        .rev()
+        .find_map(|m| {
+            quoted_after(m, "while rendering '", '\'')
+                .or_else(|| quoted_after(m, "Failed to render '", '\''))
+        })
+        .filter(|t| sources.contains_key(t))
+        .unwrap_or_else(|| template.to_string());
+    let mut candidates = vec![inner.clone(), template.to_string()];
+    if let Ok(t) = templates.tera.get_template(template) {
+        candidates.extend(t.parents.iter().cloned());
+    }
+    let (place, offset) = candidates
+        .iter()
+        .find_map(|c| {
+            let (_, text) = sources.get(c)?;
+            Some((c.clone(), named_in_error(&chain, text)?))
+        })
+        .map_or((inner, None), |(c, o)| (c, Some(o)));
+    let message: Vec<&str> = chain
+        .iter()
+        .map(String::as_str)
+        .filter(|m| !m.starts_with("Failed to render '"))
+        .collect();
+    let message = if message.is_empty() {
+        chain.join(": ")
+    } else {
+        message.join(": ")
+    };
+    guard::at_template(
+        sources,
+        &place,
+        offset,
+        format!("template error: {message}"),
+    )
+    .with_hint("check the template; every value it uses is listed in docs/theme-contract.md")
+}
+
+/// The text between `pre` (its last occurrence in `m`) and `close`.
+fn quoted_after(m: &str, pre: &str, close: char) -> Option<String> {
+    let rest = &m[m.rfind(pre)? + pre.len()..];
+    Some(rest[..rest.find(close)?].to_string())
+}
+
+/// Where in `text` the variable, filter, function, test or macro that an error message of
+/// `chain` names is used.
+fn named_in_error(chain: &[String], text: &str) -> Option<usize> {
+    const NAMES: [(&str, char); 8] = [
+        ("Variable `", '`'),
+        ("Filter '", '\''),
+        ("Function '", '\''),
+        ("Test '", '\''),
+        ("Function call '", '\''),
+        ("Filter call '", '\''),
+        ("Test call '", '\''),
+        ("Macro `", '`'),
+    ];
+    chain.iter().rev().find_map(|m| {
+        NAMES.iter().find_map(|(pre, close)| {
+            let name = quoted_after(m, pre, *close)?;
+            guard::name_in_tags(text, &name).or_else(|| {
+                // A dotted path may be written with brackets or split over a `set`.
+                let last = name.rsplit('.').next()?;
+                guard::name_in_tags(text, last)
+            })
+        })
+    })
 }
 
 /// The template a node's job renders with: an extra output's own, the front matter's, the
@@ -982,13 +1292,18 @@ fn render_job(
     kw_html: &KeywordHtml,
     job: &Job,
     menu: Option<&MenuCache<'_>>,
-) -> Result<Output, Diagnostic> {
+) -> Result<Output, Box<Failure>> {
     let tera = &templates.tera;
     // The per-job values of the previous job on this worker.
     for key in ["page", "section", "keyword", "keywords", "breadcrumbs"] {
         c.remove(key);
     }
     let settings = ctx.settings;
+    // A page's own content may be printed a few times: the output cap grows with it.
+    let own_content = match *job {
+        Job::Node(id) | Job::SectionPage(id, _) | Job::Extra(id, _) => ctx.bodies[id].html.len(),
+        _ => 0,
+    };
     let (template, path, source): (String, String, PathBuf) = match *job {
         Job::Node(id) | Job::SectionPage(id, _) | Job::Extra(id, _) => {
             let n = &ctx.site.nodes[id];
@@ -1137,18 +1452,9 @@ fn render_job(
     };
     let current_url = ctx.permalink(&path);
     if let Some(menu) = menu {
-        let html = menu.html(menu.state(&path, &current_url)).map_err(|e| {
-            Diagnostic::error(
-                &source,
-                format!(
-                    "rendering with template `{MENU_TEMPLATE}` failed: {}",
-                    error_chain(&e).join(": ")
-                ),
-            )
-            .with_hint(
-                "check the template; every value it uses is listed in docs/theme-contract.md",
-            )
-        })?;
+        let html = menu
+            .html(menu.state(&path, &current_url))
+            .map_err(|e| failure(e, templates, MENU_TEMPLATE, &source))?;
         c.insert("menu_html", html.as_str());
     }
     c.insert("current_path", &path);
@@ -1158,16 +1464,9 @@ fn render_job(
         Job::Special(_, p) if !p.ends_with('/') => String::new(),
         _ => "index.html".to_string(),
     };
-    let html = tera.render(&template, c).map_err(|e| {
-        Diagnostic::error(
-            &source,
-            format!(
-                "rendering with template `{template}` failed: {}",
-                error_chain(&e).join(": ")
-            ),
-        )
-        .with_hint("check the template; every value it uses is listed in docs/theme-contract.md")
-    })?;
+    let cap = guard::MAX_OUTPUT.saturating_add(guard::OUTPUT_PER_INPUT.saturating_mul(own_content));
+    let html = render_capped(tera, &templates.budget, &template, c, cap)
+        .map_err(|e| failure(e, templates, &template, &source))?;
     // `{% extends %}` leaves a newline before the doctype.
     let html = match html.find(|c: char| !c.is_whitespace()) {
         Some(0) | None => html,
@@ -1207,6 +1506,41 @@ mod tests {
         // 1.115.000,00 DM = 570.090,45 EUR (1115000 / 1.95583 = 570090.4475…)
         assert_eq!(dm_to_euro_cents(111_500_000), 57_009_045);
         assert_eq!(dm_to_euro_cents(-195_583), -100_000);
+    }
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_neutralised() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("=cmd|' /C calc'!A0"), "\"'=cmd|' /C calc'!A0\"");
+        for s in [
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "\u{ff1d}1+1",
+            "-",
+            "+49 30 1234",
+        ] {
+            assert_eq!(csv_field(s), format!("\"'{s}\""), "{s:?}");
+        }
+        for s in ["-5", "+5", "-1.234,56", "1.234,56", "Stadt", "", "a=b"] {
+            assert_eq!(csv_field(s), format!("\"{s}\""), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn css_strings_cannot_break_out() {
+        let s = css_string("https://e.org/</style><svg/onload=alert(1)>\"'\\\n");
+        assert_eq!(
+            s,
+            "https://e.org/\\3c /style\\3e \\3c svg/onload=alert\\28 1\\29 \\3e \\22 \\27 \\5c \\a "
+        );
+        assert_eq!(escape_html(&s), s);
+        assert_eq!(
+            css_string("https://bü.de:8080/a-b_c/"),
+            "https://bü.de:8080/a-b_c/"
+        );
     }
 
     #[test]

@@ -169,7 +169,6 @@ fn a_panic_in_a_full_rebuild_keeps_the_last_good_site_and_the_next_change_recove
 }
 
 #[test]
-#[ignore = "needs the template recursion limit of trust-templates"]
 fn a_template_that_includes_itself_does_not_end_the_server() {
     let site = SiteTest::new("serve");
     let mut serve = Serve::start(&site, &[]);
