@@ -239,3 +239,30 @@ fn titles_and_keywords_of_only_combining_accents_are_refused() {
     });
     insta::assert_snapshot!(format!("{title}{keyword}"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Relative links for the file share
+
+/// A link under the base URL with `..` in its path leaves the site: made relative it climbed
+/// out of the share's folder into the reader's disk (`../../../../etc/passwd`). It stays the
+/// absolute URL the editor wrote.
+#[test]
+fn relative_links_with_dot_segments_stay_absolute() {
+    let site = crate::harness::SiteTest::new("publish_relative");
+    site.write(
+        "content/punkte.md",
+        "+++\ntitle = \"Punkte\"\n+++\n\n[a](https://intranet.example.org/ablage/../../../etc/passwd) \
+         [b](https://intranet.example.org/ablage/%2E%2e/x) [c](https://intranet.example.org/ablage/impressum/)\n",
+    );
+    site.build_with(&["--target", "dateiablage"]);
+    let page = site.file("dateiablage/punkte/index.html");
+    assert!(
+        page.contains("href=\"https://intranet.example.org/ablage/../../../etc/passwd\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"https://intranet.example.org/ablage/%2E%2e/x\""),
+        "{page}"
+    );
+    assert!(page.contains("href=\"../impressum/index.html\""), "{page}");
+}
