@@ -747,6 +747,15 @@ fn keyword_settings(
                 }
             )),
         );
+    } else if let Some(reason) = crate::slug::unsafe_segment(&path) {
+        // The keyword pages are a folder of every target, the file share's too.
+        errors.push(
+            ctx.at_value(
+                &["keywords", "path"],
+                format!("keyword path `{path}` cannot be a folder name: {reason}"),
+            )
+            .with_hint("choose another name, such as \"suchworte\""),
+        );
     }
     // Each step multiplies the variants compared per keyword by its length.
     if near_duplicate_distance > 3 {

@@ -15,6 +15,7 @@
 //! found errors, having reported all of them.
 
 pub(crate) mod active;
+pub(crate) mod autoescape;
 pub(crate) mod collate;
 pub(crate) mod config;
 pub mod error;

@@ -166,8 +166,10 @@ fn fill_placeholders(
     // positions are counted from there (many of them stay linear).
     let mut cursor = doc.body_offset;
     let mut places: Option<Places<'_>> = None;
+    let mut tag = TagState::default();
     while let Some(start) = rest.find(OPEN) {
         out.push_str(&rest[..start]);
+        tag.feed(&rest[..start]);
         let after = &rest[start + OPEN.len()..];
         let Some(end) = after.find("}}") else {
             out.push_str(&rest[start..]);
@@ -176,6 +178,26 @@ fn fill_placeholders(
         let key = after[..end].trim();
         let placeholder = &rest[start..start + OPEN.len() + end + 2];
         match env.extra.get(key).and_then(toml::Value::as_str) {
+            Some(_) if tag.inside() => {
+                let offset = text
+                    .get(cursor..)
+                    .and_then(|t| t.find(placeholder))
+                    .map_or(doc.body_offset, |i| cursor + i);
+                cursor = offset + placeholder.len();
+                let d = Diagnostic::error(
+                    &doc.src.shown,
+                    format!("`{{{{ extra.{key} }}}}` inside an HTML tag"),
+                );
+                diags.push(
+                    places
+                        .get_or_insert_with(|| Places::new(text))
+                        .at(d, offset)
+                        .with_hint(
+                            "a placeholder is text: write it outside the tag, e.g. E-Mail: {{ extra.email }}",
+                        ),
+                );
+                out.push_str(placeholder);
+            }
             Some(v) => out.push_str(&escape_text(v)),
             None => {
                 let offset = text
@@ -215,10 +237,40 @@ fn fill_placeholders(
     out
 }
 
+/// Escaped for HTML text and quoted attribute values alike.
 fn escape_text(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Whether sanitised HTML, fed in pieces, ends inside a tag (an attribute value included):
+/// the sanitiser's output escapes `<` in text and quotes every attribute value with `"`, so
+/// following those is exact. A value filled in there would escape the sanitiser's URL check
+/// (`href="{{ extra.x }}"` with `javascript:…`).
+#[derive(Default)]
+struct TagState {
+    in_tag: bool,
+    in_value: bool,
+}
+
+impl TagState {
+    fn feed(&mut self, html: &str) {
+        for b in html.bytes() {
+            match (self.in_tag, self.in_value, b) {
+                (false, _, b'<') => self.in_tag = true,
+                (true, _, b'"') => self.in_value = !self.in_value,
+                (true, false, b'>') => self.in_tag = false,
+                _ => {}
+            }
+        }
+    }
+
+    fn inside(&self) -> bool {
+        self.in_tag
+    }
 }
 
 /// Renders the Markdown of one node (body and Markdown fields), links resolved.

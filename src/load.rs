@@ -85,6 +85,7 @@ pub(crate) fn load(settings: &Settings) -> Result<(Sources, Vec<Diagnostic>), Bu
     for base in [theme_dir.join("static"), settings.root.join("static")] {
         if base.is_dir() {
             for (rel, abs) in walk(&base, &settings.root, &bounds, &mut diags) {
+                diags.extend(check_static_name(&rel, &abs, &settings.root));
                 statics.insert(rel.clone(), StaticFile { rel, abs });
             }
         }
@@ -358,6 +359,19 @@ impl Bounds {
             .with_hint("copy the file into the site instead of linking to it, or remove the link"),
         )
     }
+}
+
+/// A static file is copied under its own name, which must be a file name on every file system
+/// too (the `dateiablage` target goes to Windows shares), like the files of content/.
+fn check_static_name(rel: &str, abs: &Path, root: &Path) -> Option<Diagnostic> {
+    let reason = rel.split('/').find_map(crate::slug::unsafe_segment)?;
+    Some(
+        Diagnostic::error(
+            shown_path(abs, root),
+            format!("file {rel} cannot be published: {reason}"),
+        )
+        .with_hint("rename the file or its folder"),
+    )
 }
 
 fn shown_path(abs: &Path, root: &Path) -> PathBuf {

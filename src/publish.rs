@@ -222,6 +222,14 @@ pub(crate) fn relativize(html: &str, base: &str, rel: &str) -> String {
             Some(k) => (&target[..k], &target[k..]),
             None => (target, ""),
         };
+        if has_dot_segment(path) {
+            // `base/../../etc/x` leaves the site: relative, it would climb out of the share's
+            // folder on the reader's disk, so it stays the absolute URL it was.
+            out.push_str(base);
+            out.push_str(target);
+            rest = &rest[value_end..];
+            continue;
+        }
         out.push_str(&up);
         out.push_str(path);
         if path.is_empty() || path.ends_with('/') {
@@ -232,9 +240,27 @@ pub(crate) fn relativize(html: &str, base: &str, rel: &str) -> String {
     }
 }
 
+/// Whether a URL path has a `.` or `..` segment, also percent-encoded (`%2e%2e`).
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|seg| {
+        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+        seg == "." || seg == ".."
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_with_dot_segments_stay_absolute() {
+        let base = "https://example.org/p/";
+        let html = r#"<a href="https://example.org/p/../../etc/x">a</a><a href="https://example.org/p/a/%2E%2e/b/">b</a><a href="https://example.org/p/a/">c</a>"#;
+        assert_eq!(
+            relativize(html, base, "x/index.html"),
+            r#"<a href="https://example.org/p/../../etc/x">a</a><a href="https://example.org/p/a/%2E%2e/b/">b</a><a href="../a/index.html">c</a>"#
+        );
+    }
 
     #[test]
     fn relative_links_point_at_index_files() {

@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::error::{did_you_mean, BuildError, Diagnostic};
 use crate::links::Body;
 use crate::load::Template;
-use crate::parse::{Date, FieldValue};
+use crate::parse::{At, Date, FieldValue};
 use crate::resolve::{all_pages, ancestors, Node, Site};
 use crate::taxonomy::Keywords;
 use crate::template_guard::{self as guard, Budget};
@@ -103,6 +103,9 @@ struct SummaryView<'a> {
     #[serde(rename = "type")]
     doc_type: Option<&'a str>,
     fields: Value,
+    /// Which fields are HTML (`markdown`) and which text: a listing must not print a text
+    /// field with `| safe` because another type's field of the same name was HTML.
+    field_types: Value,
     suchworte: Vec<KeywordView<'a>>,
 }
 
@@ -316,6 +319,7 @@ impl<'a> Ctx<'a> {
 
     fn summary(&self, id: usize) -> SummaryView<'a> {
         let n: &'a Node = &self.site.nodes[id];
+        let (fields, _, field_types) = self.fields(id);
         SummaryView {
             title: &n.doc.fm.title,
             permalink: self.permalink(&n.path),
@@ -325,7 +329,8 @@ impl<'a> Ctx<'a> {
             date: n.doc.fm.date.as_ref().map(DateView::from),
             weight: n.doc.fm.weight,
             doc_type: n.doc.fm.doc_type.as_deref(),
-            fields: self.fields(id).0,
+            fields,
+            field_types,
             suchworte: self.keyword_refs(id),
         }
     }
@@ -500,6 +505,10 @@ fn parse_guarded(
         .map(|t| (t.name.as_str(), t.text.as_str()))
         .collect();
     if let Err(e) = tera.add_raw_templates(list) {
+        return Err(template_error(&e, templates).into());
+    }
+    let escaped = |name: &str| name.ends_with(".html") || name.ends_with(".xml");
+    if let Err(e) = crate::autoescape::install(tera, escape_html, escaped) {
         return Err(template_error(&e, templates).into());
     }
     let cycles = guard::include_cycles(tera, templates);
@@ -903,21 +912,7 @@ fn render_on_this_pool(
             }
         }
         if let Some(t) = &n.doc.fm.template {
-            if !tera.get_template_names().any(|x| x == t.value) {
-                let names: Vec<&str> = tera.get_template_names().collect();
-                diags.push(
-                    Diagnostic::error(
-                        &n.doc.src.shown,
-                        format!("template `{}` not found", t.value),
-                    )
-                    .at(&n.doc.src.text, t.offset)
-                    .with_hint(
-                        did_you_mean(&t.value, names.iter().copied()).unwrap_or_else(|| {
-                            "put it in templates/ of the site or of the theme".into()
-                        }),
-                    ),
-                );
-            }
+            diags.extend(check_page_template(n, t, tera));
         }
     }
     if !diags.is_empty() {
@@ -1023,6 +1018,31 @@ fn render_on_this_pool(
     }
     diags.extend(merge_failures(failures));
     (outputs, diags)
+}
+
+/// A template named in front matter must exist and be an HTML template: the page is written
+/// as `index.html`, and only `.html` templates escape what editors write (a `.csv` or `.json`
+/// template would put their markup into the page raw).
+fn check_page_template(n: &Node, t: &At<String>, tera: &Tera) -> Option<Diagnostic> {
+    let err = |msg: String| Diagnostic::error(&n.doc.src.shown, msg).at(&n.doc.src.text, t.offset);
+    if !tera.get_template_names().any(|x| x == t.value) {
+        let names: Vec<&str> = tera.get_template_names().collect();
+        return Some(
+            err(format!("template `{}` not found", t.value)).with_hint(
+                did_you_mean(&t.value, names.iter().copied())
+                    .unwrap_or_else(|| "put it in templates/ of the site or of the theme".into()),
+            ),
+        );
+    }
+    if !t.value.ends_with(".html") {
+        return Some(
+            err(format!("template `{}` is not an HTML template", t.value)).with_hint(
+                "a page is written as HTML: choose a template ending in .html (such as page.html); \
+                 files such as projekte.csv belong in `outputs`",
+            ),
+        );
+    }
+    None
 }
 
 /// A template that failed while rendering one page.

@@ -46,7 +46,13 @@ fn write_new(path: &Path, text: &[u8]) -> Result<(), BuildError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| io_err("create", parent, &e))?;
     }
-    std::fs::write(path, text).map_err(|e| io_err("write", path, &e))
+    // create_new: never replace a file that appeared since the caller looked.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| io_err("create", path, &e))?;
+    std::io::Write::write_all(&mut file, text).map_err(|e| io_err("write", path, &e))
 }
 
 /// A new file must get a name the build reads: not empty (`.md`), not hidden or an editor
@@ -118,6 +124,7 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, BuildError> {
             Some("choose an empty or new folder: wegweiser init NEUER-ORDNER".into()),
         ));
     }
+    check_init_dir(dir)?;
     let mut written = Vec::new();
     for (rel, text) in [
         (config::CONFIG_FILE, CONFIG),
@@ -130,6 +137,39 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, BuildError> {
     }
     write_dir(&DEFAULT_THEME, &dir.join("themes/default"), &mut written)?;
     Ok(written)
+}
+
+/// `init` writes only into a new or empty folder (hidden entries such as `.git` aside): in a
+/// folder with other files it would mix a site into them (`init ~`, `init /etc`) or replace
+/// an existing `content/_index.md` or theme template.
+fn check_init_dir(dir: &Path) -> Result<(), BuildError> {
+    let usage = |why: String| {
+        BuildError::Usage(
+            format!("`{}` {why}", dir.display()),
+            Some("choose an empty or new folder: wegweiser init NEUER-ORDNER".into()),
+        )
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(_) if dir.exists() && !dir.is_dir() => return Err(usage("is not a folder".into())),
+        Err(e) => return Err(io_err("read", dir, &e)),
+    };
+    let mut visible: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    if visible.is_empty() {
+        return Ok(());
+    }
+    visible.sort();
+    let shown: Vec<String> = visible.iter().take(3).map(|n| format!("`{n}`")).collect();
+    let more = if visible.len() > 3 { ", …" } else { "" };
+    Err(usage(format!(
+        "is not empty (it holds {}{more})",
+        shown.join(", ")
+    )))
 }
 
 /// Writes an embedded folder below `target`; embedded paths are relative to the theme root.

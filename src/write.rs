@@ -29,32 +29,26 @@ pub(crate) fn is_safe_rel(rel: &str) -> bool {
             .all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// The real location of `p`: symbolic links and `..` resolved for the part that exists, the
-/// rest appended with `..` applied lexically.
+/// The real location of `p`, resolved one component at a time the way the operating system
+/// will once the missing folders are created: each existing prefix through its symbolic
+/// links, each `..` from the real folder reached so far. (Resolving only the longest existing
+/// prefix would keep `public/neu/../../..` unresolved, and a build would take it for a folder
+/// inside the site and move the site itself aside.)
 fn real_path(p: &Path) -> PathBuf {
     let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut existing = abs.clone();
-    let mut rest: Vec<std::ffi::OsString> = Vec::new();
-    let base = loop {
-        if let Ok(real) = std::fs::canonicalize(&existing) {
-            break real;
-        }
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name.to_os_string());
-                existing = parent.to_path_buf();
-            }
-            _ => break existing,
-        }
-    };
-    let mut out = base;
-    for c in rest.iter().rev() {
-        match c.to_str() {
-            Some("..") => {
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
                 out.pop();
             }
-            Some(".") => {}
-            _ => out.push(c),
+            Component::CurDir => {}
+            c => {
+                out.push(c);
+                if let Ok(real) = std::fs::canonicalize(&out) {
+                    out = real;
+                }
+            }
         }
     }
     out
@@ -492,5 +486,27 @@ mod tests {
         assert!(check_output_dir(Path::new("/s"), Path::new("/")).is_err());
         assert!(check_output_dir(Path::new("/s"), Path::new("/s/content")).is_err());
         assert!(check_output_dir(Path::new("/s"), Path::new("/s/public")).is_ok());
+    }
+
+    #[test]
+    fn dot_dot_after_a_missing_folder_is_resolved() {
+        let tmp = tempfile::tempdir().expect("temporary folder");
+        let root = tmp.path().join("site");
+        std::fs::create_dir_all(root.join("public")).expect("create the site");
+        for out in [
+            "public/neu/../../../site",
+            "public/neu/../..",
+            "public/a/b/../../../content",
+        ] {
+            assert_eq!(
+                output_dir_problem(&root, &root.join(out)),
+                Some(OutDirProblem::SiteFiles),
+                "{out}"
+            );
+        }
+        assert_eq!(
+            output_dir_problem(&root, &root.join("public/neu/../alt")),
+            None
+        );
     }
 }

@@ -52,9 +52,11 @@ pub(crate) fn is_invisible(c: char) -> bool {
         )
 }
 
-/// Whether `s` shows nothing at all (empty, white space or invisible characters only).
+/// Whether `s` shows nothing legible (empty, white space, invisible characters, and combining
+/// accents with no letter to sit on).
 pub(crate) fn is_blank(s: &str) -> bool {
-    s.chars().all(is_invisible)
+    s.chars()
+        .all(|c| is_invisible(c) || unicode_normalization::char::is_combining_mark(c))
 }
 
 /// `s` without invisible characters at either end.

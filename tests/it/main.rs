@@ -19,5 +19,6 @@ mod snapshots;
 mod trust_config;
 mod trust_content;
 mod trust_files;
+mod trust_redteam;
 mod trust_serve;
 mod trust_templates;
