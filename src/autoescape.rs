@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use tera::ast::{Block, Expr, ExprVal, FunctionCall, Node};
+use tera::ast::{Expr, ExprVal, FunctionCall, Node};
 use tera::Tera;
 
 /// The filter added to printed expressions (a name no template can mean to call).
@@ -49,16 +49,7 @@ pub(crate) fn install(
             continue;
         }
         wrap(&mut t.ast, &already_safe);
-        t.macros = t
-            .ast
-            .iter()
-            .filter_map(|n| match n {
-                Node::MacroDefinition(_, m, _) => Some((m.name.clone(), m.clone())),
-                _ => None,
-            })
-            .collect();
-        t.blocks.clear();
-        collect_blocks(&t.ast, &mut t.blocks);
+        crate::template_guard::reindex(t);
     }
     tera.build_inheritance_chains()
 }
@@ -132,16 +123,6 @@ fn filter_names(nodes: &[Node]) -> Vec<String> {
         }
     }
     out
-}
-
-/// Blocks as Tera finds them: at the top level and inside other blocks.
-fn collect_blocks(nodes: &[Node], out: &mut HashMap<String, Block>) {
-    for n in nodes {
-        if let Node::Block(_, b, _) = n {
-            out.insert(b.name.clone(), b.clone());
-            collect_blocks(&b.body, out);
-        }
-    }
 }
 
 /// Escapes a value as Tera would print it: lists as `[a, b]`, maps as `[object]`, null as

@@ -623,7 +623,7 @@ pub(crate) fn css_string(s: &str) -> String {
 
 /// Escapes what HTML needs escaped; unlike Tera's default it leaves `/` alone, so URLs stay
 /// readable and pages smaller.
-fn escape_html(input: &str) -> String {
+pub(crate) fn escape_html(input: &str) -> String {
     // Copies runs of safe bytes at once; this is on the hot path of every page.
     let bytes = input.as_bytes();
     let mut out = String::with_capacity(input.len() + input.len() / 16);

@@ -499,19 +499,25 @@ pub(crate) fn instrument(tera: &mut Tera, budget: &Arc<Budget>) -> tera::Result<
             guards: &mut guards,
         };
         r.nodes(&mut t.ast);
-        t.macros = t
-            .ast
-            .iter()
-            .filter_map(|n| match n {
-                Node::MacroDefinition(_, m, _) => Some((m.name.clone(), m.clone())),
-                _ => None,
-            })
-            .collect();
-        t.blocks.clear();
-        collect_blocks(&t.ast, &mut t.blocks);
+        reindex(t);
     }
     register_guards(tera, budget, guards);
     tera.build_inheritance_chains()
+}
+
+/// After the AST of a parsed template was rewritten, Tera's own copies of its macros and
+/// blocks (taken at parse time) must be taken again, or Tera renders the old ones.
+pub(crate) fn reindex(t: &mut tera::Template) {
+    t.macros = t
+        .ast
+        .iter()
+        .filter_map(|n| match n {
+            Node::MacroDefinition(_, m, _) => Some((m.name.clone(), m.clone())),
+            _ => None,
+        })
+        .collect();
+    t.blocks.clear();
+    collect_blocks(&t.ast, &mut t.blocks);
 }
 
 /// Blocks as Tera finds them: at the top level and inside other blocks.

@@ -77,19 +77,10 @@ pub(super) fn render(texts: &Texts, errors: &[String], live_tag: &str) -> String
     )
 }
 
-/// Escapes text for HTML element content and double-quoted attributes.
+/// Escapes text for HTML element content and double-quoted attributes (the one escaper of
+/// rendered pages).
 pub(super) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::render::escape_html(s)
 }
 
 #[cfg(test)]
