@@ -568,6 +568,21 @@ ziel = { type = "markdown" }
         })
     }
 
+    /// The link environment of the tiny site: plain Markdown, no highlighting, untrusted HTML.
+    fn fuzz_env(s: &'static config::Settings) -> links::Env<'static> {
+        links::Env {
+            base_url: &s.base_url,
+            opts: markdown::Options {
+                smart_punctuation: false,
+                highlight: false,
+                trusted_html: false,
+                reserved_ids: Vec::new(),
+            },
+            hl: highlighter(),
+            extra: &s.extra,
+        }
+    }
+
     fn highlighter() -> &'static markdown::Highlighter {
         static H: OnceLock<markdown::Highlighter> = OnceLock::new();
         H.get_or_init(|| markdown::Highlighter::new().expect("syntaxes load"))
@@ -736,17 +751,7 @@ ziel = { type = "markdown" }
             Err(e) => return Err(vec![format!("{e:?}")]),
         };
         let site = site();
-        let env = links::Env {
-            base_url: &s.base_url,
-            opts: markdown::Options {
-                smart_punctuation: false,
-                highlight: false,
-                trusted_html: false,
-                reserved_ids: Vec::new(),
-            },
-            hl: highlighter(),
-            extra: &s.extra,
-        };
+        let env = fuzz_env(s);
         let bar = indicatif::ProgressBar::hidden();
         let (bodies, _) = links::render_bodies(site, &env, &bar, None);
         let collator = collate::GermanCollator::new();
@@ -802,17 +807,7 @@ ziel = { type = "markdown" }
             body_offset,
         };
         let s = settings();
-        let env = links::Env {
-            base_url: &s.base_url,
-            opts: markdown::Options {
-                smart_punctuation: false,
-                highlight: false,
-                trusted_html: false,
-                reserved_ids: Vec::new(),
-            },
-            hl: highlighter(),
-            extra: &s.extra,
-        };
+        let env = fuzz_env(s);
         let (html, diags) = links::render_detached(site(), &env, &doc);
         if diags.is_empty() {
             Ok(html)
