@@ -22,6 +22,7 @@ pub mod error;
 pub(crate) mod links;
 pub(crate) mod load;
 pub(crate) mod markdown;
+pub(crate) mod model;
 pub(crate) mod parse;
 pub(crate) mod publish;
 pub(crate) mod render;

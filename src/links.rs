@@ -9,30 +9,10 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 
 use crate::error::{did_you_mean, Diagnostic};
-use crate::markdown::{self, Highlighter, LinkError, LinkResolver, LinkTarget, Rendered, TocEntry};
+use crate::markdown::{self, Highlighter, LinkError, LinkResolver, LinkTarget, Rendered};
+pub(crate) use crate::model::Body;
 use crate::parse::{parent_dir, FieldValue};
 use crate::resolve::Site;
-
-#[derive(Debug, Default)]
-pub(crate) struct Body {
-    pub html: String,
-    pub toc: Vec<TocEntry>,
-    pub summary: String,
-    pub word_count: usize,
-    /// HTML of the document's Markdown fields, by field name.
-    pub field_html: Vec<(String, String)>,
-    /// Nodes that link here, without duplicates, sorted by title (German collation).
-    pub backlinks: Vec<usize>,
-    /// Internal links written here: (byte offset in the file, target).
-    pub links: Vec<(usize, LinkTarget)>,
-    /// Heading ids of the body.
-    pub anchors: Vec<String>,
-    /// How many of `anchors` are the page's own (headings, footnotes; the theme's follow).
-    pub own_anchors: usize,
-    /// Where each link with an `#anchor` is written (position and source line, message
-    /// empty), when the source text is freed before the anchor check (a build).
-    pub anchor_places: Vec<(usize, Diagnostic)>,
-}
 
 /// Resolves link destinations written in the document at `rel`.
 struct Resolver<'a> {

@@ -11,47 +11,7 @@ use walkdir::WalkDir;
 
 use crate::config::Settings;
 use crate::error::{BuildError, Diagnostic};
-
-/// One Markdown file of `content/`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SourceFile {
-    /// Path relative to `content/`, with `/` separators, e.g. `initiativen/equal/_index.md`.
-    pub rel: String,
-    /// Path shown in messages, relative to the site root, e.g. `content/initiativen/…`.
-    pub shown: PathBuf,
-    /// Text without a leading byte order mark.
-    pub text: String,
-}
-
-/// A non-Markdown file of `content/` (page bundle assets), copied beside its page.
-#[derive(Debug, Clone)]
-pub(crate) struct AssetFile {
-    pub rel: String,
-    pub abs: PathBuf,
-}
-
-/// A file copied verbatim to the output root (theme `static/`, then site `static/`).
-#[derive(Debug, Clone)]
-pub(crate) struct StaticFile {
-    pub rel: String,
-    pub abs: PathBuf,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Template {
-    pub name: String,
-    pub shown: PathBuf,
-    pub text: String,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Sources {
-    pub content: Vec<SourceFile>,
-    pub assets: Vec<AssetFile>,
-    pub templates: Vec<Template>,
-    pub translations: BTreeMap<String, String>,
-    pub static_files: Vec<StaticFile>,
-}
+pub(crate) use crate::model::{AssetFile, SourceFile, Sources, StaticFile, Template};
 
 /// Reads everything the build needs. Problems with single files are diagnostics; a missing
 /// `content/` or theme stops the build.

@@ -13,6 +13,7 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::{SyntaxDefinition, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
+pub(crate) use crate::model::{LinkTarget, TocEntry};
 use crate::slug::slugify;
 
 /// Our own TOML syntax; syntect's default set has none.
@@ -158,16 +159,6 @@ fn sanitise(html: &str) -> String {
         .to_string()
 }
 
-/// Where an internal link points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LinkTarget {
-    /// The href to write, including "#anchor" if any.
-    pub(crate) url: String,
-    /// Index of the target page.
-    pub(crate) page: usize,
-    pub(crate) anchor: Option<String>,
-}
-
 /// Why a link destination could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LinkError {
@@ -179,15 +170,6 @@ pub(crate) struct LinkError {
 /// Ok(Some(t)): rewrite href to t.url (which already contains "#anchor" if any), Err: broken link.
 pub(crate) trait LinkResolver: Sync {
     fn resolve(&self, dest: &str) -> Result<Option<LinkTarget>, LinkError>;
-}
-
-/// One heading in the table of contents.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
-pub(crate) struct TocEntry {
-    pub(crate) level: u8,
-    pub(crate) id: String,
-    pub(crate) title: String,
-    pub(crate) children: Vec<TocEntry>,
 }
 
 /// The result of rendering one Markdown text.

@@ -10,48 +10,9 @@ use crate::collate::GermanCollator;
 use crate::config::Settings;
 use crate::error::Diagnostic;
 use crate::load::AssetFile;
+pub(crate) use crate::model::{Node, Site};
 use crate::parse::{parent_dir, Document, Kind, SortBy};
 use crate::slug::slugify;
-
-#[derive(Debug)]
-pub(crate) struct Node {
-    pub doc: Document,
-    /// URL path, starting and ending with `/`, e.g. `/initiativen/equal/`.
-    pub path: String,
-    pub parent: Option<usize>,
-    /// Direct pages of a section, in the section's sort order.
-    pub pages: Vec<usize>,
-    /// Direct subsections, by weight then title.
-    pub subsections: Vec<usize>,
-    pub prev: Option<usize>,
-    pub next: Option<usize>,
-    /// Output-relative paths of this document's bundle assets.
-    pub assets: Vec<String>,
-    /// Collation sort key of the title: sorting by title compares these bytes.
-    pub title_key: Vec<u8>,
-}
-
-impl Node {
-    pub fn is_section(&self) -> bool {
-        self.doc.kind == Kind::Section
-    }
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Site {
-    pub nodes: Vec<Node>,
-    pub home: usize,
-    /// Content-relative source path → node index.
-    pub by_rel: HashMap<String, usize>,
-    /// Source paths of drafts left out of this build, for clearer link errors.
-    pub drafts: HashSet<String>,
-    /// Source paths of internal documents left out of this target's build.
-    pub intern_excluded: HashSet<String>,
-    /// `content/<keyword path>/*.md`: the keyword index text and per-keyword descriptions.
-    pub keyword_docs: Vec<Document>,
-    /// (source asset, output-relative destination).
-    pub asset_copies: Vec<(AssetFile, String)>,
-}
 
 pub(crate) fn resolve(
     settings: &Settings,

@@ -10,33 +10,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::collate::GermanCollator;
 use crate::config::Settings;
 use crate::error::{did_you_mean, Diagnostic};
+pub(crate) use crate::model::{Keyword, Keywords};
 use crate::parse::text::is_blank;
 use crate::parse::{At, Document};
 use crate::resolve::Site;
 use crate::slug::{nfc, slugify};
-
-#[derive(Debug)]
-pub(crate) struct Keyword {
-    pub name: String,
-    pub slug: String,
-    /// Pages carrying it, sorted by title (German collation).
-    pub pages: Vec<usize>,
-    /// Co-occurring keywords (index into [`Keywords::list`]) and how many pages they share.
-    pub related: Vec<(usize, usize)>,
-    pub see_also: Vec<usize>,
-    /// `content/<keywords.path>/<slug>.md`, if the editors wrote one.
-    pub description: Option<Document>,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Keywords {
-    /// In German collation order.
-    pub list: Vec<Keyword>,
-    /// For each node, its keywords (indices into `list`) in collation order.
-    pub by_node: Vec<Vec<usize>>,
-    /// `content/<keywords.path>/_index.md`: title and text of the index page.
-    pub index_doc: Option<Document>,
-}
 
 /// A keyword as written, after whitespace and Unicode normalisation.
 fn clean(s: &str) -> String {
