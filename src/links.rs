@@ -4,7 +4,8 @@
 //! rendered Markdown fields and backlinks. `@/path.md#anchor` and relative `.md` links become
 //! page URLs; a missing page or anchor is an error at the link's line and column.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -21,7 +22,16 @@ struct Resolver<'a> {
     rel: &'a str,
 }
 
-impl Resolver<'_> {
+impl<'a> Resolver<'a> {
+    /// The resolver for links written in node `id`.
+    fn of(site: &'a Site, env: &Env<'a>, id: usize) -> Self {
+        Resolver {
+            site,
+            base_url: env.base_url,
+            rel: &site.nodes[id].doc.src.rel,
+        }
+    }
+
     fn target(&self, source_path: &str, anchor: Option<&str>) -> Result<LinkTarget, LinkError> {
         let source_path = &crate::slug::nfc(source_path);
         match self.site.by_rel.get(source_path.as_str()) {
@@ -253,20 +263,17 @@ impl TagState {
     }
 }
 
-/// Renders the Markdown of one node (body and Markdown fields), links resolved.
-pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Diagnostic>) {
-    render_text(site, env, id, &site.nodes[id].doc.src.text)
-}
-
-/// [`render_one`] with the node's source text given separately (a build takes the texts out of
-/// the site to free each one as soon as it is rendered).
-fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<Diagnostic>) {
+/// Renders the Markdown of one node (body and Markdown fields), links resolved by `resolver`;
+/// `text` is the node's source (a build takes the texts out of the site to free each one as
+/// soon as it is rendered).
+fn render_text(
+    site: &Site,
+    env: &Env<'_>,
+    id: usize,
+    text: &str,
+    resolver: &dyn LinkResolver,
+) -> (Body, Vec<Diagnostic>) {
     let doc = &site.nodes[id].doc;
-    let resolver = Resolver {
-        site,
-        base_url: env.base_url,
-        rel: &doc.src.rel,
-    };
     let mut diags = Vec::new();
     let mut links = Vec::new();
     // `place` turns an offset of the rendered text into one of the file.
@@ -295,12 +302,12 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
             links.push((place(*off), t.clone()));
         }
     };
-    let mut r = markdown::render(&text[doc.body_offset..], &env.opts, env.hl, &resolver);
+    let mut r = markdown::render(&text[doc.body_offset..], &env.opts, env.hl, resolver);
     collect(&r, &|off| doc.body_offset + off);
     let mut field_html = Vec::new();
     for (name, v) in &doc.fm.fields {
         if let FieldValue::Markdown(md) = v {
-            let fr = markdown::render_inline(&md.value, &env.opts, env.hl, &resolver);
+            let fr = markdown::render_inline(&md.value, &env.opts, env.hl, resolver);
             // Quotes, a newline after the opening ones and escapes shift the text in the file.
             let map = text
                 .get(md.offset..)
@@ -334,57 +341,37 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
 
 /// Takes the source texts out of the site for [`render_bodies`], leaving each document only
 /// its front matter (the stages after Markdown place messages there at most).
-pub(crate) fn take_texts(site: &mut Site) -> Vec<String> {
+pub(crate) fn take_texts(site: &mut Site) -> Vec<std::sync::Arc<str>> {
     site.nodes
         .par_iter_mut()
         .map(|n| {
             let front = n.doc.src.text[..n.doc.body_offset].to_string();
-            std::mem::replace(&mut n.doc.src.text, front)
+            // Unshared in a one-off build: the text is freed, not copied.
+            std::mem::replace(&mut Arc::make_mut(&mut n.doc).src.text, front.into())
         })
         .collect()
 }
 
 /// Renders every node's Markdown. `texts`: the sources from [`take_texts`], each freed as soon
 /// as it is rendered, so that the sources and the HTML of a large site are never in memory at
-/// once; `None`: the texts are in the site (the dev server keeps them to re-render pages).
+/// once; `None`: the texts are in the site, and `memo` (the dev server's, from the previous
+/// run) gives back every body whose text and link targets are unchanged.
 pub(crate) fn render_bodies(
     site: &Site,
     env: &Env<'_>,
     progress: &indicatif::ProgressBar,
-    texts: Option<Vec<String>>,
-) -> (Vec<Body>, Vec<Diagnostic>) {
-    let outs: Vec<(Body, Vec<Diagnostic>)> = match texts {
-        None => (0..site.nodes.len())
-            .into_par_iter()
-            .map(|id| {
-                let out = render_one(site, env, id);
-                progress.inc(1);
-                out
-            })
-            .collect(),
+    texts: Option<Vec<Arc<str>>>,
+    memo: &mut Memo,
+) -> (Vec<Arc<Body>>, Vec<Diagnostic>) {
+    let outs: Vec<(Arc<Body>, Vec<Diagnostic>)> = match texts {
+        None => memo.render_all(site, env, progress),
         Some(texts) => texts
             .into_par_iter()
             .enumerate()
             .map(|(id, text)| {
-                let (mut body, diags) = render_text(site, env, id, &text);
-                // The text is freed now; keep where the anchored links are for the anchor check.
-                let shown = &site.nodes[id].doc.src.shown;
-                let mut offsets: Vec<usize> = body
-                    .links
-                    .iter()
-                    .filter(|(_, t)| t.anchor.is_some())
-                    .map(|&(off, _)| off)
-                    .collect();
-                // In order, so that each position costs only the text since the last one.
-                offsets.sort_unstable();
-                offsets.dedup();
-                let mut places = Places::new(&text);
-                body.anchor_places = offsets
-                    .into_iter()
-                    .map(|off| (off, places.at(Diagnostic::error(shown, String::new()), off)))
-                    .collect();
+                let out = render_freeing(site, env, id, &text);
                 progress.inc(1);
-                (body, diags)
+                out
             })
             .collect(),
     };
@@ -400,11 +387,203 @@ pub(crate) fn render_bodies(
     (bodies, diags)
 }
 
+/// Renders one node whose text is freed afterwards, keeping where its anchored links are for
+/// the anchor check.
+fn render_freeing(
+    site: &Site,
+    env: &Env<'_>,
+    id: usize,
+    text: &str,
+) -> (Arc<Body>, Vec<Diagnostic>) {
+    let resolver = Resolver::of(site, env, id);
+    let (mut body, diags) = render_text(site, env, id, text, &resolver);
+    let shown = &site.nodes[id].doc.src.shown;
+    let mut offsets: Vec<usize> = body
+        .links
+        .iter()
+        .filter(|(_, t)| t.anchor.is_some())
+        .map(|&(off, _)| off)
+        .collect();
+    // In order, so that each position costs only the text since the last one.
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut places = Places::new(text);
+    body.anchor_places = offsets
+        .into_iter()
+        .map(|off| (off, places.at(Diagnostic::error(shown, String::new()), off)))
+        .collect();
+    (Arc::new(body), diags)
+}
+
+/// What the links stage kept of each node's Markdown for the next run (the dev server).
+#[derive(Default)]
+pub(crate) struct Memo {
+    /// The Markdown options the bodies were rendered with; other ones render all anew.
+    options: Option<markdown::Options>,
+    /// By source path.
+    bodies: HashMap<String, Memoized>,
+}
+
+/// One rendered body and what it read: its text, and every link destination it asked the
+/// resolver for with the answer.
+struct Memoized {
+    text: Arc<str>,
+    reads: Vec<(String, Resolved)>,
+    body: Arc<Body>,
+    diags: Vec<Diagnostic>,
+}
+
+/// A link resolver's answer, with the target page named by its source path (node indices
+/// change when files come and go).
+#[derive(Debug, Clone, PartialEq)]
+enum Resolved {
+    NotInternal,
+    Page {
+        url: String,
+        anchor: Option<String>,
+        rel: String,
+    },
+    Failed(LinkError),
+}
+
+impl Resolved {
+    fn of(site: &Site, r: &Result<Option<LinkTarget>, LinkError>) -> Self {
+        match r {
+            Ok(None) => Resolved::NotInternal,
+            Ok(Some(t)) => Resolved::Page {
+                url: t.url.clone(),
+                anchor: t.anchor.clone(),
+                rel: site.nodes[t.page].doc.src.rel.clone(),
+            },
+            Err(e) => Resolved::Failed(e.clone()),
+        }
+    }
+}
+
+/// A resolver that writes down what it was asked and answered.
+struct Recording<'a> {
+    inner: Resolver<'a>,
+    reads: std::sync::Mutex<Vec<(String, Resolved)>>,
+}
+
+impl LinkResolver for Recording<'_> {
+    fn resolve(&self, dest: &str) -> Result<Option<LinkTarget>, LinkError> {
+        let r = self.inner.resolve(dest);
+        let answer = Resolved::of(self.inner.site, &r);
+        self.reads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((dest.to_string(), answer));
+        r
+    }
+}
+
+impl Memo {
+    /// Every node's body: from the memo where nothing it read changed, else rendered.
+    fn render_all(
+        &mut self,
+        site: &Site,
+        env: &Env<'_>,
+        progress: &indicatif::ProgressBar,
+    ) -> Vec<(Arc<Body>, Vec<Diagnostic>)> {
+        if self.options.as_ref() != Some(&env.opts) {
+            self.bodies.clear();
+            self.options = Some(env.opts.clone());
+        }
+        let old = std::mem::take(&mut self.bodies);
+        let fresh: Vec<(String, Memoized)> = (0..site.nodes.len())
+            .into_par_iter()
+            .map(|id| {
+                let rel = &site.nodes[id].doc.src.rel;
+                let m = match old.get(rel) {
+                    Some(m) if m.still_valid(site, env, id) => m.reuse(site),
+                    _ => render_recording(site, env, id),
+                };
+                progress.inc(1);
+                (rel.clone(), m)
+            })
+            .collect();
+        let outs = fresh
+            .iter()
+            .map(|(_, m)| (m.body.clone(), m.diags.clone()))
+            .collect();
+        self.bodies = fresh.into_iter().collect();
+        outs
+    }
+}
+
+impl Memoized {
+    /// Same text, and every link it wrote resolves as before.
+    fn still_valid(&self, site: &Site, env: &Env<'_>, id: usize) -> bool {
+        let doc = &site.nodes[id].doc;
+        if !(Arc::ptr_eq(&self.text, &doc.src.text) || self.text == doc.src.text) {
+            return false;
+        }
+        let resolver = Resolver::of(site, env, id);
+        self.reads
+            .iter()
+            .all(|(dest, was)| Resolved::of(site, &resolver.resolve(dest)) == *was)
+    }
+
+    /// This body for the current site: link targets renumbered if nodes moved.
+    fn reuse(&self, site: &Site) -> Memoized {
+        let mut body = self.body.clone();
+        let targets: Vec<usize> = self
+            .reads
+            .iter()
+            .filter_map(|(_, r)| match r {
+                Resolved::Page { rel, .. } => site.by_rel.get(rel).copied(),
+                _ => None,
+            })
+            .collect();
+        let moved = body
+            .links
+            .iter()
+            .zip(&targets)
+            .any(|((_, t), &n)| t.page != n);
+        if moved {
+            let b = Arc::make_mut(&mut body);
+            for ((_, t), n) in b.links.iter_mut().zip(targets) {
+                t.page = n;
+            }
+        }
+        Memoized {
+            text: self.text.clone(),
+            reads: self.reads.clone(),
+            body,
+            diags: self.diags.clone(),
+        }
+    }
+}
+
+/// Renders one node, writing down what its links resolved to.
+fn render_recording(site: &Site, env: &Env<'_>, id: usize) -> Memoized {
+    let doc = &site.nodes[id].doc;
+    let resolver = Recording {
+        inner: Resolver::of(site, env, id),
+        reads: std::sync::Mutex::new(Vec::new()),
+    };
+    let (body, diags) = render_text(site, env, id, &doc.src.text, &resolver);
+    Memoized {
+        text: doc.src.text.clone(),
+        reads: resolver
+            .reads
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        body: Arc::new(body),
+        diags,
+    }
+}
+
 /// Checks the anchors of the links written in `sources`.
 /// Most anchors a hint lists (a page may have thousands).
 const MAX_LISTED: usize = 10;
 
-pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> Vec<Diagnostic> {
+pub(crate) fn check_anchors(
+    site: &Site,
+    bodies: &[Arc<Body>],
+    sources: &[usize],
+) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for &src in sources {
         let doc = &site.nodes[src].doc;
@@ -450,7 +629,6 @@ pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> 
     diags
 }
 
-/// Fills every body's backlinks from the links of all bodies, sorted by title.
 /// Lines and columns of many offsets of one text. `error::position` scans the text from its
 /// start for each; this finds the line by binary search and, for offsets asked in increasing
 /// order, counts only the characters since the last one (a megabyte line with thousands of
@@ -502,7 +680,9 @@ impl<'a> Places<'a> {
     }
 }
 
-pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Body]) {
+/// Fills every body's backlinks from the links of all bodies, sorted by title (a body is
+/// copied only if its list changed).
+pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>]) {
     let mut backlinks: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); bodies.len()];
     for (src, b) in bodies.iter().enumerate() {
         for (_, t) in &b.links {
@@ -514,7 +694,9 @@ pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Body]) {
     for (b, set) in bodies.iter_mut().zip(backlinks) {
         let mut list: Vec<usize> = set.into_iter().collect();
         crate::resolve::sort_by_title(&site.nodes, &mut list);
-        b.backlinks = list;
+        if b.backlinks != list {
+            Arc::make_mut(b).backlinks = list;
+        }
     }
 }
 
@@ -567,6 +749,31 @@ pub(crate) fn render_detached(
         .collect();
     let html = fill_placeholders(r.html, env, doc, &doc.src.text, &mut diags);
     (html, diags)
+}
+
+/// HTML of the keyword index text and the keyword descriptions.
+pub(crate) fn keyword_html(
+    site: &Site,
+    env: &Env<'_>,
+    keywords: &crate::model::Keywords,
+) -> (crate::render::KeywordHtml, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut kw_html = crate::render::KeywordHtml::default();
+    if let Some(doc) = &keywords.index_doc {
+        let (html, d) = render_detached(site, env, doc);
+        diags.extend(d);
+        kw_html.index = html;
+        kw_html.index_title = Some(doc.fm.title.clone());
+        kw_html.index_description = doc.fm.description.clone();
+    }
+    for (i, k) in keywords.list.iter().enumerate() {
+        if let Some(doc) = &k.description {
+            let (html, d) = render_detached(site, env, doc);
+            diags.extend(d);
+            kw_html.descriptions.insert(i, html);
+        }
+    }
+    (kw_html, diags)
 }
 
 #[cfg(test)]

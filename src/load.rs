@@ -90,14 +90,7 @@ fn load_content(
     // Reading and checking thousands of small files is worth spreading over the cores.
     let read: Vec<(Option<SourceFile>, Vec<Diagnostic>)> = markdown
         .into_par_iter()
-        .map(|(rel, abs)| {
-            let mut d = Vec::new();
-            let shown = Path::new("content").join(&rel);
-            // macOS writes file names decomposed (NFD); links are typed composed (NFC).
-            let rel = crate::slug::nfc(&rel);
-            let file = read_text(&abs, &shown, &mut d).map(|text| SourceFile { rel, shown, text });
-            (file, d)
-        })
+        .map(|(rel, abs)| read_markdown(&rel, &abs))
         .collect();
     let mut content = Vec::new();
     for (file, d) in read {
@@ -112,6 +105,58 @@ fn load_content(
         diags.extend(active.into_iter().flatten());
     }
     (content, assets)
+}
+
+/// Reads one Markdown file of `content/` (`rel` as walked).
+fn read_markdown(rel: &str, abs: &Path) -> (Option<SourceFile>, Vec<Diagnostic>) {
+    let mut d = Vec::new();
+    let shown = Path::new("content").join(rel);
+    // macOS writes file names decomposed (NFD); links are typed composed (NFC).
+    let rel = crate::slug::nfc(rel);
+    let file = read_text(abs, &shown, &mut d).map(|text| SourceFile {
+        rel,
+        shown,
+        text: text.into(),
+    });
+    (file, d)
+}
+
+/// The sources after `changed` files were edited: `prev` with those files read again, when
+/// each is a Markdown file of `content/` that `prev` has, still a regular file (an edit).
+/// `None` when the change may add, remove or move files, or touch anything but content: then
+/// everything is loaded with [`load`], whose walk checks what the site may contain.
+pub(crate) fn reload(
+    settings: &Settings,
+    prev: &Sources,
+    changed: &[PathBuf],
+) -> Option<(Sources, Vec<Diagnostic>)> {
+    let content_dir = settings.root.join("content");
+    let mut sources = prev.clone();
+    let mut diags = Vec::new();
+    for abs in changed {
+        let rel = abs
+            .strip_prefix(&content_dir)
+            .ok()?
+            .to_str()?
+            .replace('\\', "/");
+        let meta = std::fs::symlink_metadata(abs).ok()?;
+        let i = sources
+            .content
+            .iter()
+            .position(|f| f.rel == crate::slug::nfc(&rel))?;
+        if !meta.is_file() || !rel.ends_with(".md") {
+            return None;
+        }
+        let (file, d) = read_markdown(&rel, abs);
+        diags.extend(d);
+        match file {
+            Some(f) => sources.content[i] = f,
+            None => {
+                sources.content.remove(i);
+            }
+        }
+    }
+    Some((sources, diags))
 }
 
 /// Extensions editors use for Markdown besides `.md` (compared case-insensitively).

@@ -93,6 +93,7 @@ impl Highlighter {
 }
 
 /// Rendering switches (from the site configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Options {
     pub(crate) smart_punctuation: bool,
     pub(crate) highlight: bool,

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::error::Diagnostic;
 
@@ -18,8 +19,9 @@ pub(crate) struct SourceFile {
     pub rel: String,
     /// Path shown in messages, relative to the site root, e.g. `content/initiativen/…`.
     pub shown: PathBuf,
-    /// Text without a leading byte order mark.
-    pub text: String,
+    /// Text without a leading byte order mark; shared, so that the dev server's next run and
+    /// the documents made from it need no copy.
+    pub text: Arc<str>,
 }
 
 /// A non-Markdown file of `content/` (page bundle assets), copied beside its page.
@@ -36,14 +38,14 @@ pub(crate) struct StaticFile {
     pub abs: PathBuf,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Template {
     pub name: String,
     pub shown: PathBuf,
     pub text: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Sources {
     pub content: Vec<SourceFile>,
     pub assets: Vec<AssetFile>,
@@ -173,7 +175,8 @@ impl Document {
 
 #[derive(Debug)]
 pub(crate) struct Node {
-    pub doc: Document,
+    /// Shared with the parse stage's memo (the dev server keeps it for the next run).
+    pub doc: Arc<Document>,
     /// URL path, starting and ending with `/`, e.g. `/initiativen/equal/`.
     pub path: String,
     pub parent: Option<usize>,
@@ -206,14 +209,14 @@ pub(crate) struct Site {
     /// Source paths of internal documents left out of this target's build.
     pub intern_excluded: HashSet<String>,
     /// `content/<keyword path>/*.md`: the keyword index text and per-keyword descriptions.
-    pub keyword_docs: Vec<Document>,
+    pub keyword_docs: Vec<Arc<Document>>,
     /// (source asset, output-relative destination).
     pub asset_copies: Vec<(AssetFile, String)>,
 }
 
 // --- Stage 4, links: rendered Markdown --------------------------------------------------------
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Body {
     pub html: String,
     pub toc: Vec<TocEntry>,
@@ -246,7 +249,7 @@ pub(crate) struct Keyword {
     pub related: Vec<(usize, usize)>,
     pub see_also: Vec<usize>,
     /// `content/<keywords.path>/<slug>.md`, if the editors wrote one.
-    pub description: Option<Document>,
+    pub description: Option<Arc<Document>>,
 }
 
 #[derive(Debug, Default)]
@@ -256,7 +259,7 @@ pub(crate) struct Keywords {
     /// For each node, its keywords (indices into `list`) in collation order.
     pub by_node: Vec<Vec<usize>>,
     /// `content/<keywords.path>/_index.md`: title and text of the index page.
-    pub index_doc: Option<Document>,
+    pub index_doc: Option<Arc<Document>>,
 }
 
 // --- Markdown rendering results, read by stage 4 and the templates ------------------------------
@@ -278,4 +281,16 @@ pub(crate) struct TocEntry {
     pub(crate) id: String,
     pub(crate) title: String,
     pub(crate) children: Vec<TocEntry>,
+}
+
+// --- Stage 6, render (and 7, publish; search): files to write ------------------------------
+
+/// A file to write, relative to the output directory. The bytes are shared: the dev server
+/// serves them and keeps them for its next run without a copy.
+#[derive(Debug, Clone)]
+pub(crate) struct Output {
+    pub rel: String,
+    pub bytes: Arc<Vec<u8>>,
+    /// The source this file was made from, for collision messages.
+    pub source: PathBuf,
 }

@@ -22,14 +22,7 @@ use crate::resolve::{all_pages, ancestors, Node, Site};
 use crate::taxonomy::Keywords;
 use crate::template_guard::{self as guard, Budget};
 
-/// A file to write, relative to the output directory.
-#[derive(Debug)]
-pub(crate) struct Output {
-    pub rel: String,
-    pub bytes: Vec<u8>,
-    /// The source this file was made from, for collision messages.
-    pub source: PathBuf,
-}
+pub(crate) use crate::model::Output;
 
 /// DM per euro, fixed on 31 December 1998.
 const DM_PER_EUR_MILLIONTHS: i128 = 1_955_830;
@@ -232,7 +225,7 @@ pub(crate) const SEARCH_PATH: &str = "/suche/";
 struct Ctx<'a> {
     settings: &'a Settings,
     site: &'a Site,
-    bodies: &'a [Body],
+    bodies: &'a [std::sync::Arc<Body>],
     keywords: &'a Keywords,
     /// Title of the keyword index: its `_index.md` title, else the theme's `keywords` string.
     keywords_title: String,
@@ -791,7 +784,7 @@ pub(crate) struct Inputs<'a> {
     pub templates: &'a Templates,
     pub translations: &'a BTreeMap<String, String>,
     pub site: &'a Site,
-    pub bodies: &'a [Body],
+    pub bodies: &'a [std::sync::Arc<Body>],
     pub keywords: &'a Keywords,
     pub keyword_html: &'a KeywordHtml,
     /// Ticked once per rendered output.
@@ -999,7 +992,7 @@ fn render_on_this_pool(
                     (Ok(o), Some(emit)) => {
                         emit(&o);
                         Ok(Output {
-                            bytes: Vec::new(),
+                            bytes: Default::default(),
                             ..o
                         })
                     }
@@ -1474,7 +1467,7 @@ fn render_job(
     };
     Ok(Output {
         rel: format!("{}{file}", path.trim_start_matches('/')),
-        bytes: html.into_bytes(),
+        bytes: std::sync::Arc::new(html.into_bytes()),
         source,
     })
 }

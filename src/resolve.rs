@@ -5,6 +5,7 @@
 //! and where each bundle asset goes. Duplicate URLs and unsafe slugs are errors.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::collate::GermanCollator;
 use crate::config::Settings;
@@ -17,7 +18,7 @@ use crate::slug::slugify;
 pub(crate) fn resolve(
     settings: &Settings,
     collator: &GermanCollator,
-    docs: Vec<Document>,
+    docs: Vec<Arc<Document>>,
     assets: Vec<AssetFile>,
 ) -> (Site, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -39,7 +40,9 @@ pub(crate) fn resolve(
     let mut intern_excluded = HashSet::new();
     let all_rels: HashSet<String> = docs.iter().map(|d| d.src.rel.clone()).collect();
     for mut d in docs {
-        d.fm.intern = d.fm.intern || under_intern(&d.src.rel);
+        if !d.fm.intern && under_intern(&d.src.rel) {
+            Arc::make_mut(&mut d).fm.intern = true;
+        }
         if d.fm.intern && !settings.target.include_intern {
             intern_excluded.insert(d.src.rel.clone());
         } else if d.fm.draft && !settings.drafts {
@@ -59,7 +62,7 @@ pub(crate) fn resolve(
         )
     });
     if !kept.iter().any(|d| d.src.rel == "_index.md") {
-        kept.insert(0, synthetic_home(settings));
+        kept.insert(0, Arc::new(synthetic_home(settings)));
     }
 
     let mut nodes: Vec<Node> = Vec::with_capacity(kept.len());
@@ -384,7 +387,7 @@ fn synthetic_home(settings: &Settings) -> Document {
         src: crate::load::SourceFile {
             rel: "_index.md".into(),
             shown: "content/_index.md".into(),
-            text: String::new(),
+            text: "".into(),
         },
         kind: Kind::Section,
         fm: crate::parse::FrontMatter {

@@ -49,7 +49,7 @@ fn fail(e: impl std::fmt::Display) -> BuildError {
 pub(crate) fn index(
     settings: &Settings,
     site: &Site,
-    bodies: &[Body],
+    bodies: &[std::sync::Arc<Body>],
 ) -> Result<Vec<Output>, BuildError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -113,7 +113,7 @@ pub(crate) fn index(
                     "{BUNDLE_DIR}/{}",
                     f.filename.to_string_lossy().replace('\\', "/")
                 ),
-                bytes: f.contents,
+                bytes: std::sync::Arc::new(f.contents),
                 source: "search index".into(),
             })
             .collect())

@@ -31,7 +31,7 @@ pub(crate) fn collect(
     settings: &Settings,
     collator: &GermanCollator,
     site: &Site,
-    keyword_docs: Vec<Document>,
+    keyword_docs: Vec<std::sync::Arc<Document>>,
     lint: bool,
 ) -> (Keywords, Vec<Diagnostic>) {
     let mut diags = Vec::new();

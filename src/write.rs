@@ -11,8 +11,9 @@ use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 
-use crate::error::BuildError;
-use crate::render::Output;
+use crate::error::{BuildError, Diagnostic};
+use crate::model::Output;
+use std::collections::HashMap;
 
 /// What to put into the output: generated files and files copied from disk.
 pub(crate) struct Plan {
@@ -465,6 +466,56 @@ fn remove_dir_parallel(dir: &Path) {
         });
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Every output path once; static files and assets may not shadow pages.
+pub(crate) fn check_collisions<'a>(
+    settings: &crate::config::Settings,
+    outputs: impl Iterator<Item = &'a Output>,
+    copies: &[(PathBuf, String)],
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut seen: HashMap<&str, PathBuf> = HashMap::new();
+    for o in outputs {
+        if let Some(prev) = seen.insert(o.rel.as_str(), o.source.clone()) {
+            diags.push(
+                Diagnostic::error(
+                    &o.source,
+                    format!(
+                        "output file {} is also written for {}",
+                        o.rel,
+                        prev.display()
+                    ),
+                )
+                .with_hint("two sources give the same URL; rename one or change its slug"),
+            );
+        }
+        if !is_safe_rel(&o.rel) {
+            diags.push(Diagnostic::error(
+                &o.source,
+                format!("unsafe output path `{}`", o.rel),
+            ));
+        }
+    }
+    for (src, dest) in copies {
+        let shown = src
+            .strip_prefix(&settings.root)
+            .unwrap_or(src)
+            .to_path_buf();
+        if let Some(prev) = seen.get(dest.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    &shown,
+                    format!(
+                        "file {dest} would overwrite the page made from {}",
+                        prev.display()
+                    ),
+                )
+                .with_hint("rename the file"),
+            );
+        }
+    }
+    diags
 }
 
 #[cfg(test)]
