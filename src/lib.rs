@@ -14,6 +14,8 @@
 //! Every stage reports problems as [`error::Diagnostic`]s; the build fails after a stage that
 //! found errors, having reported all of them.
 
+#![forbid(unsafe_code)]
+
 pub(crate) mod active;
 pub(crate) mod autoescape;
 pub(crate) mod collate;

@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 content errors (or any failed build), 2 usage errors.
 
+#![forbid(unsafe_code)]
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
