@@ -21,6 +21,7 @@ pub(crate) mod autoescape;
 pub(crate) mod collate;
 pub(crate) mod config;
 pub mod error;
+pub(crate) mod escape;
 pub(crate) mod links;
 pub(crate) mod load;
 pub(crate) mod markdown;

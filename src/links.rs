@@ -198,7 +198,7 @@ fn fill_placeholders(
                 );
                 out.push_str(placeholder);
             }
-            Some(v) => out.push_str(&escape_text(v)),
+            Some(v) => crate::escape::html_into(&mut out, v),
             None => {
                 let offset = text
                     .get(cursor..)
@@ -235,15 +235,6 @@ fn fill_placeholders(
     }
     out.push_str(rest);
     out
-}
-
-/// Escaped for HTML text and quoted attribute values alike.
-fn escape_text(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// Whether sanitised HTML, fed in pieces, ends inside a tag (an attribute value included):

@@ -1001,11 +1001,11 @@ fn code_block_html(open: &OpenCode, opts: &Options, hl: &Highlighter) -> String 
     let mut html = String::with_capacity(open.code.len() * 2 + 64);
     let Some(lang) = &open.lang else {
         html.push_str("<pre class=\"code\"><code>");
-        escape_html_into(&mut html, &open.code);
+        crate::escape::html_into(&mut html, &open.code);
         html.push_str("</code></pre>\n");
         return html;
     };
-    let lang_attr = escape_html(lang);
+    let lang_attr = crate::escape::html(lang);
     html.push_str("<pre class=\"code\" data-lang=\"");
     html.push_str(&lang_attr);
     html.push_str("\"><code class=\"language-");
@@ -1017,29 +1017,10 @@ fn code_block_html(open: &OpenCode, opts: &Options, hl: &Highlighter) -> String 
         .flatten()
     {
         Some(highlighted) => html.push_str(&highlighted),
-        None => escape_html_into(&mut html, &open.code),
+        None => crate::escape::html_into(&mut html, &open.code),
     }
     html.push_str("</code></pre>\n");
     html
-}
-
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    escape_html_into(&mut out, s);
-    out
-}
-
-fn escape_html_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// Turns the flat list of headings into a tree: a heading is the child of the
