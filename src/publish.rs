@@ -161,7 +161,10 @@ fn feed(settings: &Settings, site: &Site, summaries: &[String]) -> Output {
             xml.push_str(&format!("    <published>{}</published>\n", stamp(p)));
         }
         if !summary.is_empty() {
-            xml.push_str(&format!("    <summary>{}</summary>\n", escape::xml(summary)));
+            xml.push_str(&format!(
+                "    <summary>{}</summary>\n",
+                escape::xml(summary)
+            ));
         }
         xml.push_str(&format!(
             "    <author><name>{}</name></author>\n  </entry>\n",
