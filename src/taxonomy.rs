@@ -356,12 +356,12 @@ fn see_also(
 /// Description pages: content/<path>/<slug>.md goes to its keyword; content/<path>/_index.md
 /// (title and text of the index page) is returned.
 fn attach_descriptions(
-    keyword_docs: Vec<Document>,
+    keyword_docs: Vec<std::sync::Arc<Document>>,
     by_slug: &HashMap<String, usize>,
     keywords: &mut [Keyword],
     kw: &KeywordSettings,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Document> {
+) -> Option<std::sync::Arc<Document>> {
     let mut index_doc = None;
     for d in keyword_docs {
         let file = d.src.rel.rsplit('/').next().unwrap_or("");
