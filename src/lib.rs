@@ -226,6 +226,73 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     Ok(report)
 }
 
+/// The dev server's rebuilds without the server, for the incremental-rebuild property test
+/// (tests/it/incremental.rs). Not a public API: no stability, no documentation.
+#[doc(hidden)]
+pub mod preview_api {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use crate::{pipeline, serve, BuildOptions};
+
+    /// Where the preview pretends to listen.
+    const ORIGIN: &str = "http://127.0.0.1:1111";
+
+    /// Every output path and its bytes (static files and assets as `copy of <source>`, the
+    /// warnings as `(warnings)`), or the errors, rendered. The search index is left out: the preview builds it once at the start.
+    pub type Outputs = Result<BTreeMap<String, Vec<u8>>, Vec<String>>;
+
+    /// The pipeline with the memo the dev server keeps between runs.
+    pub struct Preview {
+        opts: BuildOptions,
+        memo: pipeline::Memo,
+    }
+
+    impl Preview {
+        pub fn new(opts: BuildOptions) -> Self {
+            Preview {
+                opts,
+                memo: pipeline::Memo::keeping(),
+            }
+        }
+
+        /// Runs after `changed` files changed (`None`: unknown, as at the start), as `serve`
+        /// does.
+        pub fn run(&mut self, changed: Option<&[PathBuf]>) -> Outputs {
+            run(&self.opts, &mut self.memo, changed)
+        }
+    }
+
+    /// A run from scratch, as a full build of the preview.
+    pub fn fresh(opts: &BuildOptions) -> Outputs {
+        run(opts, &mut pipeline::Memo::default(), None)
+    }
+
+    fn run(opts: &BuildOptions, memo: &mut pipeline::Memo, changed: Option<&[PathBuf]>) -> Outputs {
+        let shown = |e: crate::error::BuildError| match e {
+            crate::error::BuildError::Content(d) => d.iter().map(|d| d.render(false)).collect(),
+            e => vec![format!("{e:?}")],
+        };
+        let settings = serve::preview_settings(opts, ORIGIN).map_err(shown)?;
+        let run = pipeline::run(&settings, memo, changed, opts.progress, None).map_err(shown)?;
+        let mut all: BTreeMap<String, Vec<u8>> = run
+            .outputs
+            .into_iter()
+            .filter(|o| {
+                !o.rel
+                    .starts_with(&format!("{}/", crate::search::BUNDLE_DIR))
+            })
+            .map(|o| (o.rel, o.bytes.to_vec()))
+            .collect();
+        let warnings: Vec<String> = run.warnings.iter().map(|d| d.render(false)).collect();
+        all.insert("(warnings)".into(), warnings.concat().into_bytes());
+        for (src, dest) in run.copies {
+            all.insert(dest, format!("copy of {}", src.display()).into_bytes());
+        }
+        Ok(all)
+    }
+}
+
 /// Thin wrappers over crate-internal stages for the cargo-fuzz targets in `fuzz/`
 /// (see docs/robustness.md). Not a public API: no stability, no documentation.
 #[doc(hidden)]

@@ -193,6 +193,18 @@ fn url_path(base_url: &str) -> String {
     }
 }
 
+/// The settings of the preview: served pages need server links, even for a file-share
+/// target. The base URL's path stays, read anew each time, so links work as published.
+pub(crate) fn preview_settings(
+    opts: &BuildOptions,
+    origin: &str,
+) -> Result<crate::config::Settings, BuildError> {
+    let mut s = settings_for(opts)?;
+    s.target.relative = false;
+    s.base_url = format!("{origin}{}", url_path(&s.base_url));
+    Ok(s)
+}
+
 /// Runs the pipeline for every change and serves the result.
 struct Rebuilder {
     opts: BuildOptions,
@@ -214,13 +226,8 @@ impl Rebuilder {
         }
     }
 
-    /// The settings of the preview: served pages need server links, even for a file-share
-    /// target. The base URL's path stays, read anew each time, so links work as published.
     fn settings(&self) -> Result<crate::config::Settings, BuildError> {
-        let mut s = settings_for(&self.opts)?;
-        s.target.relative = false;
-        s.base_url = format!("{}{}", self.origin, url_path(&s.base_url));
-        Ok(s)
+        preview_settings(&self.opts, &self.origin)
     }
 
     /// Runs the pipeline (with the memo of the last run) and serves its result; on failure
