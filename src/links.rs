@@ -61,7 +61,10 @@ impl<'a> Resolver<'a> {
                 let hint = if self.site.drafts.contains(source_path) {
                     "that page is a draft and not part of this build (build with --drafts, or remove the link)".to_string()
                 } else {
-                    let known = self.site.by_rel.keys().map(String::as_str);
+                    // Sorted: with a tie in distance the hint must not follow the hash
+                    // map's order (it differed between runs).
+                    let mut known: Vec<&str> = self.site.by_rel.keys().map(String::as_str).collect();
+                    known.sort_unstable();
                     did_you_mean(source_path, known).unwrap_or_else(|| {
                         "link to a file below content/, e.g. [Text](@/initiativen/_index.md)".into()
                     })

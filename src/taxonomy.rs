@@ -108,7 +108,10 @@ impl Vocabulary {
         match self.allowed.get(&fold(&name)) {
             Some(a) => Ok(a.clone()),
             None => {
-                let hint = did_you_mean(&name, self.allowed.values().map(String::as_str))
+                // Sorted: with a tie in distance the hint must not follow the hash map's order.
+                let mut allowed: Vec<&str> = self.allowed.values().map(String::as_str).collect();
+                allowed.sort_unstable();
+                let hint = did_you_mean(&name, allowed)
                     .unwrap_or_else(|| {
                         "add it to [keywords] allowed in config.toml, or use an allowed keyword"
                             .into()
@@ -389,7 +392,10 @@ fn attach_descriptions(
 /// simply not published, and in a public target a keyword of internal pages legitimately has
 /// no pages.
 fn undescribed(slug: &str, by_slug: &HashMap<String, usize>, d: &Document) -> Diagnostic {
-    let hint = did_you_mean(slug, by_slug.keys().map(String::as_str)).unwrap_or_else(|| {
+    // Sorted: with a tie in distance the hint must not follow the hash map's order.
+    let mut slugs: Vec<&str> = by_slug.keys().map(String::as_str).collect();
+    slugs.sort_unstable();
+    let hint = did_you_mean(slug, slugs).unwrap_or_else(|| {
         "name the file after the keyword's URL slug (e.g. beschaeftigungsfoerderung.md); if only internal pages carry the keyword, mark this file intern = true".into()
     });
     Diagnostic::warning(
