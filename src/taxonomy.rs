@@ -111,11 +111,9 @@ impl Vocabulary {
                 // Sorted: with a tie in distance the hint must not follow the hash map's order.
                 let mut allowed: Vec<&str> = self.allowed.values().map(String::as_str).collect();
                 allowed.sort_unstable();
-                let hint = did_you_mean(&name, allowed)
-                    .unwrap_or_else(|| {
-                        "add it to [keywords] allowed in config.toml, or use an allowed keyword"
-                            .into()
-                    });
+                let hint = did_you_mean(&name, allowed).unwrap_or_else(|| {
+                    "add it to [keywords] allowed in config.toml, or use an allowed keyword".into()
+                });
                 Err(Diagnostic::error(
                     &doc.src.shown,
                     format!("keyword `{name}` is not in the controlled vocabulary"),
