@@ -17,14 +17,16 @@ use crate::model::{Keywords, Output, Site, Sources, Template};
 use crate::{collate, links, load, markdown, parse, publish, render, resolve, search, taxonomy};
 use crate::{write, Progress, StageProgress};
 
+/// (source file, output-relative destination) of static files and bundle assets.
+pub(crate) type Copies = Vec<(PathBuf, String)>;
+
 /// What one run produced.
 pub(crate) struct Run {
     /// Outputs in memory; without their bytes where they are in `staging` already.
     pub outputs: Vec<Output>,
     /// The folder the pages were written into while rendering, to finish and swap into place.
     pub staging: Option<write::Staging>,
-    /// (source file, output-relative destination) of static files and bundle assets.
-    pub copies: Vec<(PathBuf, String)>,
+    pub copies: Copies,
     pub warnings: Vec<Diagnostic>,
     pub timings: Vec<(&'static str, Duration)>,
     pub pages: usize,
@@ -356,7 +358,7 @@ fn publish_stage(
     streamed: bool,
     diags: &mut Diagnostics,
     clock: &mut Clock,
-) -> Result<(Vec<Output>, Vec<(PathBuf, String)>), BuildError> {
+) -> Result<(Vec<Output>, Copies), BuildError> {
     let settings = s.settings;
     let summaries: Vec<String> = s.bodies.iter().map(|b| b.summary.clone()).collect();
     let own: Vec<&str> = s
@@ -383,7 +385,7 @@ fn publish_stage(
         outputs.extend(index);
         clock.lap("search");
     }
-    let mut copies: Vec<(PathBuf, String)> = s
+    let mut copies: Copies = s
         .sources
         .static_files
         .iter()
