@@ -8,6 +8,7 @@ mod bad_input;
 mod basic;
 mod cli;
 mod errors;
+mod incremental;
 mod keywords;
 mod links;
 mod portal;
