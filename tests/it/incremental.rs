@@ -812,3 +812,20 @@ fn fixture_builds_for_both_targets() {
         assert!(plan, "{t}: the bundle's asset");
     }
 }
+
+/// The first bug the property found: a missing page's "did you mean" hint picked among equally
+/// close pages in hash map order, so two builds of the same site could differ. Now the first in
+/// sorted order wins (`themen/aerger.md` before `themen/recht.md`), in every run.
+#[test]
+fn missing_page_hint_is_the_same_in_every_run() {
+    let f = Fixture::new();
+    rename(&f, "content/themen/arbeit.md", "neu");
+    for _ in 0..8 {
+        let errors = preview_api::fresh(&options(f.root(), "intranet")).unwrap_err();
+        let all = errors.join("\n");
+        assert!(
+            all.contains("hint: did you mean `themen/aerger.md`?"),
+            "{all}"
+        );
+    }
+}
