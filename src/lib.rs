@@ -22,6 +22,7 @@ pub(crate) mod collate;
 pub(crate) mod config;
 pub mod error;
 pub(crate) mod escape;
+pub(crate) mod files;
 pub(crate) mod links;
 pub(crate) mod load;
 pub(crate) mod markdown;
@@ -37,6 +38,7 @@ pub mod serve;
 pub(crate) mod slug;
 pub(crate) mod taxonomy;
 pub(crate) mod template_guard;
+pub(crate) mod text;
 pub(crate) mod write;
 
 use std::path::PathBuf;
@@ -191,7 +193,7 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     let started = Instant::now();
     let mut settings = settings_for(opts)?;
     // Also for `check`: it must fail wherever `build` fails, short of the write itself.
-    let real_out = write::check_output_dir(&settings.root, &settings.output_dir)?;
+    let real_out = files::check_output_dir(&settings.root, &settings.output_dir)?;
     if opts.write {
         settings.output_dir = real_out;
     }
@@ -278,10 +280,7 @@ pub mod preview_api {
         let mut all: BTreeMap<String, Vec<u8>> = run
             .outputs
             .into_iter()
-            .filter(|o| {
-                !o.rel
-                    .starts_with(&format!("{}/", crate::search::BUNDLE_DIR))
-            })
+            .filter(|o| !o.rel.starts_with(&format!("{}/", crate::model::BUNDLE_DIR)))
             .map(|o| (o.rel, o.bytes.to_vec()))
             .collect();
         let warnings: Vec<String> = run.warnings.iter().map(|d| d.render(false)).collect();

@@ -324,7 +324,7 @@ fn render_text(
             // Quotes, a newline after the opening ones and escapes shift the text in the file.
             let map = text
                 .get(md.offset..)
-                .and_then(|token| crate::parse::text::string_map(token, &md.value));
+                .and_then(|token| crate::text::string_map(token, &md.value));
             let place = |off: usize| {
                 md.offset
                     + map

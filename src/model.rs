@@ -283,6 +283,9 @@ pub(crate) struct TocEntry {
     pub(crate) children: Vec<TocEntry>,
 }
 
+/// Folder of the search index (Pagefind's bundle) in the output.
+pub(crate) const BUNDLE_DIR: &str = "pagefind";
+
 // --- Stage 6, render (and 7, publish; search): files to write ------------------------------
 
 /// A file to write, relative to the output directory. The bytes are shared: the dev server

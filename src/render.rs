@@ -853,7 +853,7 @@ fn render_on_this_pool(
         search_bundle_url: settings
             .target
             .search
-            .then(|| ctx.permalink(&format!("/{}/", crate::search::BUNDLE_DIR))),
+            .then(|| ctx.permalink(&format!("/{}/", crate::model::BUNDLE_DIR))),
         target: TargetView {
             name: &settings.target.name,
             intern: settings.target.include_intern,

@@ -829,7 +829,7 @@ fn read_inside(root: &Path, src: &Path) -> Option<Vec<u8>> {
         return None;
     }
     // Only a regular file: a named pipe swapped in would block this thread.
-    crate::load::read_regular(&real).ok()
+    crate::files::read_regular(&real).ok()
 }
 
 fn not_found(shared: &Shared) -> Resp {

@@ -4,6 +4,7 @@
 mod harness;
 
 mod arch_config_positions;
+mod architecture;
 mod bad_input;
 mod basic;
 mod cli;
