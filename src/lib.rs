@@ -14,11 +14,14 @@
 //! Every stage reports problems as [`error::Diagnostic`]s; the build fails after a stage that
 //! found errors, having reported all of them.
 
+#![forbid(unsafe_code)]
+
 pub(crate) mod active;
 pub(crate) mod autoescape;
 pub(crate) mod collate;
 pub(crate) mod config;
 pub mod error;
+pub(crate) mod escape;
 pub(crate) mod links;
 pub(crate) mod load;
 pub(crate) mod markdown;

@@ -162,10 +162,12 @@ fn fill_placeholders(
     let html = html.as_str();
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    // Placeholders come in the order of the text: each is looked for after the last one, and
-    // positions are counted from there (many of them stay linear).
-    let mut cursor = doc.body_offset;
-    let mut places: Option<Places<'_>> = None;
+    let mut errors = PlaceholderErrors {
+        doc,
+        text,
+        cursor: doc.body_offset,
+        places: None,
+    };
     let mut tag = TagState::default();
     while let Some(start) = rest.find(OPEN) {
         out.push_str(&rest[..start]);
@@ -179,55 +181,12 @@ fn fill_placeholders(
         let placeholder = &rest[start..start + OPEN.len() + end + 2];
         match env.extra.get(key).and_then(toml::Value::as_str) {
             Some(_) if tag.inside() => {
-                let offset = text
-                    .get(cursor..)
-                    .and_then(|t| t.find(placeholder))
-                    .map_or(doc.body_offset, |i| cursor + i);
-                cursor = offset + placeholder.len();
-                let d = Diagnostic::error(
-                    &doc.src.shown,
-                    format!("`{{{{ extra.{key} }}}}` inside an HTML tag"),
-                );
-                diags.push(
-                    places
-                        .get_or_insert_with(|| Places::new(text))
-                        .at(d, offset)
-                        .with_hint(
-                            "a placeholder is text: write it outside the tag, e.g. E-Mail: {{ extra.email }}",
-                        ),
-                );
+                diags.push(errors.inside_tag(key, placeholder));
                 out.push_str(placeholder);
             }
-            Some(v) => out.push_str(&escape_text(v)),
+            Some(v) => crate::escape::html_into(&mut out, v),
             None => {
-                let offset = text
-                    .get(cursor..)
-                    .and_then(|t| t.find(placeholder))
-                    .map(|i| cursor + i)
-                    .or_else(|| {
-                        text[doc.body_offset..]
-                            .find(placeholder)
-                            .map(|i| doc.body_offset + i)
-                    })
-                    .unwrap_or(doc.body_offset);
-                cursor = offset + placeholder.len();
-                let known = env
-                    .extra
-                    .iter()
-                    .filter(|(_, v)| v.is_str())
-                    .map(|(k, _)| k.as_str());
-                let d = Diagnostic::error(
-                    &doc.src.shown,
-                    format!("`{{{{ extra.{key} }}}}`: no text `{key}` in [extra] of config.toml"),
-                );
-                diags.push(
-                    places
-                        .get_or_insert_with(|| Places::new(text))
-                        .at(d, offset)
-                        .with_hint(did_you_mean(key, known).unwrap_or_else(|| {
-                            format!("add {key} = \"…\" under [extra] in config.toml")
-                        })),
-                );
+                diags.push(errors.unknown(key, placeholder, env.extra));
                 out.push_str(placeholder);
             }
         }
@@ -237,13 +196,67 @@ fn fill_placeholders(
     out
 }
 
-/// Escaped for HTML text and quoted attribute values alike.
-fn escape_text(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+/// Errors of a page's placeholders, placed in its source text. Placeholders come in the order
+/// of the text: each is looked for after the last one, and positions are counted from there
+/// (many of them stay linear).
+struct PlaceholderErrors<'a> {
+    doc: &'a crate::parse::Document,
+    text: &'a str,
+    /// Where the previous placeholder found ended.
+    cursor: usize,
+    places: Option<Places<'a>>,
+}
+
+impl PlaceholderErrors<'_> {
+    /// A placeholder of a known key inside an HTML tag.
+    fn inside_tag(&mut self, key: &str, placeholder: &str) -> Diagnostic {
+        let offset = self
+            .after_cursor(placeholder)
+            .unwrap_or(self.doc.body_offset);
+        let d = Diagnostic::error(
+            &self.doc.src.shown,
+            format!("`{{{{ extra.{key} }}}}` inside an HTML tag"),
+        );
+        self.at(d, offset, placeholder).with_hint(
+            "a placeholder is text: write it outside the tag, e.g. E-Mail: {{ extra.email }}",
+        )
+    }
+
+    /// A placeholder whose key is no text of `[extra]`.
+    fn unknown(&mut self, key: &str, placeholder: &str, extra: &toml::Table) -> Diagnostic {
+        let body = self.doc.body_offset;
+        let offset = self
+            .after_cursor(placeholder)
+            .or_else(|| self.text[body..].find(placeholder).map(|i| body + i))
+            .unwrap_or(body);
+        let known = extra
+            .iter()
+            .filter(|(_, v)| v.is_str())
+            .map(|(k, _)| k.as_str());
+        let hint = did_you_mean(key, known)
+            .unwrap_or_else(|| format!("add {key} = \"…\" under [extra] in config.toml"));
+        let d = Diagnostic::error(
+            &self.doc.src.shown,
+            format!("`{{{{ extra.{key} }}}}`: no text `{key}` in [extra] of config.toml"),
+        );
+        self.at(d, offset, placeholder).with_hint(hint)
+    }
+
+    fn after_cursor(&self, placeholder: &str) -> Option<usize> {
+        self.text
+            .get(self.cursor..)
+            .and_then(|t| t.find(placeholder))
+            .map(|i| self.cursor + i)
+    }
+
+    /// `d` at `offset`, where `placeholder` is; the next one is looked for after it.
+    fn at(&mut self, d: Diagnostic, offset: usize, placeholder: &str) -> Diagnostic {
+        self.cursor = offset + placeholder.len();
+        let text = self.text;
+        self.places
+            .get_or_insert_with(|| Places::new(text))
+            .at(d, offset)
+    }
 }
 
 /// Whether sanitised HTML, fed in pieces, ends inside a tag (an attribute value included):

@@ -541,7 +541,8 @@ pub(crate) fn open_regular(abs: &Path) -> std::io::Result<std::fs::File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
+        // A small flag (0o4000 on Linux): the cast to the C `int` open(2) takes is exact.
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
     let file = options.open(abs)?;
     let ft = file.metadata()?.file_type();

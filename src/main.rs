@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 content errors (or any failed build), 2 usage errors.
 
+#![forbid(unsafe_code)]
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -103,7 +105,33 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // A bug in wegweiser must still end in a readable message, not a stack trace.
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    match cli.command {
+        Command::Serve { common, port, bind } => serve(common, port, bind, color),
+        Command::Init { dir } => init(&dir, color),
+        Command::New { kind, path, root } => new_page(&root, &kind, &path, color),
+        Command::Build {
+            common,
+            output_dir,
+            timings,
+        } => build_or_check(common, output_dir, true, timings, color),
+        Command::Check { common, output_dir } => {
+            build_or_check(common, output_dir, false, false, color)
+        }
+    }
+}
+
+/// A bug in wegweiser must still end in a readable message, not a stack trace.
+fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let place = info
             .location()
@@ -120,49 +148,35 @@ fn main() -> ExitCode {
             "caused by: a bug, not your content; please report it with the file that triggered it"
         );
     }));
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+}
+
+/// `init`: a new site in `dir`.
+fn init(dir: &std::path::Path, color: bool) -> ExitCode {
+    match wegweiser::scaffold::init(dir) {
+        Ok(files) => {
+            eprintln!(
+                "created a new site in {} ({} files); next: cd {} && wegweiser serve",
+                dir.display(),
+                files.len(),
+                dir.display()
+            );
+            ExitCode::SUCCESS
         }
-    };
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    match cli.command {
-        Command::Serve { common, port, bind } => serve(common, port, bind, color),
-        Command::Init { dir } => match wegweiser::scaffold::init(&dir) {
-            Ok(files) => {
-                eprintln!(
-                    "created a new site in {} ({} files); next: cd {} && wegweiser serve",
-                    dir.display(),
-                    files.len(),
-                    dir.display()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => report_error(e, color),
-        },
-        Command::New { kind, path, root } => {
-            let created = wegweiser::check_root_flag(&root)
-                .and_then(|()| wegweiser::scaffold::new_page(&root, &kind, &path));
-            match created {
-                Ok(file) => {
-                    let shown = file.strip_prefix(&root).unwrap_or(&file);
-                    eprintln!("created {}: fill in the fields, then save", shown.display());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => report_error(e, color),
-            }
+        Err(e) => report_error(e, color),
+    }
+}
+
+/// `new`: a page of content type `kind` at `path` in the site at `root`.
+fn new_page(root: &std::path::Path, kind: &str, path: &str, color: bool) -> ExitCode {
+    let created = wegweiser::check_root_flag(root)
+        .and_then(|()| wegweiser::scaffold::new_page(root, kind, path));
+    match created {
+        Ok(file) => {
+            let shown = file.strip_prefix(root).unwrap_or(&file);
+            eprintln!("created {}: fill in the fields, then save", shown.display());
+            ExitCode::SUCCESS
         }
-        Command::Build {
-            common,
-            output_dir,
-            timings,
-        } => build_or_check(common, output_dir, true, timings, color),
-        Command::Check { common, output_dir } => {
-            build_or_check(common, output_dir, false, false, color)
-        }
+        Err(e) => report_error(e, color),
     }
 }
 

@@ -374,69 +374,145 @@ fn render_impl(
     let events: Vec<(Event<'_>, Range<usize>)> = Parser::new_ext(source, parser_options(opts))
         .into_offset_iter()
         .collect();
-
-    // Explicit ids are reserved up front so that an automatic id never takes one
-    // that a later heading names explicitly.
-    let reserved: HashSet<String> = events
-        .iter()
-        .filter_map(|(event, _)| match event {
-            Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
-            _ => None,
-        })
-        .collect();
-
-    let mut rendered = Rendered::default();
-    let mut ids = Ids {
-        used: opts.reserved_ids.iter().cloned().collect(),
-        reserved,
-        next: HashMap::new(),
-    };
-    let footnotes = footnote_ids(&events, &mut ids);
-    let mut defined: HashSet<String> = HashSet::new();
-    let mut flat_toc: Vec<TocEntry> = Vec::new();
-    let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len() + 4);
-    let mut heading: Option<OpenHeading> = None;
-    let mut code: Option<OpenCode> = None;
-    let mut summary = SummaryState::default();
-    let mut lint = LintState::default();
-    let mut depth = 0usize;
-    let mut top_level_blocks = 0usize;
-    let mut only_paragraphs = true;
-
-    let has_raw_html = events
+    let raw_html = events
         .iter()
         .any(|(e, _)| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
-    let too_deep = if has_raw_html && !opts.trusted_html {
-        raw_html_too_deep(&events)
+    // Only documents with raw HTML need the (costly) sanitiser, and its HTML parser takes time
+    // growing with the square of the nesting depth.
+    let cleanup = if raw_html && !opts.trusted_html {
+        raw_html_too_deep(&events).map_or(Cleanup::Sanitise, Cleanup::TooDeep)
     } else {
-        None
+        Cleanup::Nothing
     };
+    let mut pass = Pass::new(&events, opts, hl, resolver);
     for (event, range) in events {
-        summary.observe(&event);
-        lint.observe(&event, &range);
-        match &event {
+        pass.observe(&event, &range);
+        pass.rewrite(event, range);
+    }
+    pass.finish(source.len(), cleanup)
+}
+
+/// What the HTML writer's output needs before it is the page's.
+enum Cleanup {
+    Nothing,
+    Sanitise,
+    /// Raw HTML nested too deep to sanitise in time: an error at this offset, and no HTML.
+    TooDeep(usize),
+}
+
+/// One pass over a document's events: the rewritten events and what was collected on the way.
+struct Pass<'s, 'o> {
+    opts: &'o Options,
+    hl: &'o Highlighter,
+    resolver: &'o dyn LinkResolver,
+    rendered: Rendered,
+    ids: Ids,
+    /// Footnote label key → id.
+    footnotes: HashMap<String, String>,
+    /// Footnote labels defined so far (a second definition is an error).
+    defined: HashSet<String>,
+    flat_toc: Vec<TocEntry>,
+    out: Vec<Event<'s>>,
+    heading: Option<OpenHeading>,
+    code: Option<OpenCode>,
+    summary: SummaryState,
+    lint: LintState,
+    shape: Shape,
+}
+
+/// Whether a document is a single paragraph (then inline rendering drops its `<p>`).
+struct Shape {
+    depth: usize,
+    top_level_blocks: usize,
+    only_paragraphs: bool,
+}
+
+impl Shape {
+    fn observe(&mut self, event: &Event<'_>) {
+        match event {
             Event::Start(tag) => {
-                if depth == 0 {
-                    top_level_blocks += 1;
-                    only_paragraphs &= matches!(tag, Tag::Paragraph);
+                if self.depth == 0 {
+                    self.top_level_blocks += 1;
+                    self.only_paragraphs &= matches!(tag, Tag::Paragraph);
                 }
-                depth += 1;
+                self.depth += 1;
             }
-            Event::End(_) => depth = depth.saturating_sub(1),
-            _ if depth == 0 => {
+            Event::End(_) => self.depth = self.depth.saturating_sub(1),
+            _ if self.depth == 0 => {
                 // Rules, HTML blocks' pieces and the like at top level.
-                top_level_blocks += 1;
-                only_paragraphs = false;
+                self.top_level_blocks += 1;
+                self.only_paragraphs = false;
             }
             _ => {}
         }
-        check_characters(&event, range.start, &mut rendered);
-        if let Some(open) = heading.as_mut() {
-            if let Event::Text(text) | Event::Code(text) = &event {
+    }
+
+    fn single_paragraph(&self) -> bool {
+        self.top_level_blocks == 1 && self.only_paragraphs
+    }
+}
+
+impl<'s, 'o> Pass<'s, 'o> {
+    fn new(
+        events: &[(Event<'s>, Range<usize>)],
+        opts: &'o Options,
+        hl: &'o Highlighter,
+        resolver: &'o dyn LinkResolver,
+    ) -> Self {
+        // Explicit ids are reserved up front so that an automatic id never takes one
+        // that a later heading names explicitly.
+        let reserved: HashSet<String> = events
+            .iter()
+            .filter_map(|(event, _)| match event {
+                Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
+                _ => None,
+            })
+            .collect();
+        let mut ids = Ids {
+            used: opts.reserved_ids.iter().cloned().collect(),
+            reserved,
+            next: HashMap::new(),
+        };
+        let footnotes = footnote_ids(events, &mut ids);
+        Pass {
+            opts,
+            hl,
+            resolver,
+            rendered: Rendered::default(),
+            ids,
+            footnotes,
+            defined: HashSet::new(),
+            flat_toc: Vec::new(),
+            out: Vec::with_capacity(events.len() + 4),
+            heading: None,
+            code: None,
+            summary: SummaryState::default(),
+            lint: LintState::default(),
+            shape: Shape {
+                depth: 0,
+                top_level_blocks: 0,
+                only_paragraphs: true,
+            },
+        }
+    }
+
+    /// What an event tells before it is rewritten: summary, lints, shape, forbidden
+    /// characters, the text of an open heading.
+    fn observe(&mut self, event: &Event<'s>, range: &Range<usize>) {
+        self.summary.observe(event);
+        self.lint.observe(event, range);
+        self.shape.observe(event);
+        check_characters(event, range.start, &mut self.rendered);
+        if let Some(open) = self.heading.as_mut() {
+            if let Event::Text(text) | Event::Code(text) = event {
                 open.text.push_str(text);
             }
         }
+    }
 
+    /// The event as it goes to the HTML writer: heading ids, highlighted code, footnote ids,
+    /// wrapped tables, resolved links, ids in raw HTML.
+    fn rewrite(&mut self, event: Event<'s>, range: Range<usize>) {
         match event {
             Event::Start(Tag::Heading {
                 level,
@@ -444,152 +520,177 @@ fn render_impl(
                 classes,
                 attrs,
             }) => {
-                heading = Some(OpenHeading {
-                    out_index: out.len(),
+                self.heading = Some(OpenHeading {
+                    out_index: self.out.len(),
                     level: level as u8,
                     explicit_id: id.map(|id| id.to_string()),
                     text: String::new(),
                 });
                 // The id is filled in at the heading's end, once its text is known.
-                out.push(Event::Start(Tag::Heading {
+                self.out.push(Event::Start(Tag::Heading {
                     level,
                     id: None,
                     classes,
                     attrs,
                 }));
             }
-            Event::End(TagEnd::Heading(level)) => {
-                if let Some(open) = heading.take() {
-                    let id = ids.heading(&open);
-                    rendered.anchors.push(id.clone());
-                    if let Some(Event::Start(Tag::Heading { id: slot, .. })) =
-                        out.get_mut(open.out_index)
-                    {
-                        *slot = Some(CowStr::from(id.clone()));
-                    }
-                    flat_toc.push(TocEntry {
-                        level: open.level,
-                        id,
-                        title: collapse_whitespace(&open.text),
-                        children: Vec::new(),
-                    });
-                }
-                out.push(Event::End(TagEnd::Heading(level)));
-            }
+            Event::End(TagEnd::Heading(level)) => self.end_heading(level),
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
                     CodeBlockKind::Fenced(info) => language_token(&info),
                     CodeBlockKind::Indented => None,
                 };
-                code = Some(OpenCode {
+                self.code = Some(OpenCode {
                     lang,
                     code: String::new(),
                 });
             }
-            Event::Text(text) if code.is_some() => {
-                if let Some(open) = code.as_mut() {
+            Event::Text(text) if self.code.is_some() => {
+                if let Some(open) = self.code.as_mut() {
                     open.code.push_str(&text);
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
-                if let Some(open) = code.take() {
-                    let html = code_block_html(&open, opts, hl);
-                    out.push(Event::Html(CowStr::from(html)));
+                if let Some(open) = self.code.take() {
+                    let html = code_block_html(&open, self.opts, self.hl);
+                    self.out.push(Event::Html(CowStr::from(html)));
                 }
             }
             Event::FootnoteReference(label) => {
-                out.push(Event::FootnoteReference(footnote_id(&footnotes, &label)));
+                let id = footnote_id(&self.footnotes, &label);
+                self.out.push(Event::FootnoteReference(id));
             }
             Event::Start(Tag::FootnoteDefinition(label)) => {
-                if !defined.insert(footnote_key(&label)) {
-                    rendered
-                        .errors
-                        .push((range.start, duplicate_footnote(&label)));
+                if !self.defined.insert(footnote_key(&label)) {
+                    let error = duplicate_footnote(&label);
+                    self.rendered.errors.push((range.start, error));
                 }
-                let id = footnote_id(&footnotes, &label);
-                out.push(Event::Start(Tag::FootnoteDefinition(id)));
+                let id = footnote_id(&self.footnotes, &label);
+                self.out.push(Event::Start(Tag::FootnoteDefinition(id)));
             }
             Event::Start(Tag::Table(alignments)) => {
-                out.push(Event::Html(CowStr::Borrowed(
+                self.out.push(Event::Html(CowStr::Borrowed(
                     "<div class=\"table-wrap\" tabindex=\"0\">\n",
                 )));
-                out.push(Event::Start(Tag::Table(alignments)));
+                self.out.push(Event::Start(Tag::Table(alignments)));
             }
             Event::End(TagEnd::Table) => {
-                out.push(Event::End(TagEnd::Table));
-                out.push(Event::Html(CowStr::Borrowed("</div>\n")));
+                self.out.push(Event::End(TagEnd::Table));
+                self.out.push(Event::Html(CowStr::Borrowed("</div>\n")));
             }
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                let (link_type, dest_url) =
-                    resolve_link(link_type, dest_url, range.start, resolver, &mut rendered);
-                let dest_url = guard_scheme(dest_url, false, opts, range.start, &mut rendered);
-                out.push(Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }));
+            Event::Start(tag @ (Tag::Link { .. } | Tag::Image { .. })) => {
+                let tag = self.link(tag, range.start);
+                self.out.push(Event::Start(tag));
             }
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                let (link_type, dest_url) =
-                    resolve_link(link_type, dest_url, range.start, resolver, &mut rendered);
-                let dest_url = guard_scheme(dest_url, true, opts, range.start, &mut rendered);
-                out.push(Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }));
+            Event::Html(raw) if !self.opts.trusted_html => {
+                let raw = raw_ids(raw, &mut self.ids, &mut self.rendered.anchors);
+                self.out.push(Event::Html(raw));
             }
-            Event::Html(raw) if !opts.trusted_html => {
-                out.push(Event::Html(raw_ids(raw, &mut ids, &mut rendered.anchors)));
+            Event::InlineHtml(raw) if !self.opts.trusted_html => {
+                let raw = raw_ids(raw, &mut self.ids, &mut self.rendered.anchors);
+                self.out.push(Event::InlineHtml(raw));
             }
-            Event::InlineHtml(raw) if !opts.trusted_html => {
-                out.push(Event::InlineHtml(raw_ids(
-                    raw,
-                    &mut ids,
-                    &mut rendered.anchors,
-                )));
-            }
-            other => out.push(other),
+            other => self.out.push(other),
         }
     }
 
-    let mut html = String::with_capacity(source.len() + source.len() / 2);
-    pulldown_cmark::html::push_html(&mut html, out.into_iter());
-    // Only documents with raw HTML need the (costly) sanitiser.
-    rendered.html = if has_raw_html && !opts.trusted_html {
-        match too_deep {
-            // The sanitiser's HTML parser takes time growing with the square of the depth.
-            Some(offset) => {
+    /// A heading's end: its id (now that its text is known) goes into its start event, the
+    /// page's anchors and the table of contents.
+    fn end_heading(&mut self, level: pulldown_cmark::HeadingLevel) {
+        if let Some(open) = self.heading.take() {
+            let id = self.ids.heading(&open);
+            self.rendered.anchors.push(id.clone());
+            if let Some(Event::Start(Tag::Heading { id: slot, .. })) =
+                self.out.get_mut(open.out_index)
+            {
+                *slot = Some(CowStr::from(id.clone()));
+            }
+            self.flat_toc.push(TocEntry {
+                level: open.level,
+                id,
+                title: collapse_whitespace(&open.text),
+                children: Vec::new(),
+            });
+        }
+        self.out.push(Event::End(TagEnd::Heading(level)));
+    }
+
+    /// A link or image with its destination resolved and its scheme checked.
+    fn link(&mut self, tag: Tag<'s>, offset: usize) -> Tag<'s> {
+        match tag {
+            Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            } => {
+                let (link_type, dest_url) = self.destination(link_type, dest_url, false, offset);
+                Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }
+            }
+            Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            } => {
+                let (link_type, dest_url) = self.destination(link_type, dest_url, true, offset);
+                Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn destination(
+        &mut self,
+        link_type: LinkType,
+        dest_url: CowStr<'s>,
+        image: bool,
+        offset: usize,
+    ) -> (LinkType, CowStr<'s>) {
+        let rendered = &mut self.rendered;
+        let (link_type, dest_url) =
+            resolve_link(link_type, dest_url, offset, self.resolver, rendered);
+        let dest_url = guard_scheme(dest_url, image, self.opts, offset, rendered);
+        (link_type, dest_url)
+    }
+
+    /// The HTML, cleaned up as `cleanup` says, and the collected anchors, TOC, summary and
+    /// lints.
+    fn finish(self, source_len: usize, cleanup: Cleanup) -> (Rendered, bool) {
+        let mut html = String::with_capacity(source_len + source_len / 2);
+        pulldown_cmark::html::push_html(&mut html, self.out.into_iter());
+        let mut rendered = self.rendered;
+        rendered.html = match cleanup {
+            Cleanup::Nothing => html,
+            Cleanup::Sanitise => sanitise(&html),
+            Cleanup::TooDeep(offset) => {
                 rendered.errors.push((offset, too_deep_error()));
                 String::new()
             }
-            None => sanitise(&html),
-        }
-    } else {
-        html
-    };
-    // Footnotes and the theme's ids are link targets on the page too.
-    let mut footnote_anchors: Vec<String> = footnotes.into_values().collect();
-    footnote_anchors.sort_unstable();
-    rendered.anchors.extend(footnote_anchors);
-    rendered.own_anchors = rendered.anchors.len();
-    rendered.anchors.extend(opts.reserved_ids.iter().cloned());
-    rendered.toc = nest_toc(flat_toc);
-    rendered.summary_text = truncate_summary(&collapse_whitespace(&summary.text));
-    rendered.lints = lint.lints;
-    (rendered, top_level_blocks == 1 && only_paragraphs)
+        };
+        // Footnotes and the theme's ids are link targets on the page too.
+        let mut footnote_anchors: Vec<String> = self.footnotes.into_values().collect();
+        footnote_anchors.sort_unstable();
+        rendered.anchors.extend(footnote_anchors);
+        rendered.own_anchors = rendered.anchors.len();
+        rendered
+            .anchors
+            .extend(self.opts.reserved_ids.iter().cloned());
+        rendered.toc = nest_toc(self.flat_toc);
+        rendered.summary_text = truncate_summary(&collapse_whitespace(&self.summary.text));
+        rendered.lints = self.lint.lints;
+        (rendered, self.shape.single_paragraph())
+    }
 }
 
 impl SummaryState {
@@ -1001,11 +1102,11 @@ fn code_block_html(open: &OpenCode, opts: &Options, hl: &Highlighter) -> String 
     let mut html = String::with_capacity(open.code.len() * 2 + 64);
     let Some(lang) = &open.lang else {
         html.push_str("<pre class=\"code\"><code>");
-        escape_html_into(&mut html, &open.code);
+        crate::escape::html_into(&mut html, &open.code);
         html.push_str("</code></pre>\n");
         return html;
     };
-    let lang_attr = escape_html(lang);
+    let lang_attr = crate::escape::html(lang);
     html.push_str("<pre class=\"code\" data-lang=\"");
     html.push_str(&lang_attr);
     html.push_str("\"><code class=\"language-");
@@ -1017,29 +1118,10 @@ fn code_block_html(open: &OpenCode, opts: &Options, hl: &Highlighter) -> String 
         .flatten()
     {
         Some(highlighted) => html.push_str(&highlighted),
-        None => escape_html_into(&mut html, &open.code),
+        None => crate::escape::html_into(&mut html, &open.code),
     }
     html.push_str("</code></pre>\n");
     html
-}
-
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    escape_html_into(&mut out, s);
-    out
-}
-
-fn escape_html_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// Turns the flat list of headings into a tree: a heading is the child of the

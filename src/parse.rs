@@ -607,8 +607,63 @@ fn validate(
         errors: Vec::new(),
     };
     let mut fm = FrontMatter::default();
+    let ctype = content_type(settings, section_types, &s, &mut c);
+    fm.doc_type = ctype.map(|t| t.name.clone());
+
     let mut title_seen = false;
-    // Which type's fields are allowed here: explicit `type`, else the nearest section's page_type.
+    let mut typed: BTreeMap<&str, &Spanned<DeValue<'_>>> = BTreeMap::new();
+    for (key, v) in &s.entries {
+        let k = key.get_ref().as_str();
+        let kstart = key.span().start;
+        if s.kind == Kind::Page && SECTION_ONLY_KEYS.contains(&k) {
+            c.err::<()>(
+                kstart,
+                format!("`{k}` is only allowed in a section's _index.md"),
+                "move it to the _index.md of the folder, or remove it",
+            );
+            continue;
+        }
+        title_seen |= k == "title";
+        if built_in_key(&mut c, settings, &mut fm, k, v) {
+            continue;
+        }
+        if ctype.is_some_and(|t| t.fields.iter().any(|f| f.name == k)) {
+            typed.insert(k, v);
+        } else {
+            unknown_key(&mut c, k, kstart, ctype, s.kind);
+        }
+    }
+    if !title_seen {
+        c.err::<()>(
+            0,
+            "missing required key `title`",
+            "add a line title = \"…\" to the front matter",
+        );
+    }
+    if let Some(t) = ctype {
+        typed_fields(&mut c, t, &typed, &mut fm);
+    }
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    Ok((
+        s.index,
+        Document {
+            src: SourceFile::default(),
+            kind: s.kind,
+            fm,
+            body_offset: s.body_offset,
+        },
+    ))
+}
+
+/// Which type's fields are allowed here: explicit `type`, else the nearest section's page_type.
+fn content_type<'s>(
+    settings: &'s Settings,
+    section_types: &BTreeMap<String, String>,
+    s: &Split<'_>,
+    c: &mut FileCheck<'_>,
+) -> Option<&'s ContentType> {
     let explicit_type = s
         .entries
         .iter()
@@ -623,10 +678,10 @@ fn validate(
     } else {
         None
     };
-    let ctype: Option<&ContentType> = match (&explicit_type, inherited) {
-        (Some((t, off)), _) => match settings.types.get(t) {
-            Some(ct) => Some(ct),
-            None => {
+    match (&explicit_type, inherited) {
+        (Some((t, off)), _) => {
+            let found = settings.types.get(t);
+            if found.is_none() {
                 let known: Vec<&str> = settings.types.keys().map(String::as_str).collect();
                 c.err::<()>(
                     *off,
@@ -639,197 +694,202 @@ fn validate(
                         }
                     }),
                 );
-                None
             }
-        },
+            found
+        }
         (None, Some(t)) => settings.types.get(t),
         (None, None) => None,
-    };
-    fm.doc_type = ctype.map(|t| t.name.clone());
+    }
+}
 
-    let mut typed: BTreeMap<&str, &Spanned<DeValue<'_>>> = BTreeMap::new();
-    for (key, v) in &s.entries {
-        let k = key.get_ref().as_str();
-        let kstart = key.span().start;
-        if s.kind == Kind::Page && SECTION_ONLY_KEYS.contains(&k) {
-            c.err::<()>(
-                kstart,
-                format!("`{k}` is only allowed in a section's _index.md"),
-                "move it to the _index.md of the folder, or remove it",
-            );
-            continue;
-        }
-        match k {
-            "title" => {
-                title_seen = true;
-                if let Some(t) = c.string(k, v) {
-                    check_title(&mut c, &t, v.span().start);
-                    fm.title = text::trim_invisible(&t).to_string();
-                }
-            }
-            "description" => fm.description = c.string(k, v).unwrap_or_default(),
-            "date" => fm.date = c.date(k, v),
-            "updated" => fm.updated = c.date(k, v),
-            "draft" => fm.draft = c.boolean(k, v).unwrap_or(false),
-            "intern" => fm.intern = c.boolean(k, v).unwrap_or(false),
-            "weight" => fm.weight = c.integer(k, v).unwrap_or(0),
-            "slug" => {
-                fm.slug = c.string(k, v).map(|value| At {
-                    value,
-                    offset: s.fm_offset + v.span().start,
-                })
-            }
-            "template" => {
-                fm.template = c.string(k, v).map(|value| At {
-                    value,
-                    offset: s.fm_offset + v.span().start,
-                })
-            }
-            "suchworte" => {
-                fm.suchworte = c.string_list(k, v).unwrap_or_default();
-                check_keywords(&mut c, &fm.suchworte, v.span().start);
-            }
-            "type" => {
-                c.string(k, v);
-            }
-            "extra" => match v.get_ref() {
-                DeValue::Table(_) => fm.extra = to_json(v.get_ref()),
-                other => {
-                    c.err::<()>(
-                        v.span().start,
-                        format!("`extra` must be a table, found {}", other.type_str()),
-                        "write [extra] on its own line followed by key = value lines",
-                    );
-                }
-            },
-            "sort_by" => {
-                if let Some(sb) = c.string(k, v) {
-                    fm.sort_by = match sb.as_str() {
-                        "weight" => SortBy::Weight,
-                        "title" => SortBy::Title,
-                        "date" => SortBy::Date,
-                        _ => {
-                            c.err::<()>(
-                                v.span().start,
-                                format!("unknown sort order `{sb}`"),
-                                did_you_mean(&sb, ["weight", "title", "date"]).unwrap_or_else(
-                                    || "use \"weight\", \"title\" or \"date\"".into(),
-                                ),
-                            );
-                            SortBy::Weight
-                        }
-                    }
-                }
-            }
-            "outputs" => {
-                for o in c.string_list(k, v).unwrap_or_default() {
-                    let name = o.value.as_str();
-                    let ok = !name.is_empty()
-                        && !name.contains(['/', '\\'])
-                        && !name.starts_with('.')
-                        && name != "index.html";
-                    if ok {
-                        fm.outputs.push(o);
-                    } else {
-                        c.errors.push(
-                            Diagnostic::error(&c.src.shown, format!("invalid output name `{name}`"))
-                                .at(&c.src.text, o.offset)
-                                .with_hint("an output is a file name such as \"projekte.csv\", rendered by the template of the same name"),
-                        );
-                    }
-                }
-            }
-            "paginate_by" => {
-                if let Some(n) = c.integer(k, v) {
-                    if n < 0 {
-                        c.err::<()>(
-                            v.span().start,
-                            "`paginate_by` must not be negative",
-                            "use 0 for no pagination",
-                        );
-                    }
-                    fm.paginate_by = usize::try_from(n).unwrap_or(0);
-                }
-            }
-            "page_type" => {
-                if let Some(t) = c.string(k, v) {
-                    if !settings.types.contains_key(&t) {
-                        let known: Vec<&str> = settings.types.keys().map(String::as_str).collect();
-                        c.err::<()>(
-                            v.span().start,
-                            format!("unknown content type `{t}`"),
-                            did_you_mean(&t, known.iter().copied()).unwrap_or_else(|| {
-                                "declare it in config.toml under [types.<name>]".into()
-                            }),
-                        );
-                    }
-                    fm.page_type = Some(t);
-                }
-            }
-            _ => match ctype.and_then(|t| t.fields.iter().find(|f| f.name == k)) {
-                Some(_) => {
-                    typed.insert(k, v);
-                }
-                None => {
-                    let mut known: Vec<&str> = RESERVED_KEYS
-                        .iter()
-                        .copied()
-                        .filter(|r| s.kind == Kind::Section || !SECTION_ONLY_KEYS.contains(r))
-                        .collect();
-                    if let Some(t) = ctype {
-                        known.extend(t.fields.iter().map(|f| f.name.as_str()));
-                    }
-                    let hint = did_you_mean(k, known.iter().copied()).unwrap_or_else(|| match ctype {
-                        Some(t) => format!(
-                            "pages of type `{}` have the fields: {}",
-                            t.name,
-                            t.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
-                        ),
-                        None => "remove it, or declare a content type with this field in config.toml and set `type`".into(),
-                    });
-                    c.err::<()>(kstart, format!("unknown key `{k}`"), hint);
-                }
-            },
-        }
-    }
-    if !title_seen {
-        c.err::<()>(
-            0,
-            "missing required key `title`",
-            "add a line title = \"…\" to the front matter",
-        );
-    }
-    if let Some(t) = ctype {
-        for f in &t.fields {
-            match typed.get(f.name.as_str()) {
-                Some(v) => {
-                    if let Some(val) = field_value(&mut c, f, v) {
-                        fm.fields.push((f.name.clone(), val));
-                    }
-                }
-                None if f.required => {
-                    c.err::<()>(
-                        0,
-                        format!("missing required field `{}` of type `{}`", f.name, t.name),
-                        format!("add `{} = …` ({})", f.name, f.kind.describe()),
-                    );
-                }
-                None => {}
+/// Reads a built-in front-matter key into `fm` (reporting a wrong value); false if `k` is none.
+fn built_in_key(
+    c: &mut FileCheck<'_>,
+    settings: &Settings,
+    fm: &mut FrontMatter,
+    k: &str,
+    v: &Spanned<DeValue<'_>>,
+) -> bool {
+    let at = v.span().start;
+    let offset = c.fm_offset + at;
+    match k {
+        "title" => {
+            if let Some(t) = c.string(k, v) {
+                check_title(c, &t, at);
+                fm.title = text::trim_invisible(&t).to_string();
             }
         }
-    }
-    if !c.errors.is_empty() {
-        return Err(c.errors);
-    }
-    Ok((
-        s.index,
-        Document {
-            src: SourceFile::default(),
-            kind: s.kind,
-            fm,
-            body_offset: s.body_offset,
+        "description" => fm.description = c.string(k, v).unwrap_or_default(),
+        "date" => fm.date = c.date(k, v),
+        "updated" => fm.updated = c.date(k, v),
+        "draft" => fm.draft = c.boolean(k, v).unwrap_or(false),
+        "intern" => fm.intern = c.boolean(k, v).unwrap_or(false),
+        "weight" => fm.weight = c.integer(k, v).unwrap_or(0),
+        "slug" => fm.slug = c.string(k, v).map(|value| At { value, offset }),
+        "template" => fm.template = c.string(k, v).map(|value| At { value, offset }),
+        "suchworte" => {
+            fm.suchworte = c.string_list(k, v).unwrap_or_default();
+            check_keywords(c, &fm.suchworte, at);
+        }
+        "type" => {
+            c.string(k, v);
+        }
+        "extra" => match v.get_ref() {
+            DeValue::Table(_) => fm.extra = to_json(v.get_ref()),
+            other => {
+                c.err::<()>(
+                    at,
+                    format!("`extra` must be a table, found {}", other.type_str()),
+                    "write [extra] on its own line followed by key = value lines",
+                );
+            }
         },
-    ))
+        "sort_by" => {
+            if let Some(sb) = c.string(k, v) {
+                fm.sort_by = sort_order(c, &sb, at);
+            }
+        }
+        "outputs" => output_names(c, k, v, &mut fm.outputs),
+        "paginate_by" => {
+            if let Some(n) = c.integer(k, v) {
+                if n < 0 {
+                    c.err::<()>(
+                        at,
+                        "`paginate_by` must not be negative",
+                        "use 0 for no pagination",
+                    );
+                }
+                fm.paginate_by = usize::try_from(n).unwrap_or(0);
+            }
+        }
+        "page_type" => {
+            if let Some(t) = c.string(k, v) {
+                check_page_type(c, settings, &t, at);
+                fm.page_type = Some(t);
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// A section's `sort_by`; an unknown order is an error (and sorts by weight).
+fn sort_order(c: &mut FileCheck<'_>, sb: &str, at: usize) -> SortBy {
+    match sb {
+        "weight" => SortBy::Weight,
+        "title" => SortBy::Title,
+        "date" => SortBy::Date,
+        _ => {
+            c.err::<()>(
+                at,
+                format!("unknown sort order `{sb}`"),
+                did_you_mean(sb, ["weight", "title", "date"])
+                    .unwrap_or_else(|| "use \"weight\", \"title\" or \"date\"".into()),
+            );
+            SortBy::Weight
+        }
+    }
+}
+
+/// A section's extra `outputs`: plain file names in the section's folder.
+fn output_names(
+    c: &mut FileCheck<'_>,
+    k: &str,
+    v: &Spanned<DeValue<'_>>,
+    outputs: &mut Vec<At<String>>,
+) {
+    for o in c.string_list(k, v).unwrap_or_default() {
+        let name = o.value.as_str();
+        let ok = !name.is_empty()
+            && !name.contains(['/', '\\'])
+            && !name.starts_with('.')
+            && name != "index.html";
+        if ok {
+            outputs.push(o);
+        } else {
+            c.errors.push(
+                Diagnostic::error(&c.src.shown, format!("invalid output name `{name}`"))
+                    .at(&c.src.text, o.offset)
+                    .with_hint("an output is a file name such as \"projekte.csv\", rendered by the template of the same name"),
+            );
+        }
+    }
+}
+
+/// A section's `page_type` must be a declared content type.
+fn check_page_type(c: &mut FileCheck<'_>, settings: &Settings, t: &str, at: usize) {
+    if settings.types.contains_key(t) {
+        return;
+    }
+    let known: Vec<&str> = settings.types.keys().map(String::as_str).collect();
+    c.err::<()>(
+        at,
+        format!("unknown content type `{t}`"),
+        did_you_mean(t, known.iter().copied())
+            .unwrap_or_else(|| "declare it in config.toml under [types.<name>]".into()),
+    );
+}
+
+/// A key that is neither built in nor a field of the page's type: an error with the nearest
+/// known key, or the fields the type has.
+fn unknown_key(
+    c: &mut FileCheck<'_>,
+    k: &str,
+    kstart: usize,
+    ctype: Option<&ContentType>,
+    kind: Kind,
+) {
+    let mut known: Vec<&str> = RESERVED_KEYS
+        .iter()
+        .copied()
+        .filter(|r| kind == Kind::Section || !SECTION_ONLY_KEYS.contains(r))
+        .collect();
+    if let Some(t) = ctype {
+        known.extend(t.fields.iter().map(|f| f.name.as_str()));
+    }
+    let hint = did_you_mean(k, known.iter().copied()).unwrap_or_else(|| match ctype {
+        Some(t) => format!(
+            "pages of type `{}` have the fields: {}",
+            t.name,
+            t.fields
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => {
+            "remove it, or declare a content type with this field in config.toml and set `type`"
+                .into()
+        }
+    });
+    c.err::<()>(kstart, format!("unknown key `{k}`"), hint);
+}
+
+/// The fields of the page's content type, in the type's order; a missing required one is an
+/// error at the start of the front matter.
+fn typed_fields(
+    c: &mut FileCheck<'_>,
+    t: &ContentType,
+    typed: &BTreeMap<&str, &Spanned<DeValue<'_>>>,
+    fm: &mut FrontMatter,
+) {
+    for f in &t.fields {
+        match typed.get(f.name.as_str()) {
+            Some(v) => {
+                if let Some(val) = field_value(c, f, v) {
+                    fm.fields.push((f.name.clone(), val));
+                }
+            }
+            None if f.required => {
+                c.err::<()>(
+                    0,
+                    format!("missing required field `{}` of type `{}`", f.name, t.name),
+                    format!("add `{} = …` ({})", f.name, f.kind.describe()),
+                );
+            }
+            None => {}
+        }
+    }
 }
 
 /// A title must show something: not blank, not only invisible characters.

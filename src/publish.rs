@@ -7,6 +7,7 @@
 //! in the site at this point, so internal pages cannot leak into these files.
 
 use crate::config::{Robots, Settings};
+use crate::escape;
 use crate::parse::Date;
 use crate::render::Output;
 use crate::resolve::Site;
@@ -50,24 +51,6 @@ pub(crate) fn finish_page(settings: &Settings, o: &Output) -> Option<Vec<u8>> {
     Some(relativize(text, &settings.base_url, &o.rel).into_bytes())
 }
 
-/// Text or attribute value for XML; characters XML 1.0 does not allow at all (control
-/// characters, U+FFFE, U+FFFF) are dropped, since no escape can represent them.
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A URL on a line of robots.txt: percent-encodes whitespace and control characters, which
 /// would otherwise start a new rule.
 fn robots_url(s: &str) -> String {
@@ -100,7 +83,7 @@ fn sitemap(settings: &Settings, site: &Site) -> Output {
     nodes.sort_by(|a, b| a.path.cmp(&b.path));
     for n in nodes {
         xml.push_str("  <url><loc>");
-        xml.push_str(&xml_escape(&format!(
+        xml.push_str(&escape::xml(&format!(
             "{}{}",
             settings.base_url,
             &n.path[1..]
@@ -155,15 +138,15 @@ fn feed(settings: &Settings, site: &Site, summaries: &[String]) -> Output {
         .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), |(d, _)| stamp(*d));
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n  <title>{}</title>\n  <id>{}</id>\n  <link rel=\"self\" href=\"{}atom.xml\"/>\n  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n  <updated>{updated}</updated>\n",
-        xml_escape(&settings.language),
-        xml_escape(&settings.title),
-        xml_escape(base),
-        xml_escape(base),
-        xml_escape(base),
+        escape::xml(&settings.language),
+        escape::xml(&settings.title),
+        escape::xml(base),
+        escape::xml(base),
+        escape::xml(base),
     );
     for (d, i) in dated {
         let n = &site.nodes[i];
-        let url = xml_escape(&format!("{base}{}", &n.path[1..]));
+        let url = escape::xml(&format!("{base}{}", &n.path[1..]));
         let summary = if n.doc.fm.description.is_empty() {
             summaries.get(i).map_or("", String::as_str)
         } else {
@@ -171,18 +154,21 @@ fn feed(settings: &Settings, site: &Site, summaries: &[String]) -> Output {
         };
         xml.push_str(&format!(
             "  <entry>\n    <title>{}</title>\n    <id>{url}</id>\n    <link href=\"{url}\"/>\n    <updated>{}</updated>\n",
-            xml_escape(&n.doc.fm.title),
+            escape::xml(&n.doc.fm.title),
             stamp(d)
         ));
         if let Some(p) = n.doc.fm.date {
             xml.push_str(&format!("    <published>{}</published>\n", stamp(p)));
         }
         if !summary.is_empty() {
-            xml.push_str(&format!("    <summary>{}</summary>\n", xml_escape(summary)));
+            xml.push_str(&format!(
+                "    <summary>{}</summary>\n",
+                escape::xml(summary)
+            ));
         }
         xml.push_str(&format!(
             "    <author><name>{}</name></author>\n  </entry>\n",
-            xml_escape(&settings.title)
+            escape::xml(&settings.title)
         ));
     }
     xml.push_str("</feed>\n");
@@ -281,11 +267,7 @@ mod tests {
     }
 
     #[test]
-    fn xml_and_robots_values_cannot_break_out() {
-        assert_eq!(
-            xml_escape("a<b>&\"c\u{0}\u{1b}[31m\u{fffe}\n"),
-            "a&lt;b&gt;&amp;&quot;c[31m\n"
-        );
+    fn robots_values_cannot_break_out() {
         assert_eq!(
             robots_url("https://e.org/\nDisallow: /x/"),
             "https://e.org/%0ADisallow:%20/x/"

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use include_dir::{include_dir, Dir};
 
-use crate::config::{self, FieldKind, Overrides};
+use crate::config::{self, ContentType, FieldDef, FieldKind, Overrides};
 use crate::error::{did_you_mean, BuildError};
 
 /// The default theme, as shipped with this binary.
@@ -208,6 +208,24 @@ fn today() -> String {
 /// without a type). Returns the file written.
 pub fn new_page(root: &Path, kind: &str, path: &str) -> Result<PathBuf, BuildError> {
     let settings = config::load(root, &Overrides::default()).map_err(BuildError::Content)?;
+    let rel = content_rel(path)?;
+    let file = root.join("content").join(&rel);
+    // A link to nowhere exists too: writing to it would create its target.
+    if std::fs::symlink_metadata(&file).is_ok() {
+        return Err(BuildError::Usage(
+            format!("content/{rel} exists already"),
+            Some("choose another file name; wegweiser new never overwrites".into()),
+        ));
+    }
+    check_inside_content(root, &rel)?;
+    let section = kind == "section" || rel.ends_with("_index.md");
+    let ctype = content_type(&settings, kind)?;
+    write_new(&file, front_matter(section, ctype).as_bytes())?;
+    Ok(file)
+}
+
+/// The new file's path inside content/ as the user gave it (`content/` and `.md` optional).
+fn content_rel(path: &str) -> Result<String, BuildError> {
     let rel = path
         .trim_start_matches("content/")
         .trim_start_matches("./content/")
@@ -224,33 +242,33 @@ pub fn new_page(root: &Path, kind: &str, path: &str) -> Result<PathBuf, BuildErr
         ));
     }
     check_new_name(path, &rel)?;
-    let file = root.join("content").join(&rel);
-    // A link to nowhere exists too: writing to it would create its target.
-    if std::fs::symlink_metadata(&file).is_ok() {
-        return Err(BuildError::Usage(
-            format!("content/{rel} exists already"),
-            Some("choose another file name; wegweiser new never overwrites".into()),
-        ));
+    Ok(rel)
+}
+
+/// The content type `kind` names; `page` and `section` are pages without a type.
+fn content_type<'s>(
+    settings: &'s config::Settings,
+    kind: &str,
+) -> Result<Option<&'s ContentType>, BuildError> {
+    if matches!(kind, "page" | "section") {
+        return Ok(None);
     }
-    check_inside_content(root, &rel)?;
-    let section = kind == "section" || rel.ends_with("_index.md");
-    let ctype = match kind {
-        "page" | "section" => None,
-        t => match settings.types.get(t) {
-            Some(ct) => Some(ct),
-            None => {
-                let mut known: Vec<&str> = vec!["page", "section"];
-                known.extend(settings.types.keys().map(String::as_str));
-                return Err(BuildError::Usage(
-                    format!("unknown content type `{t}`"),
-                    Some(
-                        did_you_mean(t, known.iter().copied())
-                            .unwrap_or_else(|| format!("types are: {}", known.join(", "))),
-                    ),
-                ));
-            }
-        },
-    };
+    if let Some(ct) = settings.types.get(kind) {
+        return Ok(Some(ct));
+    }
+    let mut known: Vec<&str> = vec!["page", "section"];
+    known.extend(settings.types.keys().map(String::as_str));
+    Err(BuildError::Usage(
+        format!("unknown content type `{kind}`"),
+        Some(
+            did_you_mean(kind, known.iter().copied())
+                .unwrap_or_else(|| format!("types are: {}", known.join(", "))),
+        ),
+    ))
+}
+
+/// The new file: front matter with every key to fill in, commented.
+fn front_matter(section: bool, ctype: Option<&ContentType>) -> String {
     let mut fm = String::from("+++\ntitle = \"\"                # required: the page title\n");
     fm.push_str("description = \"\"          # one sentence for lists and search results\n");
     fm.push_str(&format!("date = {}\n", today()));
@@ -262,30 +280,34 @@ pub fn new_page(root: &Path, kind: &str, path: &str) -> Result<PathBuf, BuildErr
         // A page inside a section with this page_type needs no explicit type.
         fm.push_str(&format!("type = \"{}\"\n", ct.name));
         for f in &ct.fields {
-            let value = match f.kind {
-                FieldKind::Text | FieldKind::Markdown => match f.options.first() {
-                    Some(o) => format!("\"{o}\""),
-                    None => "\"\"".into(),
-                },
-                FieldKind::List => "[]".into(),
-                FieldKind::Money => format!("\"0,00 {}\"", f.currency),
-                FieldKind::Date => today(),
-                FieldKind::Integer => "0".into(),
-                FieldKind::Bool => "false".into(),
-            };
-            let mut note = format!("{}: {}", f.label, f.kind.describe());
-            if !f.options.is_empty() {
-                note.push_str(&format!(", one of {}", f.options.join(", ")));
-            }
-            if f.required {
-                note.push_str(" (required)");
-            }
-            fm.push_str(&format!("{} = {value}    # {note}\n", f.name));
+            fm.push_str(&field_line(f));
         }
     }
     fm.push_str("+++\n\n");
-    write_new(&file, fm.as_bytes())?;
-    Ok(file)
+    fm
+}
+
+/// `name = <empty value>    # label: kind, options, required`.
+fn field_line(f: &FieldDef) -> String {
+    let value = match f.kind {
+        FieldKind::Text | FieldKind::Markdown => match f.options.first() {
+            Some(o) => format!("\"{o}\""),
+            None => "\"\"".into(),
+        },
+        FieldKind::List => "[]".into(),
+        FieldKind::Money => format!("\"0,00 {}\"", f.currency),
+        FieldKind::Date => today(),
+        FieldKind::Integer => "0".into(),
+        FieldKind::Bool => "false".into(),
+    };
+    let mut note = format!("{}: {}", f.label, f.kind.describe());
+    if !f.options.is_empty() {
+        note.push_str(&format!(", one of {}", f.options.join(", ")));
+    }
+    if f.required {
+        note.push_str(" (required)");
+    }
+    format!("{} = {value}    # {note}\n", f.name)
 }
 
 #[cfg(test)]

@@ -181,25 +181,11 @@ fn start_prefix(opts: &BuildOptions) -> Result<String, BuildError> {
 
 /// Turns off Nagle's algorithm for the connections this listener accepts (Linux copies the
 /// option to them): tiny_http writes headers and body separately, and with Nagle the body
-/// would wait ~40 ms for the browser's delayed ACK on kept-alive connections.
-#[cfg(unix)]
+/// would wait ~40 ms for the browser's delayed ACK on kept-alive connections. Best effort: a
+/// platform that refuses it only serves more slowly.
 fn no_delay(listener: &std::net::TcpListener) {
-    use std::os::fd::AsRawFd;
-    let one: libc::c_int = 1;
-    // SAFETY: a valid socket fd owned by `listener`, and a pointer to a c_int of the given size.
-    unsafe {
-        libc::setsockopt(
-            listener.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_NODELAY,
-            std::ptr::addr_of!(one).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
+    let _ = socket2::SockRef::from(listener).set_tcp_nodelay(true);
 }
-
-#[cfg(not(unix))]
-fn no_delay(_listener: &std::net::TcpListener) {}
 
 fn url_path(base_url: &str) -> String {
     let after_scheme = base_url.split_once("://").map_or(base_url, |(_, r)| r);

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::collate::GermanCollator;
-use crate::config::Settings;
+use crate::config::{KeywordSettings, Settings};
 use crate::error::{did_you_mean, Diagnostic};
 use crate::parse::text::is_blank;
 use crate::parse::{At, Document};
@@ -58,76 +58,126 @@ pub(crate) fn collect(
 ) -> (Keywords, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let kw = &settings.keywords;
-    let synonyms: HashMap<String, String> = kw
-        .synonyms
-        .iter()
-        .map(|(from, to)| (fold(&clean(from)), clean(to)))
-        .collect();
-    let allowed: HashMap<String, String> = kw
-        .allowed
-        .iter()
-        .map(|a| (fold(&clean(a)), clean(a)))
-        .collect();
-
-    // Folded key → (spellings with counts, first use, pages).
-    struct Acc {
-        spellings: BTreeMap<String, usize>,
-        first_use: (usize, usize),
-        pages: Vec<usize>,
+    let (uses, node_keys) = gather(&Vocabulary::new(kw), site, &mut diags);
+    let named = by_display_name(uses, collator);
+    let (mut keywords, index) = assign_slugs(named, site, &kw.path, &mut diags);
+    if lint {
+        near_duplicates(&keywords, kw.near_duplicate_distance, site, &mut diags);
     }
-    let mut acc: HashMap<String, Acc> = HashMap::new();
+    let by_node = keywords_by_node(&node_keys, &index.of_key);
+    relate(&mut keywords, &by_node, kw.related);
+    see_also(settings, &index.of_key, &mut keywords, &mut diags);
+    let index_doc =
+        attach_descriptions(keyword_docs, &index.by_slug, &mut keywords, kw, &mut diags);
+    (
+        Keywords {
+            list: keywords,
+            by_node,
+            index_doc,
+        },
+        diags,
+    )
+}
+
+/// The configured vocabulary: synonyms and the allowed keywords, by folded form.
+struct Vocabulary {
+    synonyms: HashMap<String, String>,
+    allowed: HashMap<String, String>,
+}
+
+impl Vocabulary {
+    fn new(kw: &KeywordSettings) -> Self {
+        Vocabulary {
+            synonyms: kw
+                .synonyms
+                .iter()
+                .map(|(from, to)| (fold(&clean(from)), clean(to)))
+                .collect(),
+            allowed: kw
+                .allowed
+                .iter()
+                .map(|a| (fold(&clean(a)), clean(a)))
+                .collect(),
+        }
+    }
+
+    /// The keyword a page's entry stands for (cleaned, synonyms mapped, spelled as allowed),
+    /// or the error that rejects the entry.
+    fn name_of(&self, value: &str, doc: &Document, offset: usize) -> Result<String, Diagnostic> {
+        let mut name = clean(value);
+        if is_blank(&name) {
+            let (message, hint) = if name.is_empty() {
+                (
+                    "empty keyword in `suchworte`",
+                    "remove the empty entry \"\"",
+                )
+            } else {
+                (
+                    "keyword of only invisible characters in `suchworte`",
+                    "zero-width spaces, soft hyphens and the like show nothing; remove the entry or write the keyword",
+                )
+            };
+            return Err(Diagnostic::error(&doc.src.shown, message)
+                .at(&doc.src.text, offset)
+                .with_hint(hint));
+        }
+        if let Some(preferred) = self.synonyms.get(&fold(&name)) {
+            name = preferred.clone();
+        }
+        if self.allowed.is_empty() {
+            return Ok(name);
+        }
+        match self.allowed.get(&fold(&name)) {
+            Some(a) => Ok(a.clone()),
+            None => {
+                let hint = did_you_mean(&name, self.allowed.values().map(String::as_str))
+                    .unwrap_or_else(|| {
+                        "add it to [keywords] allowed in config.toml, or use an allowed keyword"
+                            .into()
+                    });
+                Err(Diagnostic::error(
+                    &doc.src.shown,
+                    format!("keyword `{name}` is not in the controlled vocabulary"),
+                )
+                .at(&doc.src.text, offset)
+                .with_hint(hint))
+            }
+        }
+    }
+}
+
+/// The uses of one keyword (by folded form): spellings with counts, first use, pages.
+struct Uses {
+    spellings: BTreeMap<String, usize>,
+    first_use: (usize, usize),
+    pages: Vec<usize>,
+}
+
+/// Every keyword the pages carry, by folded form, and each node's folded keywords.
+fn gather(
+    vocabulary: &Vocabulary,
+    site: &Site,
+    diags: &mut Vec<Diagnostic>,
+) -> (HashMap<String, Uses>, Vec<Vec<String>>) {
+    let mut uses: HashMap<String, Uses> = HashMap::new();
     let mut node_keys: Vec<Vec<String>> = vec![Vec::new(); site.nodes.len()];
     for (id, node) in site.nodes.iter().enumerate() {
         let doc = &node.doc;
         let mut seen: HashSet<String> = HashSet::new();
         for At { value, offset } in &doc.fm.suchworte {
-            let mut name = clean(value);
-            if is_blank(&name) {
-                let (message, hint) = if name.is_empty() {
-                    (
-                        "empty keyword in `suchworte`",
-                        "remove the empty entry \"\"",
-                    )
-                } else {
-                    (
-                        "keyword of only invisible characters in `suchworte`",
-                        "zero-width spaces, soft hyphens and the like show nothing; remove the entry or write the keyword",
-                    )
-                };
-                diags.push(
-                    Diagnostic::error(&doc.src.shown, message)
-                        .at(&doc.src.text, *offset)
-                        .with_hint(hint),
-                );
-                continue;
-            }
-            if let Some(preferred) = synonyms.get(&fold(&name)) {
-                name = preferred.clone();
-            }
-            if !allowed.is_empty() {
-                match allowed.get(&fold(&name)) {
-                    Some(a) => name = a.clone(),
-                    None => {
-                        let hint = did_you_mean(&name, allowed.values().map(String::as_str))
-                            .unwrap_or_else(|| "add it to [keywords] allowed in config.toml, or use an allowed keyword".into());
-                        diags.push(
-                            Diagnostic::error(
-                                &doc.src.shown,
-                                format!("keyword `{name}` is not in the controlled vocabulary"),
-                            )
-                            .at(&doc.src.text, *offset)
-                            .with_hint(hint),
-                        );
-                        continue;
-                    }
+            let name = match vocabulary.name_of(value, doc, *offset) {
+                Ok(name) => name,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
                 }
-            }
+            };
             let key = fold(&name);
             // A set, not a search of the list: a page may carry many keywords.
             if !seen.insert(key.clone()) {
                 continue;
             }
-            let e = acc.entry(key.clone()).or_insert_with(|| Acc {
+            let e = uses.entry(key.clone()).or_insert_with(|| Uses {
                 spellings: BTreeMap::new(),
                 first_use: (id, *offset),
                 pages: Vec::new(),
@@ -137,9 +187,16 @@ pub(crate) fn collect(
             node_keys[id].push(key);
         }
     }
+    (uses, node_keys)
+}
 
-    // Display name: the most used spelling; ties go to the first in collation order.
-    let mut list: Vec<(String, String, Acc)> = acc
+/// (folded key, display name, uses) in collation order of the display names. Display name:
+/// the most used spelling; ties go to the first in collation order.
+fn by_display_name(
+    uses: HashMap<String, Uses>,
+    collator: &GermanCollator,
+) -> Vec<(String, String, Uses)> {
+    let mut list: Vec<(String, String, Uses)> = uses
         .into_iter()
         .map(|(key, a)| {
             let name = a
@@ -152,59 +209,32 @@ pub(crate) fn collect(
         })
         .collect();
     list.sort_by_cached_key(|(_, name, _)| (collator.sort_key(name), name.clone()));
+    list
+}
 
-    let place = |(id, off): (usize, usize)| {
-        let doc = &site.nodes[id].doc;
-        let (line, col, _) = crate::error::position(&doc.src.text, off);
-        format!("{}:{line}:{col}", doc.src.shown.display())
-    };
+/// Where each kept keyword is in the list: by URL slug and by folded key.
+#[derive(Default)]
+struct Index {
+    by_slug: HashMap<String, usize>,
+    of_key: HashMap<String, usize>,
+}
 
-    // Slugs must be unique and non-empty.
-    let mut by_slug: HashMap<String, usize> = HashMap::new();
-    let mut keywords = Vec::with_capacity(list.len());
-    let mut index_of_key: HashMap<String, usize> = HashMap::new();
-    for (key, name, a) in list {
+/// The keywords that can have a page (slugs unique and non-empty), in the order given.
+fn assign_slugs(
+    named: Vec<(String, String, Uses)>,
+    site: &Site,
+    path: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Keyword>, Index) {
+    let mut index = Index::default();
+    let mut keywords = Vec::with_capacity(named.len());
+    for (key, name, a) in named {
         let slug = slugify(&name);
         let (fid, foff) = a.first_use;
         let fdoc = &site.nodes[fid].doc;
-        if slug.is_empty() {
-            diags.push(
-                Diagnostic::error(
-                    &fdoc.src.shown,
-                    format!("keyword `{name}` has no letters or digits for its URL"),
-                )
-                .at(&fdoc.src.text, foff)
-                .with_hint("use a keyword with letters or digits"),
-            );
-            continue;
-        }
-        // Keyword pages are folders too, also on Windows file shares.
-        if let Some(why) = crate::slug::unsafe_segment(&slug) {
-            let shown: String = name.chars().take(40).collect();
-            diags.push(
-                Diagnostic::error(
-                    &fdoc.src.shown,
-                    format!("keyword `{shown}` cannot have a page: {why}"),
-                )
-                .at(&fdoc.src.text, foff)
-                .with_hint("use another keyword, or map it to one in [keywords.synonyms]"),
-            );
-            continue;
-        }
-        if let Some(&other) = by_slug.get(&slug) {
-            let other: &Keyword = &keywords[other];
-            diags.push(
-                Diagnostic::error(
-                    &fdoc.src.shown,
-                    format!("keywords `{name}` and `{}` both have the URL /{}/{slug}/", other.name, kw.path),
-                )
-                .at(&fdoc.src.text, foff)
-                .with_hint(format!(
-                    "use one spelling for both (or map one to the other in [keywords.synonyms]); `{}` is used at {}",
-                    other.name,
-                    place(first_use_of(site, other))
-                )),
-            );
+        let clash = index.by_slug.get(&slug).map(|&other| &keywords[other]);
+        if let Some(d) = slug_problem(&name, &slug, clash, &fdoc.src.shown, site, path) {
+            diags.push(d.at(&fdoc.src.text, foff));
             continue;
         }
         if a.spellings.len() > 1 {
@@ -222,8 +252,8 @@ pub(crate) fn collect(
         }
         let mut pages = a.pages;
         crate::resolve::sort_by_title(&site.nodes, &mut pages);
-        by_slug.insert(slug.clone(), keywords.len());
-        index_of_key.insert(key, keywords.len());
+        index.by_slug.insert(slug.clone(), keywords.len());
+        index.of_key.insert(key, keywords.len());
         keywords.push(Keyword {
             name,
             slug,
@@ -233,27 +263,71 @@ pub(crate) fn collect(
             description: None,
         });
     }
+    (keywords, index)
+}
 
-    if lint {
-        near_duplicates(&keywords, kw.near_duplicate_distance, site, &mut diags);
+/// Why a keyword cannot have a page under `slug` (`clash`: the keyword that already has it):
+/// an error in `file`, where the keyword is first used, for the caller to place.
+fn slug_problem(
+    name: &str,
+    slug: &str,
+    clash: Option<&Keyword>,
+    file: &std::path::Path,
+    site: &Site,
+    path: &str,
+) -> Option<Diagnostic> {
+    if slug.is_empty() {
+        return Some(
+            Diagnostic::error(
+                file,
+                format!("keyword `{name}` has no letters or digits for its URL"),
+            )
+            .with_hint("use a keyword with letters or digits"),
+        );
     }
+    // Keyword pages are folders too, also on Windows file shares.
+    if let Some(why) = crate::slug::unsafe_segment(slug) {
+        let shown: String = name.chars().take(40).collect();
+        return Some(
+            Diagnostic::error(file, format!("keyword `{shown}` cannot have a page: {why}"))
+                .with_hint("use another keyword, or map it to one in [keywords.synonyms]"),
+        );
+    }
+    let other = clash?;
+    let place = |(id, off): (usize, usize)| {
+        let doc = &site.nodes[id].doc;
+        let (line, col, _) = crate::error::position(&doc.src.text, off);
+        format!("{}:{line}:{col}", doc.src.shown.display())
+    };
+    Some(
+        Diagnostic::error(
+            file,
+            format!("keywords `{name}` and `{}` both have the URL /{path}/{slug}/", other.name),
+        )
+        .with_hint(format!(
+            "use one spelling for both (or map one to the other in [keywords.synonyms]); `{}` is used at {}",
+            other.name,
+            place(first_use_of(site, other))
+        )),
+    )
+}
 
-    // Per-node keyword lists, in collation order (the index order).
+/// For each node, its keywords (indices into the list) in collation order (the index order).
+fn keywords_by_node(node_keys: &[Vec<String>], of_key: &HashMap<String, usize>) -> Vec<Vec<usize>> {
     let mut by_node: Vec<Vec<usize>> = node_keys
         .iter()
-        .map(|keys| {
-            keys.iter()
-                .filter_map(|k| index_of_key.get(k).copied())
-                .collect()
-        })
+        .map(|keys| keys.iter().filter_map(|k| of_key.get(k).copied()).collect())
         .collect();
     for ks in &mut by_node {
         ks.sort_unstable();
     }
+    by_node
+}
 
-    // Related keywords by co-occurrence.
+/// Related keywords by co-occurrence: the `max` sharing the most pages.
+fn relate(keywords: &mut [Keyword], by_node: &[Vec<usize>], max: usize) {
     let mut co: Vec<HashMap<usize, usize>> = vec![HashMap::new(); keywords.len()];
-    for ks in &by_node {
+    for ks in by_node {
         for &a in ks {
             for &b in ks {
                 if a != b {
@@ -265,19 +339,26 @@ pub(crate) fn collect(
     for (i, counts) in co.into_iter().enumerate() {
         let mut rel: Vec<(usize, usize)> = counts.into_iter().collect();
         rel.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-        rel.truncate(kw.related);
+        rel.truncate(max);
         keywords[i].related = rel;
     }
+}
 
-    // "Siehe auch" from the config.
-    for (from, tos) in &kw.see_also {
+/// "Siehe auch" from the config; a keyword no page carries is warned about and left out.
+fn see_also(
+    settings: &Settings,
+    of_key: &HashMap<String, usize>,
+    keywords: &mut [Keyword],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (from, tos) in &settings.keywords.see_also {
         let place = ["keywords", "see_also", from.as_str()];
-        let Some(&fi) = index_of_key.get(&fold(&clean(from))) else {
-            diags.push(unknown_in_config(settings, &place, from, &keywords));
+        let Some(&fi) = of_key.get(&fold(&clean(from))) else {
+            diags.push(unknown_in_config(settings, &place, from, keywords));
             continue;
         };
         for (i, to) in tos.iter().enumerate() {
-            match index_of_key.get(&fold(&clean(to))) {
+            match of_key.get(&fold(&clean(to))) {
                 Some(&ti) if ti != fi => {
                     if !keywords[fi].see_also.contains(&ti) {
                         keywords[fi].see_also.push(ti);
@@ -287,13 +368,22 @@ pub(crate) fn collect(
                 None => {
                     let i = i.to_string();
                     let place = ["keywords", "see_also", from.as_str(), i.as_str()];
-                    diags.push(unknown_in_config(settings, &place, to, &keywords));
+                    diags.push(unknown_in_config(settings, &place, to, keywords));
                 }
             }
         }
     }
+}
 
-    // Description pages: content/<path>/_index.md and content/<path>/<slug>.md.
+/// Description pages: content/<path>/<slug>.md goes to its keyword; content/<path>/_index.md
+/// (title and text of the index page) is returned.
+fn attach_descriptions(
+    keyword_docs: Vec<Document>,
+    by_slug: &HashMap<String, usize>,
+    keywords: &mut [Keyword],
+    kw: &KeywordSettings,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Document> {
     let mut index_doc = None;
     for d in keyword_docs {
         let file = d.src.rel.rsplit('/').next().unwrap_or("");
@@ -311,33 +401,26 @@ pub(crate) fn collect(
         let slug = file.trim_end_matches(".md");
         match by_slug.get(slug) {
             Some(&i) => keywords[i].description = Some(d),
-            None => {
-                let hint = did_you_mean(slug, by_slug.keys().map(String::as_str)).unwrap_or_else(|| {
-                    "name the file after the keyword's URL slug (e.g. beschaeftigungsfoerderung.md); if only internal pages carry the keyword, mark this file intern = true".into()
-                });
-                // A warning: the description is simply not published, and in a public target a
-                // keyword of internal pages legitimately has no pages.
-                diags.push(
-                    Diagnostic::warning(
-                        &d.src.shown,
-                        format!(
-                            "description for keyword `{slug}`, but no page of this build carries that keyword; it is left out"
-                        ),
-                    )
-                    .with_hint(hint),
-                );
-            }
+            None => diags.push(undescribed(slug, by_slug, &d)),
         }
     }
+    index_doc
+}
 
-    (
-        Keywords {
-            list: keywords,
-            by_node,
-            index_doc,
-        },
-        diags,
+/// A warning for a description whose keyword no page of this build carries: the description is
+/// simply not published, and in a public target a keyword of internal pages legitimately has
+/// no pages.
+fn undescribed(slug: &str, by_slug: &HashMap<String, usize>, d: &Document) -> Diagnostic {
+    let hint = did_you_mean(slug, by_slug.keys().map(String::as_str)).unwrap_or_else(|| {
+        "name the file after the keyword's URL slug (e.g. beschaeftigungsfoerderung.md); if only internal pages carry the keyword, mark this file intern = true".into()
+    });
+    Diagnostic::warning(
+        &d.src.shown,
+        format!(
+            "description for keyword `{slug}`, but no page of this build carries that keyword; it is left out"
+        ),
     )
+    .with_hint(hint)
 }
 
 fn first_use_of(site: &Site, k: &Keyword) -> (usize, usize) {

@@ -105,24 +105,21 @@ fn is_port(s: &str) -> bool {
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or a result that is not UTF-8.
 pub(super) fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            // Two hex digits exactly: `from_str_radix` alone would also take `+f`.
-            let hex = bytes.get(i + 1..i + 3)?;
-            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                return None;
-            }
-            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    // Two hex digits exactly after every `%`: the crate passes a malformed escape through as
+    // it is, and the preview refuses such a URL instead of guessing.
+    let well_formed = s.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 #[cfg(test)]
@@ -192,6 +189,10 @@ mod tests {
         assert_eq!(percent_decode("/%"), None);
         assert_eq!(percent_decode("/%4"), None);
         assert_eq!(percent_decode("/%zz"), None);
+        assert_eq!(percent_decode("/%%41"), None);
+        assert_eq!(percent_decode("/a%4"), None);
+        assert_eq!(percent_decode("/%41%"), None);
+        assert_eq!(percent_decode("/plain").as_deref(), Some("/plain"));
         // Not UTF-8: an overlong `.`, a lone continuation byte, a truncated sequence.
         assert_eq!(percent_decode("/%c0%ae"), None);
         assert_eq!(percent_decode("/%80"), None);

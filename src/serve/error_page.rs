@@ -77,10 +77,10 @@ pub(super) fn render(texts: &Texts, errors: &[String], live_tag: &str) -> String
     )
 }
 
-/// Escapes text for HTML element content and double-quoted attributes (the one escaper of
-/// rendered pages).
+/// Escapes text for HTML element content and attributes: the one HTML escaper (the dev
+/// server's error overlay uses it through this name too).
 pub(super) fn escape(s: &str) -> String {
-    crate::render::escape_html(s)
+    crate::escape::html(s)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod arch_config_positions;
 mod bad_input;
 mod basic;
 mod cli;
