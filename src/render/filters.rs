@@ -1,5 +1,5 @@
-//! The engine's own Tera filters and functions, and the formatting and escaping they share
-//! with the views (`money_json`) and the loader (`escape_html` is Tera's escape function).
+//! The engine's own Tera filters and functions, and the money formatting they share with the
+//! views (`money_json`). The escapers they use are in [`crate::escape`].
 
 use std::collections::HashMap;
 
@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use tera::Tera;
 
 use crate::config::Settings;
+use crate::escape;
 
 /// DM per euro, fixed on 31 December 1998.
 const DM_PER_EUR_MILLIONTHS: i128 = 1_955_830;
@@ -85,12 +86,12 @@ pub(super) fn register_engine(tera: &mut Tera, settings: &Settings) {
                 .join("; "),
             other => other.to_string(),
         };
-        Ok(json!(csv_field(&s)))
+        Ok(json!(escape::csv_field(&s)))
     });
     // A string inside a CSS string literal in a `<style>` element (e.g. the base URL).
     tera.register_filter("css_string", |v: &Value, _: &HashMap<String, Value>| {
         let s = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-        Ok(json!(css_string(&s)))
+        Ok(json!(escape::css_string(&s)))
     });
     tera.register_filter("euro_de", |v: &Value, _: &HashMap<String, Value>| {
         let cents = v
@@ -101,81 +102,9 @@ pub(super) fn register_engine(tera: &mut Tera, settings: &Settings) {
     });
 }
 
-/// A quoted CSV field (RFC 4180). A cell a spreadsheet would read as a formula (starting with
-/// `=`, `+`, `-`, `@`, a tab or a carriage return; OWASP "CSV injection") gets a leading `'`, so
-/// it is shown as text; numbers such as `-5` or `-1.234,56` stay numbers.
-pub(crate) fn csv_field(s: &str) -> String {
-    const FORMULA: [char; 10] = [
-        '=', '+', '-', '@', '\t', '\r', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}',
-    ];
-    let number = |s: &str| {
-        let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-        digits.starts_with(|c: char| c.is_ascii_digit())
-            && digits
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
-    };
-    let quote = if s.starts_with(FORMULA) && !number(s) {
-        "'"
-    } else {
-        ""
-    };
-    format!("\"{quote}{}\"", s.replace('"', "\"\""))
-}
-
-/// Escapes text for a CSS string literal inside `<style>`: everything but letters, digits and
-/// a few URL characters becomes a CSS escape (`\3c `), so neither a quote nor `</style>` can
-/// end the string or the element, and the result needs no HTML escaping either.
-pub(crate) fn css_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric()
-            || "/:.-_~?#%=,+@".contains(c)
-            || (!c.is_ascii() && !c.is_control())
-        {
-            out.push(c);
-        } else {
-            out.push_str(&format!("\\{:x} ", u32::from(c)));
-        }
-    }
-    out
-}
-
-/// Escapes what HTML needs escaped; unlike Tera's default it leaves `/` alone, so URLs stay
-/// readable and pages smaller.
-pub(crate) fn escape_html(input: &str) -> String {
-    // Copies runs of safe bytes at once; this is on the hot path of every page.
-    let bytes = input.as_bytes();
-    let mut out = String::with_capacity(input.len() + input.len() / 16);
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&input[start..i]);
-        out.push_str(rep);
-        start = i + 1;
-    }
-    out.push_str(&input[start..]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escaping_keeps_slashes() {
-        assert_eq!(
-            escape_html("<a href=\"x\">'&'</a> https://e.org/"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt; https://e.org/"
-        );
-    }
 
     #[test]
     fn german_money_format() {
@@ -192,40 +121,5 @@ mod tests {
         // 1.115.000,00 DM = 570.090,45 EUR (1115000 / 1.95583 = 570090.4475…)
         assert_eq!(dm_to_euro_cents(111_500_000), 57_009_045);
         assert_eq!(dm_to_euro_cents(-195_583), -100_000);
-    }
-
-    #[test]
-    fn csv_cells_that_look_like_formulas_are_neutralised() {
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("=cmd|' /C calc'!A0"), "\"'=cmd|' /C calc'!A0\"");
-        for s in [
-            "+1+1",
-            "-2+3",
-            "@SUM(A1)",
-            "\tx",
-            "\rx",
-            "\u{ff1d}1+1",
-            "-",
-            "+49 30 1234",
-        ] {
-            assert_eq!(csv_field(s), format!("\"'{s}\""), "{s:?}");
-        }
-        for s in ["-5", "+5", "-1.234,56", "1.234,56", "Stadt", "", "a=b"] {
-            assert_eq!(csv_field(s), format!("\"{s}\""), "{s:?}");
-        }
-    }
-
-    #[test]
-    fn css_strings_cannot_break_out() {
-        let s = css_string("https://e.org/</style><svg/onload=alert(1)>\"'\\\n");
-        assert_eq!(
-            s,
-            "https://e.org/\\3c /style\\3e \\3c svg/onload=alert\\28 1\\29 \\3e \\22 \\27 \\5c \\a "
-        );
-        assert_eq!(escape_html(&s), s);
-        assert_eq!(
-            css_string("https://bü.de:8080/a-b_c/"),
-            "https://bü.de:8080/a-b_c/"
-        );
     }
 }

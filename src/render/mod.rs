@@ -30,7 +30,7 @@ use crate::error::Diagnostic;
 use crate::links::Body;
 use crate::resolve::Site;
 use crate::taxonomy::Keywords;
-use crate::template_guard::{self as guard};
+use crate::template_guard as guard;
 use failure::{failure, merge_failures, render_capped, Failure};
 use menu::MenuCache;
 use views::Ctx;
@@ -38,11 +38,12 @@ use views::Ctx;
 pub(crate) use keywords::KeywordHtml;
 pub(crate) use menu::MENU_TEMPLATE;
 pub(crate) use templates::{templates, Templates};
-// The stage's formatting and escaping and the search page's path stay reachable as
-// `crate::render::<name>` for the other stages, also where none uses them today.
-pub(crate) use filters::escape_html;
+// The stage's formatting, the escapers it used to hold (now in `crate::escape`) and the search
+// page's path stay reachable as `crate::render::<name>`, also where no other stage uses them.
 #[allow(unused_imports)]
-pub(crate) use filters::{css_string, csv_field, dm_to_euro_cents, format_de};
+pub(crate) use crate::escape::{css_string, csv_field, html as escape_html};
+#[allow(unused_imports)]
+pub(crate) use filters::{dm_to_euro_cents, format_de};
 #[allow(unused_imports)]
 pub(crate) use special::SEARCH_PATH;
 

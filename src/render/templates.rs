@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use tera::Tera;
 
-use super::filters::{escape_html, register_engine};
+use super::filters::register_engine;
 use super::menu::MENU_TEMPLATE;
 use crate::config::Settings;
 use crate::error::{BuildError, Diagnostic};
+use crate::escape;
 use crate::load::Template;
 use crate::template_guard::{self as guard, Budget};
 
@@ -73,7 +74,7 @@ fn load_tera(
 ) -> Result<Tera, BuildError> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
-    tera.set_escape_fn(escape_html);
+    tera.set_escape_fn(escape::html);
     parse_guarded(&mut tera, templates, budget)?;
     guard::register(&mut tera);
     register_engine(&mut tera, settings);
@@ -114,7 +115,7 @@ fn parse_guarded(
         return Err(template_error(&e, templates).into());
     }
     let escaped = |name: &str| name.ends_with(".html") || name.ends_with(".xml");
-    if let Err(e) = crate::autoescape::install(tera, escape_html, escaped) {
+    if let Err(e) = crate::autoescape::install(tera, escape::html, escaped) {
         return Err(template_error(&e, templates).into());
     }
     let cycles = guard::include_cycles(tera, templates);

@@ -370,27 +370,7 @@ impl<'a> Ctx<'a> {
             },
         }
     }
-}
 
-fn money_json(cents: i64, currency: &str) -> Value {
-    let euro_cents = match currency {
-        "DM" => Some(dm_to_euro_cents(cents)),
-        "EUR" | "€" => Some(cents),
-        _ => None,
-    };
-    let amount = format_de(cents);
-    json!({
-        "cents": cents,
-        "amount": amount,
-        "currency": currency,
-        "display": format!("{amount} {currency}"),
-        "euro_cents": euro_cents,
-        "euro": euro_cents.map(format_de),
-        "euro_display": euro_cents.map(|e| format!("{} €", format_de(e))),
-    })
-}
-
-impl<'a> Ctx<'a> {
     /// What templates see of the site as a whole (`site`).
     pub(super) fn site_view(&self) -> SiteView<'a> {
         let settings = self.settings;
@@ -419,4 +399,22 @@ impl<'a> Ctx<'a> {
         view.keywords_in_menu = view.menu.iter().any(|l| l.permalink == view.keywords_url);
         view
     }
+}
+
+fn money_json(cents: i64, currency: &str) -> Value {
+    let euro_cents = match currency {
+        "DM" => Some(dm_to_euro_cents(cents)),
+        "EUR" | "€" => Some(cents),
+        _ => None,
+    };
+    let amount = format_de(cents);
+    json!({
+        "cents": cents,
+        "amount": amount,
+        "currency": currency,
+        "display": format!("{amount} {currency}"),
+        "euro_cents": euro_cents,
+        "euro": euro_cents.map(format_de),
+        "euro_display": euro_cents.map(|e| format!("{} €", format_de(e))),
+    })
 }
