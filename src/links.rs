@@ -709,9 +709,9 @@ pub(crate) fn keyword_html(
     site: &Site,
     env: &Env<'_>,
     keywords: &crate::model::Keywords,
-) -> (crate::render::KeywordHtml, Vec<Diagnostic>) {
+) -> (crate::model::KeywordHtml, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let mut kw_html = crate::render::KeywordHtml::default();
+    let mut kw_html = crate::model::KeywordHtml::default();
     if let Some(doc) = &keywords.index_doc {
         let (html, d) = render_detached(site, env, doc);
         diags.extend(d);

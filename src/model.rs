@@ -262,6 +262,16 @@ pub(crate) struct Keywords {
     pub index_doc: Option<Arc<Document>>,
 }
 
+/// HTML of the keyword description pages, rendered by the links stage.
+#[derive(Debug, Default)]
+pub(crate) struct KeywordHtml {
+    pub index: String,
+    pub index_title: Option<String>,
+    pub index_description: String,
+    /// By keyword index.
+    pub descriptions: HashMap<usize, String>,
+}
+
 // --- Markdown rendering results, read by stage 4 and the templates ------------------------------
 
 /// Where an internal link points.

@@ -1,6 +1,6 @@
 //! The keyword index (`/suchworte/`, by initial letter) and one page per keyword.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -11,15 +11,7 @@ use super::views::{Ctx, KeywordView, LinkView};
 use super::Prepared;
 use crate::config::Settings;
 
-/// HTML of the keyword description pages, rendered by the links stage.
-#[derive(Debug, Default)]
-pub(crate) struct KeywordHtml {
-    pub index: String,
-    pub index_title: Option<String>,
-    pub index_description: String,
-    /// By keyword index.
-    pub descriptions: HashMap<usize, String>,
-}
+pub(crate) use crate::model::KeywordHtml;
 
 /// A keyword's page. Serialised once into the context: the listed summaries are borrowed.
 #[derive(Serialize)]
