@@ -350,11 +350,7 @@ ziel = { type = "markdown" }
     }
 
     fn source(rel: &str, text: &str) -> load::SourceFile {
-        load::SourceFile {
-            rel: rel.into(),
-            shown: PathBuf::from("content").join(rel),
-            text: text.into(),
-        }
+        load::SourceFile::new(rel.into(), PathBuf::from("content").join(rel), text.into())
     }
 
     /// A tiny site: home, a section, a page, a draft and an internal page (left out).
@@ -529,10 +525,9 @@ ziel = { type = "markdown" }
                 keywords: &keywords,
                 keyword_html: &kw_html,
                 progress: &bar,
-                summary_cache: None,
                 emit: None,
             },
-            &|_| true,
+            None,
         );
         if !diags.is_empty() {
             return Err(shown(diags));

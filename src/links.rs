@@ -338,7 +338,9 @@ fn render_text(
         }
     }
     r.html = fill_placeholders(std::mem::take(&mut r.html), env, doc, text, &mut diags);
+    let hash = crate::model::fingerprint(&(&r.html, &r.toc, &r.summary_text, &field_html));
     let body = Body {
+        hash,
         word_count: count_words(&r.html),
         html: r.html,
         toc: r.toc,

@@ -113,11 +113,8 @@ fn read_markdown(rel: &str, abs: &Path) -> (Option<SourceFile>, Vec<Diagnostic>)
     let shown = Path::new("content").join(rel);
     // macOS writes file names decomposed (NFD); links are typed composed (NFC).
     let rel = crate::slug::nfc(rel);
-    let file = crate::files::read_text(abs, &shown, &mut d).map(|text| SourceFile {
-        rel,
-        shown,
-        text: text.into(),
-    });
+    let file =
+        crate::files::read_text(abs, &shown, &mut d).map(|text| SourceFile::new(rel, shown, text));
     (file, d)
 }
 

@@ -43,6 +43,7 @@ pub(crate) struct Memo {
     templates: Option<(Vec<Template>, Arc<render::Templates>)>,
     parsed: parse::Memo,
     bodies: links::Memo,
+    renders: render::Memo,
     collator: Option<Arc<collate::GermanCollator>>,
     highlighter: Option<Arc<markdown::Highlighter>>,
     /// The search index of the first run (rebuilt when the settings change).
@@ -172,7 +173,9 @@ pub(crate) fn run(
         bodies: &bodies,
         keywords: &keywords,
     };
-    let outputs = render_stage(&staged, &templates, &kw_html, progress, sink, &mut diags);
+    let outputs = render_stage(
+        &staged, memo, &templates, &kw_html, progress, sink, &mut diags,
+    );
     clock.lap("render");
     let (outputs, copies) = publish_stage(
         &staged,
@@ -310,6 +313,7 @@ fn links_and_keywords(
 /// Stage 6: every output rendered; pages go to the sink as they are done.
 fn render_stage(
     s: &Staged<'_>,
+    memo: &mut Memo,
     templates: &render::Templates,
     kw_html: &render::KeywordHtml,
     progress: Progress,
@@ -337,10 +341,9 @@ fn render_stage(
             keywords: s.keywords,
             keyword_html: kw_html,
             progress: &stage.bar,
-            summary_cache: None,
             emit: sink.is_some().then_some(&emit),
         },
-        &|_| true,
+        memo.keep.then_some(&mut memo.renders),
     );
     stage.finish();
     diags.extend(d);

@@ -384,11 +384,11 @@ fn check_asset_path(a: &AssetFile, dest: &str) -> Option<Diagnostic> {
 
 fn synthetic_home(settings: &Settings) -> Document {
     Document {
-        src: crate::load::SourceFile {
-            rel: "_index.md".into(),
-            shown: "content/_index.md".into(),
-            text: "".into(),
-        },
+        src: crate::load::SourceFile::new(
+            "_index.md".into(),
+            "content/_index.md".into(),
+            String::new(),
+        ),
         kind: Kind::Section,
         fm: crate::parse::FrontMatter {
             title: settings.title.clone(),

@@ -13,13 +13,14 @@ mod filters;
 mod keywords;
 mod menu;
 mod node;
+mod reads;
 mod special;
 mod templates;
 mod views;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -37,6 +38,7 @@ use views::Ctx;
 
 pub(crate) use keywords::KeywordHtml;
 pub(crate) use menu::MENU_TEMPLATE;
+pub(crate) use reads::Memo;
 pub(crate) use templates::{templates, Templates};
 // The stage's formatting, the escapers it used to hold (now in `crate::escape`) and the search
 // page's path stay reachable as `crate::render::<name>`, also where no other stage uses them.
@@ -50,7 +52,7 @@ pub(crate) use special::SEARCH_PATH;
 pub(crate) use crate::model::Output;
 
 /// One output file to render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Job {
     Node(usize),
     /// An extra output of a section, e.g. `projekte.csv`.
@@ -73,8 +75,6 @@ pub(crate) struct Inputs<'a> {
     pub keyword_html: &'a KeywordHtml,
     /// Ticked once per rendered output.
     pub progress: &'a indicatif::ProgressBar,
-    /// Summaries kept between renders (the dev server): `Null` entries are computed and stored.
-    pub summary_cache: Option<&'a Mutex<Vec<Value>>>,
     /// Takes each output as soon as it is rendered (a build writes it to disk); the returned
     /// output then keeps only its path and source, so memory does not grow with the site.
     /// `None`: outputs are returned whole (the dev server serves them from memory).
@@ -89,19 +89,19 @@ pub(super) struct Prepared {
     source: PathBuf,
 }
 
-/// Renders every output of the site for which `select` says yes (the dev server renders only
-/// what a change touched; a build renders all).
+/// Renders every output of the site. With `memo` (the dev server's, from the previous run),
+/// an output whose recorded reads are unchanged is taken from it instead; the memo is updated.
 pub(crate) fn render(
     inputs: &Inputs<'_>,
-    select: &(dyn Fn(&Job) -> bool + Sync),
+    memo: Option<&mut Memo>,
 ) -> (Vec<Output>, Vec<Diagnostic>) {
     // On threads with a stack deep enough for the template guards' limits.
-    guard::on_render_threads(|| render_on_this_pool(inputs, select))
+    guard::on_render_threads(|| render_on_this_pool(inputs, memo))
 }
 
 fn render_on_this_pool(
     inputs: &Inputs<'_>,
-    select: &(dyn Fn(&Job) -> bool + Sync),
+    mut memo: Option<&mut Memo>,
 ) -> (Vec<Output>, Vec<Diagnostic>) {
     let templates = inputs.templates;
     let ctx = Ctx::new(
@@ -122,19 +122,62 @@ fn render_on_this_pool(
         Ok(jobs) => jobs,
         Err(diags) => return (Vec::new(), diags),
     };
-    let selected: Vec<&Job> = jobs.iter().filter(|job| select(job)).collect();
-    let needed = summaries_needed(&ctx, templates, &selected);
-    let mut local: Vec<Value> = Vec::new();
-    let mut cache = inputs
-        .summary_cache
-        .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
-    let store: &mut Vec<Value> = match cache.as_deref_mut() {
-        Some(cache) => cache,
-        None => &mut local,
-    };
-    fill_summaries(&ctx, store, &needed);
-    let ctx = ctx.with_summaries(store.as_slice());
-    finish(run(&ctx, inputs, &base, menu.as_ref(), &selected))
+    let prints = memo.as_deref_mut().map(|m| {
+        m.sync(&ctx);
+        let global = reads::global_print(&ctx, templates, inputs.translations, inputs.keyword_html);
+        reads::Prints::new(&ctx, global)
+    });
+    // Each job's output: kept from the last run, or to render (`None`).
+    let kept: Vec<Option<Output>> = jobs
+        .iter()
+        .map(|j| {
+            memo.as_deref()
+                .zip(prints.as_ref())
+                .and_then(|(m, p)| m.reusable(j, p))
+        })
+        .collect();
+    let selected: Vec<&Job> = jobs
+        .iter()
+        .zip(&kept)
+        .filter(|(_, k)| k.is_none())
+        .map(|(j, _)| j)
+        .collect();
+    let mut summaries = Vec::new();
+    fill_summaries(
+        &ctx,
+        &mut summaries,
+        &summaries_needed(&ctx, templates, &selected),
+    );
+    let ctx = ctx.with_summaries(&summaries);
+    let rendered = run(
+        &ctx,
+        inputs,
+        &base,
+        menu.as_ref(),
+        &selected,
+        prints.is_some(),
+    );
+    if let (Some(m), Some(p)) = (memo.as_deref_mut(), &prints) {
+        for (job, r) in selected.iter().zip(&rendered) {
+            if let Ok((o, rec)) = r {
+                m.keep(**job, o, rec, p);
+            }
+        }
+        m.retain(&jobs);
+    }
+    let (fresh, diags) = finish(rendered);
+    (merge_kept(kept, fresh), diags)
+}
+
+/// The outputs in job order: each kept one, else the next rendered one.
+fn merge_kept(kept: Vec<Option<Output>>, fresh: Vec<Output>) -> Vec<Output> {
+    let mut fresh = fresh.into_iter();
+    let mut all = Vec::with_capacity(kept.len());
+    for k in kept {
+        all.extend(k.or_else(|| fresh.next()));
+    }
+    all.extend(fresh);
+    all
 }
 
 /// Every output of the site, in order: each node's (see [`node::jobs`]), the keyword index,
@@ -205,14 +248,16 @@ fn fill_summaries(ctx: &Ctx<'_>, store: &mut Vec<Value>, needed: &[bool]) {
     }
 }
 
-/// Renders the selected jobs in parallel, handing each output to `emit` when there is one.
+/// Renders the selected jobs in parallel, handing each output to `emit` when there is one;
+/// with `record`, each job's reads are noted.
 fn run(
     ctx: &Ctx<'_>,
     inputs: &Inputs<'_>,
     base: &Context,
     menu: Option<&MenuCache<'_>>,
     selected: &[&Job],
-) -> Vec<Result<Output, Box<Failure>>> {
+    record: bool,
+) -> Vec<Result<(Output, Arc<reads::Recorder>), Box<Failure>>> {
     let Inputs {
         templates,
         keyword_html,
@@ -227,9 +272,11 @@ fn run(
         .map_init(
             || base.clone(),
             |c, job| {
-                let out = render_job(ctx, templates, c, keyword_html, job, menu);
+                let recorder = reads::recorder(record);
+                let ctx = ctx.recording(recorder.clone());
+                let out = render_job(&ctx, templates, c, keyword_html, job, menu);
                 progress.inc(1);
-                match (out, emit) {
+                let out = match (out, emit) {
                     (Ok(o), Some(emit)) => {
                         emit(&o);
                         Ok(Output {
@@ -238,19 +285,22 @@ fn run(
                         })
                     }
                     (out, _) => out,
-                }
+                };
+                out.map(|o| (o, recorder.unwrap_or_default()))
             },
         )
         .collect()
 }
 
 /// The outputs, and one diagnostic per place in a template where renders failed.
-fn finish(results: Vec<Result<Output, Box<Failure>>>) -> (Vec<Output>, Vec<Diagnostic>) {
+fn finish(
+    results: Vec<Result<(Output, Arc<reads::Recorder>), Box<Failure>>>,
+) -> (Vec<Output>, Vec<Diagnostic>) {
     let mut outputs = Vec::with_capacity(results.len());
     let mut failures = Vec::new();
     for r in results {
         match r {
-            Ok(o) => outputs.push(o),
+            Ok((o, _)) => outputs.push(o),
             Err(f) => failures.push(*f),
         }
     }

@@ -27,6 +27,8 @@ pub(crate) struct Templates {
     pub budget: Arc<Budget>,
     /// Template name → (shown path, text), to place render errors.
     pub sources: HashMap<String, (PathBuf, String)>,
+    /// A fingerprint of every template's name and text (every output reads the templates).
+    pub print: u64,
 }
 
 /// Loads the templates into Tera with the engine's filters and functions.
@@ -64,6 +66,7 @@ pub(crate) fn templates(
         uses_menu_html,
         budget,
         sources: guard::source_map(sources),
+        print: crate::model::fingerprint(sources),
     })
 }
 

@@ -2,6 +2,10 @@
 //! place the render stage reads the site from: every read of a node, a body or a keyword by a
 //! job goes through a `Ctx` method below (the fields are private to this file).
 
+use std::sync::Arc;
+
+use super::reads::{Read, Recorder};
+use crate::model::fingerprint;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -138,6 +142,8 @@ pub(super) struct Ctx<'a> {
     keywords_title: String,
     /// Every node's summary for listings, built once: a page appears in many lists.
     summaries: &'a [Value],
+    /// Notes what a job reads, when the render memo is on.
+    recorder: Option<Arc<Recorder>>,
 }
 
 static NULL: Value = Value::Null;
@@ -158,6 +164,22 @@ impl<'a> Ctx<'a> {
             keywords,
             keywords_title,
             summaries: &[],
+            recorder: None,
+        }
+    }
+
+    /// This context for one job, noting what it reads in `recorder`.
+    pub(super) fn recording(&self, recorder: Option<Arc<Recorder>>) -> Self {
+        Ctx {
+            keywords_title: self.keywords_title.clone(),
+            recorder,
+            ..*self
+        }
+    }
+
+    fn note(&self, r: Read) {
+        if let Some(rec) = &self.recorder {
+            rec.note(r);
         }
     }
 
@@ -171,6 +193,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub(super) fn link(&self, id: usize) -> LinkView<'a> {
+        self.note(Read::Link(id));
         let n: &'a Node = &self.site.nodes[id];
         LinkView {
             title: &n.doc.fm.title,
@@ -179,8 +202,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// What [`Ctx::link`] shows of a node.
+    pub(super) fn link_print(&self, id: usize) -> u64 {
+        let n = &self.site.nodes[id];
+        fingerprint(&(&n.doc.fm.title, &n.path))
+    }
+
     /// The node a job renders or schedules: its path, front matter, source and child ids.
     pub(super) fn node(&self, id: usize) -> &'a Node {
+        self.note(Read::Page(id));
         &self.site.nodes[id]
     }
 
@@ -194,6 +224,7 @@ impl<'a> Ctx<'a> {
 
     /// Length of a node's rendered body (the output cap grows with it).
     pub(super) fn content_len(&self, id: usize) -> usize {
+        self.note(Read::Page(id));
         self.bodies[id].html.len()
     }
 
@@ -207,6 +238,9 @@ impl<'a> Ctx<'a> {
 
     /// The listed summaries of `ids` (computed beforehand for every listing a job prints).
     pub(super) fn listed(&self, ids: &[usize]) -> Vec<&'a Value> {
+        for &p in ids {
+            self.note(Read::Summary(p));
+        }
         ids.iter().map(|&p| &self.summaries[p]).collect()
     }
 
@@ -217,12 +251,32 @@ impl<'a> Ctx<'a> {
 
     /// Ids of every page below section `id`.
     pub(super) fn all_page_ids(&self, id: usize) -> Vec<usize> {
+        self.note(Read::Tree);
         all_pages(&self.site.nodes, id)
+    }
+
+    /// What [`Ctx::all_page_ids`] reads: the tree of the whole site.
+    pub(super) fn tree_print(&self) -> u64 {
+        let tree: Vec<(Option<usize>, &[usize], &[usize])> = self
+            .site
+            .nodes
+            .iter()
+            .map(|n| (n.parent, n.pages.as_slice(), n.subsections.as_slice()))
+            .collect();
+        fingerprint(&tree)
     }
 
     /// The keyword a keyword page is about: name, slug, pages, related keywords, description.
     pub(super) fn keyword(&self, k: usize) -> &'a Keyword {
+        self.note(Read::Keyword(k));
         &self.keywords.list[k]
+    }
+
+    /// What a keyword page shows of [`Ctx::keyword`] (its listed pages and related keywords
+    /// are read as their own summaries and references).
+    pub(super) fn keyword_print(&self, k: usize, refs: &[u64]) -> u64 {
+        let kw = &self.keywords.list[k];
+        fingerprint(&(refs[k], &kw.pages, &kw.related, &kw.see_also))
     }
 
     pub(super) fn keyword_count(&self) -> usize {
@@ -250,6 +304,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub(super) fn keyword_view(&self, k: usize) -> KeywordView<'a> {
+        self.note(Read::KeywordRef(k));
         let kw = &self.keywords.list[k];
         KeywordView {
             name: &kw.name,
@@ -257,6 +312,12 @@ impl<'a> Ctx<'a> {
             permalink: self.permalink(&self.keyword_path(&kw.slug)),
             count: kw.pages.len(),
         }
+    }
+
+    /// What [`Ctx::keyword_view`] shows.
+    pub(super) fn keyword_ref_print(&self, k: usize) -> u64 {
+        let kw = &self.keywords.list[k];
+        fingerprint(&(&kw.name, &kw.slug, kw.pages.len()))
     }
 
     fn fields(&self, id: usize) -> (Value, Value, Value) {
@@ -300,6 +361,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub(super) fn summary(&self, id: usize) -> SummaryView<'a> {
+        self.note(Read::Summary(id));
         let n: &'a Node = &self.site.nodes[id];
         let (fields, _, field_types) = self.fields(id);
         SummaryView {
@@ -317,7 +379,24 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// What [`Ctx::summary`] shows: the front matter (from the file's text and the content
+    /// type), the Markdown's summary and fields, the keywords.
+    pub(super) fn summary_print(&self, id: usize, links: &[u64], refs: &[u64]) -> u64 {
+        let n = &self.site.nodes[id];
+        let b = &self.bodies[id];
+        let keywords: Vec<u64> = self.keywords.by_node[id].iter().map(|&k| refs[k]).collect();
+        fingerprint(&(
+            links[id],
+            n.doc.src.hash,
+            &n.doc.fm.doc_type,
+            &b.summary,
+            &b.field_html,
+            keywords,
+        ))
+    }
+
     pub(super) fn page(&self, id: usize) -> PageView<'a> {
+        self.note(Read::Page(id));
         let n: &'a Node = &self.site.nodes[id];
         let b: &'a Body = &self.bodies[id];
         let (fields, field_labels, field_types) = self.fields(id);
@@ -369,6 +448,21 @@ impl<'a> Ctx<'a> {
                 &n.doc.fm.extra
             },
         }
+    }
+
+    /// What [`Ctx::page`] shows besides the summary (the linked nodes are read as links):
+    /// the body, what resolve decided (intern, neighbours, children, assets), the backlinks.
+    pub(super) fn page_print(&self, id: usize, summaries: &[u64]) -> u64 {
+        let n = &self.site.nodes[id];
+        let b = &self.bodies[id];
+        fingerprint(&(
+            summaries[id],
+            b.hash,
+            n.doc.fm.intern,
+            (n.parent, n.prev, n.next),
+            (&n.pages, &n.subsections, &n.assets),
+            &b.backlinks,
+        ))
     }
 
     /// What templates see of the site as a whole (`site`).
