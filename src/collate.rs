@@ -60,7 +60,11 @@ impl GermanCollator {
     /// A byte string whose order is the collation order of `s`: compute it once per string and
     /// sort many times by plain byte comparison (far cheaper than [`Self::compare`]).
     pub(crate) fn sort_key(&self, s: &str) -> Vec<u8> {
-        let lock = || self.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let lock = || {
+            self.keys
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
         if let Some(k) = lock().get(s) {
             return k.clone();
         }

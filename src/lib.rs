@@ -15,6 +15,8 @@
 //! found errors, having reported all of them.
 
 #![forbid(unsafe_code)]
+// No function over 80 lines (clippy.toml), checked by `cargo clippy -- -D warnings` in CI.
+#![warn(clippy::too_many_lines)]
 
 pub(crate) mod active;
 pub(crate) mod autoescape;
