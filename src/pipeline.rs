@@ -17,6 +17,9 @@ use crate::model::{Keywords, Output, Site, Sources, Template};
 use crate::{collate, links, load, markdown, parse, publish, render, resolve, search, taxonomy};
 use crate::{write, Progress, StageProgress};
 
+/// (source file, output-relative destination) of static files and bundle assets.
+type Copies = Vec<(PathBuf, String)>;
+
 /// What one run produced.
 pub(crate) struct Run {
     /// Outputs in memory; without their bytes where they are in `staging` already.
@@ -359,7 +362,7 @@ fn publish_stage(
     streamed: bool,
     diags: &mut Diagnostics,
     clock: &mut Clock,
-) -> Result<(Vec<Output>, Vec<(PathBuf, String)>), BuildError> {
+) -> Result<(Vec<Output>, Copies), BuildError> {
     let settings = s.settings;
     let summaries: Vec<String> = s.bodies.iter().map(|b| b.summary.clone()).collect();
     let own: Vec<&str> = s

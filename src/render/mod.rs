@@ -157,7 +157,7 @@ fn render_on_this_pool(
         &selected,
         prints.is_some(),
     );
-    if let (Some(m), Some(p)) = (memo.as_deref_mut(), &prints) {
+    if let (Some(m), Some(p)) = (memo, &prints) {
         for (job, r) in selected.iter().zip(&rendered) {
             if let Ok((o, rec)) = r {
                 m.keep(**job, o, rec, p);
@@ -257,7 +257,7 @@ fn run(
     menu: Option<&MenuCache<'_>>,
     selected: &[&Job],
     record: bool,
-) -> Vec<Result<(Output, Arc<reads::Recorder>), Box<Failure>>> {
+) -> Vec<Rendered> {
     let Inputs {
         templates,
         keyword_html,
@@ -292,10 +292,11 @@ fn run(
         .collect()
 }
 
+/// One rendered job: its output and what it read, or why it failed.
+type Rendered = Result<(Output, Arc<reads::Recorder>), Box<Failure>>;
+
 /// The outputs, and one diagnostic per place in a template where renders failed.
-fn finish(
-    results: Vec<Result<(Output, Arc<reads::Recorder>), Box<Failure>>>,
-) -> (Vec<Output>, Vec<Diagnostic>) {
+fn finish(results: Vec<Rendered>) -> (Vec<Output>, Vec<Diagnostic>) {
     let mut outputs = Vec::with_capacity(results.len());
     let mut failures = Vec::new();
     for r in results {
