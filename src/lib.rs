@@ -1,18 +1,21 @@
 //! wegweiser: a static site generator for linked, keyword-indexed information portals.
 //!
-//! The build is a pipeline of plain data, one module per stage:
+//! The build is a pipeline of plain data ([`model`]), one module per stage, run in this order
+//! by [`pipeline::run`] (see docs/architecture.md):
 //!
-//! 1. [`load`]: read `content/`, the theme and overrides → `Sources`
+//! 0. [`config`]: `config.toml` → `Settings`
+//! 1. [`load`]: read `content/`, the theme and overrides → `Sources` (templates compiled)
 //! 2. [`parse`]: front matter + body, validated against content types → `Document`s
 //! 3. [`resolve`]: URLs, section tree, sort order, prev/next → `Site`
 //! 4. [`links`]: Markdown → HTML with internal links and anchors checked, backlinks → `Body`s
 //! 5. [`taxonomy`]: Suchworte → `Keywords`
-//! 6. [`render`]: view models + Tera templates → `Output`s, and [`search`]: the search index
-//! 7. [`publish`]: sitemap, robots.txt, feed; relative links for file shares
-//! 8. [`write`]: everything into a temporary folder, swapped into place on success
+//! 6. [`render`]: view models + Tera templates → `Output`s
+//! 7. [`publish`]: sitemap, robots.txt, feed, relative links; [`search`]: the search index
+//! 8. [`write`]: everything into a staging folder, swapped into place on success
 //!
 //! Every stage reports problems as [`error::Diagnostic`]s; the build fails after a stage that
-//! found errors, having reported all of them.
+//! found errors, having reported all of them. The dev server ([`serve`]) runs the same
+//! pipeline with a memo of its previous run.
 
 #![forbid(unsafe_code)]
 // No function over 80 lines (clippy.toml), checked by `cargo clippy -- -D warnings` in CI.
