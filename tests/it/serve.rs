@@ -793,7 +793,10 @@ fn listens_on_loopback_only_by_default() {
         checked += 1;
     }
     if checked == 0 {
-        eprintln!("note: no non-loopback address on this machine; the loopback check was skipped");
+        crate::harness::cannot_run(
+            "the loopback-only check",
+            "this machine has no other address it can reach itself on",
+        );
     }
 }
 
