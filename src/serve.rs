@@ -443,14 +443,15 @@ fn guarded<T>(cause: &str, step: impl FnOnce() -> Result<T, BuildError>) -> Resu
     }
 }
 
-/// Fault injection for the tests, in debug builds only: with `WEGWEISER_TEST_PANIC_ON=<file
-/// name>` in the environment, a rebuild after a change to a file of that name panics (a full
-/// rebuild before it starts, an incremental one after it changed the in-memory site), so the
-/// tests can check that the server survives a bug in the engine.
+/// Fault injection for the tests: with `WEGWEISER_TEST_PANIC_ON=<file name>` in the
+/// environment, a rebuild after a change to a file of that name panics (a full rebuild before it
+/// starts, an incremental one after it changed the in-memory site), so the tests can check that
+/// the server survives a bug in the engine. It is in release builds too: the tests run the
+/// release binary (`cargo test --release` shares the release build's compiled crates), and
+/// reading one variable per rebuild costs nothing.
 mod test_hook {
     use std::path::PathBuf;
 
-    #[cfg(debug_assertions)]
     pub(super) fn panic_if_changed(changed: &[&PathBuf]) {
         if let Some(name) = std::env::var_os("WEGWEISER_TEST_PANIC_ON") {
             if changed
@@ -464,9 +465,6 @@ mod test_hook {
             }
         }
     }
-
-    #[cfg(not(debug_assertions))]
-    pub(super) fn panic_if_changed(_changed: &[&PathBuf]) {}
 
     /// The same for the file (below `content/`) an incremental update is working on.
     pub(super) fn panic_if_updating(rel: &str) {

@@ -1,7 +1,7 @@
 //! Issue #11 (trust): serve. The live preview on a copy of `sites/serve` (base URL
 //! `https://example.org/portal/`), started and queried as in `serve.rs`:
 //!
-//! - a rebuild that panics (caused with the debug-build test hook `WEGWEISER_TEST_PANIC_ON`)
+//! - a rebuild that panics (caused with the test hook `WEGWEISER_TEST_PANIC_ON`)
 //!   is reported in the terminal and the overlay, the last good site stays served, and the next
 //!   change recovers with a full rebuild;
 //! - while no build has succeeded, every page request gets a page listing the errors, which
