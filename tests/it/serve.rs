@@ -864,6 +864,7 @@ pub(crate) fn assert_served_like_a_full_build(
             ));
         }
     }
+    assert!(now.len() > 5, "a full build has the site's files: {now:?}");
     seen.extend(now);
     assert!(
         wrong.is_empty(),
