@@ -445,14 +445,15 @@ fn guarded<T>(
     }
 }
 
-/// Fault injection for the tests, in debug builds only: with `WEGWEISER_TEST_PANIC_ON=<file
-/// name>` in the environment, a rebuild after a change to a file of that name panics (for a
-/// Markdown file after the pipeline updated its memo, else before the run), so the tests can
-/// check that the server survives a bug in the engine.
+/// Fault injection for the tests: with `WEGWEISER_TEST_PANIC_ON=<file name>` in the
+/// environment, a rebuild after a change to a file of that name panics (for a Markdown file
+/// after the pipeline updated its memo, else before the run), so the tests can check that the
+/// server survives a bug in the engine. It is in release builds too: the tests run the
+/// release binary (`cargo test --release` shares the release build's compiled crates), and
+/// reading one variable per rebuild costs nothing.
 mod test_hook {
     use std::path::PathBuf;
 
-    #[cfg(debug_assertions)]
     pub(super) fn panic_if_changed(changed: &[&PathBuf], when: &str) {
         if let Some(name) = std::env::var_os("WEGWEISER_TEST_PANIC_ON") {
             let markdown = name.to_string_lossy().ends_with(".md");
@@ -468,9 +469,6 @@ mod test_hook {
             }
         }
     }
-
-    #[cfg(not(debug_assertions))]
-    pub(super) fn panic_if_changed(_changed: &[&PathBuf], _when: &str) {}
 }
 
 /// Paths changed in the site, as the watcher reports them.
