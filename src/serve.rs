@@ -393,10 +393,11 @@ impl Rebuilder {
 
     /// Applies changed files by running the pipeline again.
     fn apply(&mut self, shared: &Shared, changed: &BTreeSet<PathBuf>) {
-        // Editors' and tools' temporary files are gone by now; a vanished .md file was deleted.
+        // A vanished file was deleted (a page, a template…) unless it is an editor's or tool's
+        // temporary file; the pipeline loads everything again for a deletion.
         let changed: Vec<&PathBuf> = changed
             .iter()
-            .filter(|p| p.exists() || p.extension().is_some_and(|e| e == "md"))
+            .filter(|p| p.exists() || !p.file_name().is_some_and(crate::files::is_ignored))
             .collect();
         if !changed.is_empty() {
             self.rebuild(shared, Some(&changed));

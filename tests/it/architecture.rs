@@ -12,7 +12,7 @@ const STAGES: [&str; 10] = [
 ];
 
 /// Shared code with no stage of its own: it may use the model and other utilities only.
-const UTILITIES: [&str; 10] = [
+const UTILITIES: [&str; 11] = [
     "model",
     "error",
     "escape",
@@ -23,6 +23,7 @@ const UTILITIES: [&str; 10] = [
     "autoescape",
     "template_guard",
     "files",
+    "text",
 ];
 
 /// What runs the stages: may use anything.
