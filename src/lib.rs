@@ -1,20 +1,25 @@
 //! wegweiser: a static site generator for linked, keyword-indexed information portals.
 //!
-//! The build is a pipeline of plain data, one module per stage:
+//! The build is a pipeline of plain data ([`model`]), one module per stage, run in this order
+//! by [`pipeline::run`] (see docs/architecture.md):
 //!
-//! 1. [`load`]: read `content/`, the theme and overrides → `Sources`
+//! 0. [`config`]: `config.toml` → `Settings`
+//! 1. [`load`]: read `content/`, the theme and overrides → `Sources` (templates compiled)
 //! 2. [`parse`]: front matter + body, validated against content types → `Document`s
 //! 3. [`resolve`]: URLs, section tree, sort order, prev/next → `Site`
 //! 4. [`links`]: Markdown → HTML with internal links and anchors checked, backlinks → `Body`s
 //! 5. [`taxonomy`]: Suchworte → `Keywords`
-//! 6. [`render`]: view models + Tera templates → `Output`s, and [`search`]: the search index
-//! 7. [`publish`]: sitemap, robots.txt, feed; relative links for file shares
-//! 8. [`write`]: everything into a temporary folder, swapped into place on success
+//! 6. [`render`]: view models + Tera templates → `Output`s
+//! 7. [`publish`]: sitemap, robots.txt, feed, relative links; [`search`]: the search index
+//! 8. [`write`]: everything into a staging folder, swapped into place on success
 //!
 //! Every stage reports problems as [`error::Diagnostic`]s; the build fails after a stage that
-//! found errors, having reported all of them.
+//! found errors, having reported all of them. The dev server ([`serve`]) runs the same
+//! pipeline with a memo of its previous run.
 
 #![forbid(unsafe_code)]
+// No function over 80 lines (clippy.toml), checked by `cargo clippy -- -D warnings` in CI.
+#![warn(clippy::too_many_lines)]
 
 pub(crate) mod active;
 pub(crate) mod autoescape;
@@ -22,6 +27,7 @@ pub(crate) mod collate;
 pub(crate) mod config;
 pub mod error;
 pub(crate) mod escape;
+pub(crate) mod files;
 pub(crate) mod links;
 pub(crate) mod load;
 pub(crate) mod markdown;
@@ -37,6 +43,7 @@ pub mod serve;
 pub(crate) mod slug;
 pub(crate) mod taxonomy;
 pub(crate) mod template_guard;
+pub(crate) mod text;
 pub(crate) mod write;
 
 use std::path::PathBuf;
@@ -191,7 +198,7 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     let started = Instant::now();
     let mut settings = settings_for(opts)?;
     // Also for `check`: it must fail wherever `build` fails, short of the write itself.
-    let real_out = write::check_output_dir(&settings.root, &settings.output_dir)?;
+    let real_out = files::check_output_dir(&settings.root, &settings.output_dir)?;
     if opts.write {
         settings.output_dir = real_out;
     }
@@ -278,10 +285,7 @@ pub mod preview_api {
         let mut all: BTreeMap<String, Vec<u8>> = run
             .outputs
             .into_iter()
-            .filter(|o| {
-                !o.rel
-                    .starts_with(&format!("{}/", crate::search::BUNDLE_DIR))
-            })
+            .filter(|o| !o.rel.starts_with(&format!("{}/", crate::model::BUNDLE_DIR)))
             .map(|o| (o.rel, o.bytes.to_vec()))
             .collect();
         let warnings: Vec<String> = run.warnings.iter().map(|d| d.render(false)).collect();
@@ -351,11 +355,7 @@ ziel = { type = "markdown" }
     }
 
     fn source(rel: &str, text: &str) -> load::SourceFile {
-        load::SourceFile {
-            rel: rel.into(),
-            shown: PathBuf::from("content").join(rel),
-            text: text.into(),
-        }
+        load::SourceFile::new(rel.into(), PathBuf::from("content").join(rel), text.into())
     }
 
     /// A tiny site: home, a section, a page, a draft and an internal page (left out).
@@ -530,10 +530,9 @@ ziel = { type = "markdown" }
                 keywords: &keywords,
                 keyword_html: &kw_html,
                 progress: &bar,
-                summary_cache: None,
                 emit: None,
             },
-            &|_| true,
+            None,
         );
         if !diags.is_empty() {
             return Err(shown(diags));

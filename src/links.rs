@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::error::{did_you_mean, Diagnostic};
 use crate::markdown::{self, Highlighter, LinkError, LinkResolver, LinkTarget, Rendered};
 pub(crate) use crate::model::Body;
+use crate::model::Document;
 use crate::parse::{parent_dir, FieldValue};
 use crate::resolve::Site;
 
@@ -327,7 +328,7 @@ fn render_text(
             // Quotes, a newline after the opening ones and escapes shift the text in the file.
             let map = text
                 .get(md.offset..)
-                .and_then(|token| crate::parse::text::string_map(token, &md.value));
+                .and_then(|token| crate::text::string_map(token, &md.value));
             let place = |off: usize| {
                 md.offset
                     + map
@@ -340,7 +341,9 @@ fn render_text(
         }
     }
     r.html = fill_placeholders(std::mem::take(&mut r.html), env, doc, text, &mut diags);
+    let hash = crate::model::fingerprint(&(&r.html, &r.toc, &r.summary_text, &field_html));
     let body = Body {
+        hash,
         word_count: count_words(&r.html),
         html: r.html,
         toc: r.toc,
@@ -438,60 +441,15 @@ pub(crate) struct Memo {
     options: Option<markdown::Options>,
     /// By source path.
     bodies: HashMap<String, Memoized>,
+    /// The [`link_table`] of the site they were rendered in.
+    table: Option<u64>,
 }
 
-/// One rendered body and what it read: its text, and every link destination it asked the
-/// resolver for with the answer.
+/// One rendered body and the document it was rendered from.
 struct Memoized {
-    text: Arc<str>,
-    reads: Vec<(String, Resolved)>,
+    doc: Arc<Document>,
     body: Arc<Body>,
     diags: Vec<Diagnostic>,
-}
-
-/// A link resolver's answer, with the target page named by its source path (node indices
-/// change when files come and go).
-#[derive(Debug, Clone, PartialEq)]
-enum Resolved {
-    NotInternal,
-    Page {
-        url: String,
-        anchor: Option<String>,
-        rel: String,
-    },
-    Failed(LinkError),
-}
-
-impl Resolved {
-    fn of(site: &Site, r: &Result<Option<LinkTarget>, LinkError>) -> Self {
-        match r {
-            Ok(None) => Resolved::NotInternal,
-            Ok(Some(t)) => Resolved::Page {
-                url: t.url.clone(),
-                anchor: t.anchor.clone(),
-                rel: site.nodes[t.page].doc.src.rel.clone(),
-            },
-            Err(e) => Resolved::Failed(e.clone()),
-        }
-    }
-}
-
-/// A resolver that writes down what it was asked and answered.
-struct Recording<'a> {
-    inner: Resolver<'a>,
-    reads: std::sync::Mutex<Vec<(String, Resolved)>>,
-}
-
-impl LinkResolver for Recording<'_> {
-    fn resolve(&self, dest: &str) -> Result<Option<LinkTarget>, LinkError> {
-        let r = self.inner.resolve(dest);
-        let answer = Resolved::of(self.inner.site, &r);
-        self.reads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((dest.to_string(), answer));
-        r
-    }
 }
 
 impl Memo {
@@ -506,17 +464,30 @@ impl Memo {
             self.bodies.clear();
             self.options = Some(env.opts.clone());
         }
-        let old = std::mem::take(&mut self.bodies);
-        let fresh: Vec<(String, Memoized)> = (0..site.nodes.len())
+        // Links read only this table from the site: while it is the same, every link resolves
+        // as before, and a body depends on its own text alone.
+        let table = link_table(site);
+        if self.table != Some(table) {
+            self.bodies.clear();
+            self.table = Some(table);
+        }
+        let mut old = std::mem::take(&mut self.bodies);
+        let previous: Vec<Option<Memoized>> = site
+            .nodes
+            .iter()
+            .map(|n| old.remove(&n.doc.src.rel))
+            .collect();
+        let fresh: Vec<(String, Memoized)> = previous
             .into_par_iter()
-            .map(|id| {
-                let rel = &site.nodes[id].doc.src.rel;
-                let m = match old.get(rel) {
-                    Some(m) if m.still_valid(site, env, id) => m.reuse(site),
-                    _ => render_recording(site, env, id),
+            .enumerate()
+            .map(|(id, m)| {
+                let doc = &site.nodes[id].doc;
+                let m = match m {
+                    Some(m) if same_document(&m.doc, doc) => m,
+                    _ => render_memoized(site, env, id),
                 };
                 progress.inc(1);
-                (rel.clone(), m)
+                (site.nodes[id].doc.src.rel.clone(), m)
             })
             .collect();
         let outs = fresh
@@ -528,64 +499,35 @@ impl Memo {
     }
 }
 
-impl Memoized {
-    /// Same text, and every link it wrote resolves as before.
-    fn still_valid(&self, site: &Site, env: &Env<'_>, id: usize) -> bool {
-        let doc = &site.nodes[id].doc;
-        if !(Arc::ptr_eq(&self.text, &doc.src.text) || self.text == doc.src.text) {
-            return false;
-        }
-        let resolver = Resolver::of(site, env, id);
-        self.reads
-            .iter()
-            .all(|(dest, was)| Resolved::of(site, &resolver.resolve(dest)) == *was)
-    }
-
-    /// This body for the current site: link targets renumbered if nodes moved.
-    fn reuse(&self, site: &Site) -> Memoized {
-        let mut body = self.body.clone();
-        let targets: Vec<usize> = self
-            .reads
-            .iter()
-            .filter_map(|(_, r)| match r {
-                Resolved::Page { rel, .. } => site.by_rel.get(rel).copied(),
-                _ => None,
-            })
-            .collect();
-        let moved = body
-            .links
-            .iter()
-            .zip(&targets)
-            .any(|((_, t), &n)| t.page != n);
-        if moved {
-            let b = Arc::make_mut(&mut body);
-            for ((_, t), n) in b.links.iter_mut().zip(targets) {
-                t.page = n;
-            }
-        }
-        Memoized {
-            text: self.text.clone(),
-            reads: self.reads.clone(),
-            body,
-            diags: self.diags.clone(),
-        }
-    }
+/// Whether two documents are the same input to Markdown rendering: the same text and the
+/// same front matter (whose field types come from the content type, maybe inherited).
+fn same_document(a: &Arc<Document>, b: &Arc<Document>) -> bool {
+    Arc::ptr_eq(a, b)
+        || ((Arc::ptr_eq(&a.src.text, &b.src.text) || a.src.text == b.src.text) && a.fm == b.fm)
 }
 
-/// Renders one node, writing down what its links resolved to.
-fn render_recording(site: &Site, env: &Env<'_>, id: usize) -> Memoized {
+/// A fingerprint of everything the link resolver reads: each node's source path and URL,
+/// and which documents are left out as drafts or internal.
+fn link_table(site: &Site) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for n in &site.nodes {
+        (&n.doc.src.rel, &n.path).hash(&mut h);
+    }
+    let mut left_out: Vec<&String> = site.drafts.iter().chain(&site.intern_excluded).collect();
+    left_out.sort();
+    left_out.hash(&mut h);
+    site.drafts.len().hash(&mut h);
+    h.finish()
+}
+
+/// Renders one node for the memo.
+fn render_memoized(site: &Site, env: &Env<'_>, id: usize) -> Memoized {
     let doc = &site.nodes[id].doc;
-    let resolver = Recording {
-        inner: Resolver::of(site, env, id),
-        reads: std::sync::Mutex::new(Vec::new()),
-    };
+    let resolver = Resolver::of(site, env, id);
     let (body, diags) = render_text(site, env, id, &doc.src.text, &resolver);
     Memoized {
-        text: doc.src.text.clone(),
-        reads: resolver
-            .reads
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        doc: doc.clone(),
         body: Arc::new(body),
         diags,
     }
@@ -772,9 +714,9 @@ pub(crate) fn keyword_html(
     site: &Site,
     env: &Env<'_>,
     keywords: &crate::model::Keywords,
-) -> (crate::render::KeywordHtml, Vec<Diagnostic>) {
+) -> (crate::model::KeywordHtml, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let mut kw_html = crate::render::KeywordHtml::default();
+    let mut kw_html = crate::model::KeywordHtml::default();
     if let Some(doc) = &keywords.index_doc {
         let (html, d) = render_detached(site, env, doc);
         diags.extend(d);

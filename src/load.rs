@@ -113,11 +113,8 @@ fn read_markdown(rel: &str, abs: &Path) -> (Option<SourceFile>, Vec<Diagnostic>)
     let shown = Path::new("content").join(rel);
     // macOS writes file names decomposed (NFD); links are typed composed (NFC).
     let rel = crate::slug::nfc(rel);
-    let file = read_text(abs, &shown, &mut d).map(|text| SourceFile {
-        rel,
-        shown,
-        text: text.into(),
-    });
+    let file =
+        crate::files::read_text(abs, &shown, &mut d).map(|text| SourceFile::new(rel, shown, text));
     (file, d)
 }
 
@@ -247,7 +244,7 @@ fn load_templates(
                 continue;
             }
             let shown = shown_path(&abs, &settings.root);
-            if let Some(text) = read_text(&abs, &shown, diags) {
+            if let Some(text) = crate::files::read_text(&abs, &shown, diags) {
                 templates.insert(
                     rel.clone(),
                     Template {
@@ -286,7 +283,7 @@ fn load_translations(
         diags.push(d);
         return None;
     }
-    let text = read_text(&i18n, &shown, diags)?;
+    let text = crate::files::read_text(&i18n, &shown, diags)?;
     match toml::from_str::<BTreeMap<String, String>>(&text) {
         Ok(t) => Some(t),
         Err(e) => {
@@ -384,7 +381,7 @@ fn shown_path(abs: &Path, root: &Path) -> PathBuf {
 }
 
 /// Files below `dir` as (relative path with `/`, absolute path), skipping editor artefacts
-/// ([`is_ignored`]). Symbolic links are followed only while they stay inside the site;
+/// ([`crate::files::is_ignored`]). Symbolic links are followed only while they stay inside the site;
 /// anything that is neither a folder nor a regular file is an error.
 fn walk(
     dir: &Path,
@@ -403,7 +400,7 @@ fn walk(
             if e.depth() == 0 {
                 return true;
             }
-            if is_ignored(e.file_name()) {
+            if crate::files::is_ignored(e.file_name()) {
                 return false;
             }
             let link = e
@@ -430,7 +427,10 @@ fn walk(
             continue;
         }
         if !ft.is_file() {
-            diags.push(not_regular(&shown_path(entry.path(), root), &ft));
+            diags.push(crate::files::not_regular(
+                &shown_path(entry.path(), root),
+                &ft,
+            ));
             continue;
         }
         let Ok(rel) = entry.path().strip_prefix(dir) else {
@@ -450,7 +450,7 @@ fn walk(
 /// as Emacs' lock file `.#seite.md`, a symbolic link to nowhere.
 fn walk_error(e: &walkdir::Error, dir: &Path, root: &Path, bounds: &Bounds) -> Option<Diagnostic> {
     let path = e.path().unwrap_or(dir);
-    if path != dir && path.file_name().is_some_and(is_ignored) {
+    if path != dir && path.file_name().is_some_and(crate::files::is_ignored) {
         return None;
     }
     // A link out of the site is reported as that, also when following it fails.
@@ -469,140 +469,4 @@ fn walk_error(e: &walkdir::Error, dir: &Path, root: &Path, bounds: &Bounds) -> O
         )
     };
     Some(Diagnostic::error(shown_path(path, root), msg).with_hint(hint))
-}
-
-/// What a file that is not a regular file is, for messages.
-fn kind_of(ft: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if ft.is_socket() {
-            return "a socket";
-        }
-        if ft.is_block_device() || ft.is_char_device() {
-            return "a device";
-        }
-    }
-    if ft.is_dir() {
-        return "a folder";
-    }
-    "a special file"
-}
-
-const NOT_REGULAR_HINT: &str =
-    "only regular files can be part of a site; remove it or replace it with a file";
-
-fn not_regular(shown: &Path, ft: &std::fs::FileType) -> Diagnostic {
-    Diagnostic::error(
-        shown,
-        format!("file is {}, not a regular file", kind_of(ft)),
-    )
-    .with_hint(NOT_REGULAR_HINT)
-}
-
-/// Editor, system and tool artefacts that are never part of a site, anywhere: hidden files
-/// (`.DS_Store`, `.#seite.md`, `.seite.md.swp`), backups (`*~`, `*.bak`, `*.orig`, `*.rej`),
-/// Emacs autosaves (`#seite.md#`), Vim swap files (`*.swp`, `*.swo`), temporary files (`*.tmp`,
-/// `*.part`, `*.crdownload`), Office lock files (`~$bericht.docx`) and Windows folder files
-/// (`Thumbs.db`, `ehthumbs.db`, `desktop.ini`). Compared case-insensitively.
-pub(crate) fn is_ignored(name: &std::ffi::OsStr) -> bool {
-    const SUFFIXES: [&str; 9] = [
-        "~",
-        ".bak",
-        ".orig",
-        ".rej",
-        ".swp",
-        ".swo",
-        ".tmp",
-        ".part",
-        ".crdownload",
-    ];
-    const NAMES: [&str; 3] = ["thumbs.db", "ehthumbs.db", "desktop.ini"];
-    let name = name.to_string_lossy().to_lowercase();
-    name.starts_with(['.', '#', '~'])
-        || SUFFIXES.iter().any(|s| name.ends_with(s))
-        || NAMES.contains(&name.as_str())
-}
-
-/// Opens a file only if it is a regular file: a named pipe, socket or device would block the
-/// build or never end, so it is refused before it is opened (and checked again once opened,
-/// without blocking, in case it was swapped in between).
-pub(crate) fn open_regular(abs: &Path) -> std::io::Result<std::fs::File> {
-    let refuse = |ft: &std::fs::FileType| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("file is {}, not a regular file", kind_of(ft)),
-        )
-    };
-    let ft = std::fs::metadata(abs)?.file_type();
-    if !ft.is_file() {
-        return Err(refuse(&ft));
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // A small flag (0o4000 on Linux): the cast to the C `int` open(2) takes is exact.
-        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
-    }
-    let file = options.open(abs)?;
-    let ft = file.metadata()?.file_type();
-    if !ft.is_file() {
-        return Err(refuse(&ft));
-    }
-    Ok(file)
-}
-
-/// The bytes of a regular file (see [`open_regular`]).
-pub(crate) fn read_regular(abs: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut bytes = Vec::new();
-    open_regular(abs)?.read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
-/// Reads a UTF-8 text file, dropping a byte order mark; reports non-UTF-8 with its position.
-pub(crate) fn read_text(abs: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Option<String> {
-    let bytes = match read_regular(abs) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-            diags.push(Diagnostic::error(shown, e.to_string()).with_hint(NOT_REGULAR_HINT));
-            return None;
-        }
-        Err(e) => {
-            diags.push(
-                Diagnostic::error(shown, format!("cannot read file: {e}"))
-                    .with_hint("check the file's permissions"),
-            );
-            return None;
-        }
-    };
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    // NUL bytes mean an image or document saved as .md, whatever its encoding.
-    if bytes.contains(&0) {
-        diags.push(
-            Diagnostic::error(shown, "file is binary, not text")
-                .with_hint("only Markdown text files belong here; move images and PDFs into a page bundle folder"),
-        );
-        return None;
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Some(s.to_string()),
-        Err(e) => {
-            let valid = &bytes[..e.valid_up_to()];
-            let lossy = String::from_utf8_lossy(bytes);
-            let text = String::from_utf8_lossy(valid);
-            let offset = text.len();
-            diags.push(
-                Diagnostic::error(shown, "file is not valid UTF-8")
-                    .at(&lossy, offset)
-                    .with_hint("save the file as UTF-8 (e.g. it may be Latin-1/Windows-1252)"),
-            );
-            None
-        }
-    }
 }

@@ -772,14 +772,14 @@ fn check_characters(event: &Event<'_>, offset: usize, rendered: &mut Rendered) {
     };
     let found = texts
         .iter()
-        .find_map(|t| t.chars().find(|&c| crate::parse::text::is_forbidden(c)));
+        .find_map(|t| t.chars().find(|&c| crate::text::is_forbidden(c)));
     if let Some(c) = found {
         rendered.errors.push((
             offset,
             LinkError {
                 message: format!(
                     "character reference to the control character {}",
-                    crate::parse::text::code_point(c)
+                    crate::text::code_point(c)
                 ),
                 hint: Some(
                     "control characters are invisible and not allowed in web pages; remove the &#…; reference".into(),

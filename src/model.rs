@@ -22,6 +22,27 @@ pub(crate) struct SourceFile {
     /// Text without a leading byte order mark; shared, so that the dev server's next run and
     /// the documents made from it need no copy.
     pub text: Arc<str>,
+    /// A fingerprint of `text`, for the render stage's record of what an output read.
+    pub hash: u64,
+}
+
+impl SourceFile {
+    pub(crate) fn new(rel: String, shown: PathBuf, text: String) -> Self {
+        SourceFile {
+            rel,
+            shown,
+            hash: fingerprint(&text),
+            text: text.into(),
+        }
+    }
+}
+
+/// A 64-bit fingerprint of a value (the same within one process).
+pub(crate) fn fingerprint<T: std::hash::Hash + ?Sized>(v: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
 }
 
 /// A non-Markdown file of `content/` (page bundle assets), copied beside its page.
@@ -38,7 +59,7 @@ pub(crate) struct StaticFile {
     pub abs: PathBuf,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Template {
     pub name: String,
     pub shown: PathBuf,
@@ -235,6 +256,9 @@ pub(crate) struct Body {
     /// Where each link with an `#anchor` is written (position and source line, message
     /// empty), when the source text is freed before the anchor check (a build).
     pub anchor_places: Vec<(usize, Diagnostic)>,
+    /// A fingerprint of what the node's pages show of the Markdown (HTML, table of contents,
+    /// summary, fields), for the render stage's record of what an output read.
+    pub hash: u64,
 }
 
 // --- Stage 5, taxonomy: Suchworte -------------------------------------------------------------
@@ -262,6 +286,16 @@ pub(crate) struct Keywords {
     pub index_doc: Option<Arc<Document>>,
 }
 
+/// HTML of the keyword description pages, rendered by the links stage.
+#[derive(Debug, Default)]
+pub(crate) struct KeywordHtml {
+    pub index: String,
+    pub index_title: Option<String>,
+    pub index_description: String,
+    /// By keyword index.
+    pub descriptions: HashMap<usize, String>,
+}
+
 // --- Markdown rendering results, read by stage 4 and the templates ------------------------------
 
 /// Where an internal link points.
@@ -275,13 +309,16 @@ pub(crate) struct LinkTarget {
 }
 
 /// One heading in the table of contents.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, Hash)]
 pub(crate) struct TocEntry {
     pub(crate) level: u8,
     pub(crate) id: String,
     pub(crate) title: String,
     pub(crate) children: Vec<TocEntry>,
 }
+
+/// Folder of the search index (Pagefind's bundle) in the output.
+pub(crate) const BUNDLE_DIR: &str = "pagefind";
 
 // --- Stage 6, render (and 7, publish; search): files to write ------------------------------
 

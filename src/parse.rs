@@ -17,6 +17,7 @@ use crate::load::SourceFile;
 pub(crate) use crate::model::{
     At, Date, Document, FieldValue, FrontMatter, Kind, SortBy, RESERVED_KEYS,
 };
+use crate::text;
 
 const SECTION_ONLY_KEYS: &[&str] = &["sort_by", "paginate_by", "page_type", "outputs"];
 
@@ -980,7 +981,6 @@ fn to_json(v: &DeValue<'_>) -> serde_json::Value {
     }
 }
 
-pub(crate) mod text;
 mod yaml;
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::{collate, links, load, markdown, parse, publish, render, resolve, sea
 use crate::{write, Progress, StageProgress};
 
 /// (source file, output-relative destination) of static files and bundle assets.
-pub(crate) type Copies = Vec<(PathBuf, String)>;
+type Copies = Vec<(PathBuf, String)>;
 
 /// What one run produced.
 pub(crate) struct Run {
@@ -26,7 +26,8 @@ pub(crate) struct Run {
     pub outputs: Vec<Output>,
     /// The folder the pages were written into while rendering, to finish and swap into place.
     pub staging: Option<write::Staging>,
-    pub copies: Copies,
+    /// (source file, output-relative destination) of static files and bundle assets.
+    pub copies: Vec<(PathBuf, String)>,
     pub warnings: Vec<Diagnostic>,
     pub timings: Vec<(&'static str, Duration)>,
     pub pages: usize,
@@ -45,6 +46,7 @@ pub(crate) struct Memo {
     templates: Option<(Vec<Template>, Arc<render::Templates>)>,
     parsed: parse::Memo,
     bodies: links::Memo,
+    renders: render::Memo,
     collator: Option<Arc<collate::GermanCollator>>,
     highlighter: Option<Arc<markdown::Highlighter>>,
     /// The search index of the first run (rebuilt when the settings change).
@@ -174,7 +176,9 @@ pub(crate) fn run(
         bodies: &bodies,
         keywords: &keywords,
     };
-    let outputs = render_stage(&staged, &templates, &kw_html, progress, sink, &mut diags);
+    let outputs = render_stage(
+        &staged, memo, &templates, &kw_html, progress, sink, &mut diags,
+    );
     clock.lap("render");
     let (outputs, copies) = publish_stage(
         &staged,
@@ -312,6 +316,7 @@ fn links_and_keywords(
 /// Stage 6: every output rendered; pages go to the sink as they are done.
 fn render_stage(
     s: &Staged<'_>,
+    memo: &mut Memo,
     templates: &render::Templates,
     kw_html: &render::KeywordHtml,
     progress: Progress,
@@ -339,10 +344,9 @@ fn render_stage(
             keywords: s.keywords,
             keyword_html: kw_html,
             progress: &stage.bar,
-            summary_cache: None,
             emit: sink.is_some().then_some(&emit),
         },
-        &|_| true,
+        memo.keep.then_some(&mut memo.renders),
     );
     stage.finish();
     diags.extend(d);
@@ -385,7 +389,7 @@ fn publish_stage(
         outputs.extend(index);
         clock.lap("search");
     }
-    let mut copies: Copies = s
+    let mut copies: Vec<(PathBuf, String)> = s
         .sources
         .static_files
         .iter()

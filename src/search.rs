@@ -14,8 +14,7 @@ use crate::parse::FieldValue;
 use crate::render::Output;
 use crate::resolve::Site;
 
-/// Folder of the index in the output.
-pub(crate) const BUNDLE_DIR: &str = "pagefind";
+use crate::model::BUNDLE_DIR;
 
 /// Plain text of HTML: tags dropped, entities for the common characters decoded.
 fn text_of(html: &str) -> String {

@@ -393,10 +393,11 @@ impl Rebuilder {
 
     /// Applies changed files by running the pipeline again.
     fn apply(&mut self, shared: &Shared, changed: &BTreeSet<PathBuf>) {
-        // Editors' and tools' temporary files are gone by now; a vanished .md file was deleted.
+        // A vanished file was deleted (a page, a template…) unless it is an editor's or tool's
+        // temporary file; the pipeline loads everything again for a deletion.
         let changed: Vec<&PathBuf> = changed
             .iter()
-            .filter(|p| p.exists() || p.extension().is_some_and(|e| e == "md"))
+            .filter(|p| p.exists() || !p.file_name().is_some_and(crate::files::is_ignored))
             .collect();
         if !changed.is_empty() {
             self.rebuild(shared, Some(&changed));
@@ -445,14 +446,15 @@ fn guarded<T>(
     }
 }
 
-/// Fault injection for the tests, in debug builds only: with `WEGWEISER_TEST_PANIC_ON=<file
-/// name>` in the environment, a rebuild after a change to a file of that name panics (for a
-/// Markdown file after the pipeline updated its memo, else before the run), so the tests can
-/// check that the server survives a bug in the engine.
+/// Fault injection for the tests: with `WEGWEISER_TEST_PANIC_ON=<file name>` in the
+/// environment, a rebuild after a change to a file of that name panics (for a Markdown file
+/// after the pipeline updated its memo, else before the run), so the tests can check that the
+/// server survives a bug in the engine. It is in release builds too: the tests run the
+/// release binary (`cargo test --release` shares the release build's compiled crates), and
+/// reading one variable per rebuild costs nothing.
 mod test_hook {
     use std::path::PathBuf;
 
-    #[cfg(debug_assertions)]
     pub(super) fn panic_if_changed(changed: &[&PathBuf], when: &str) {
         if let Some(name) = std::env::var_os("WEGWEISER_TEST_PANIC_ON") {
             let markdown = name.to_string_lossy().ends_with(".md");
@@ -468,9 +470,6 @@ mod test_hook {
             }
         }
     }
-
-    #[cfg(not(debug_assertions))]
-    pub(super) fn panic_if_changed(_changed: &[&PathBuf], _when: &str) {}
 }
 
 /// Paths changed in the site, as the watcher reports them.
@@ -829,7 +828,7 @@ fn read_inside(root: &Path, src: &Path) -> Option<Vec<u8>> {
         return None;
     }
     // Only a regular file: a named pipe swapped in would block this thread.
-    crate::load::read_regular(&real).ok()
+    crate::files::read_regular(&real).ok()
 }
 
 fn not_found(shared: &Shared) -> Resp {

@@ -11,10 +11,10 @@ use crate::collate::GermanCollator;
 use crate::config::{KeywordSettings, Settings};
 use crate::error::{did_you_mean, Diagnostic};
 pub(crate) use crate::model::{Keyword, Keywords};
-use crate::parse::text::is_blank;
 use crate::parse::{At, Document};
 use crate::resolve::Site;
 use crate::slug::{nfc, slugify};
+use crate::text::is_blank;
 
 /// A keyword as written, after whitespace and Unicode normalisation.
 fn clean(s: &str) -> String {

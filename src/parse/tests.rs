@@ -21,11 +21,7 @@ stand = { type = "date" }
 }
 
 fn src(rel: &str, text: &str) -> SourceFile {
-    SourceFile {
-        rel: rel.into(),
-        shown: PathBuf::from("content").join(rel),
-        text: text.into(),
-    }
+    SourceFile::new(rel.into(), PathBuf::from("content").join(rel), text.into())
 }
 
 fn errors(files: Vec<SourceFile>) -> Vec<String> {
