@@ -166,7 +166,8 @@ fn nothing_internal_reaches_the_internet_build() {
     let canonical = |k: &str| keywords.canonical(k);
 
     // Internal: intern = true, or below a section with intern = true. Drafts are in no build.
-    let (internal, public): (Vec<(&Doc, bool)>, Vec<(&Doc, bool)>) = docs
+    type Flagged<'a> = Vec<(&'a Doc, bool)>;
+    let (internal, public): (Flagged<'_>, Flagged<'_>) = docs
         .iter()
         .zip(content::internal(&docs))
         .filter(|(d, _)| !d.flag("draft"))
