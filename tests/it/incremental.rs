@@ -59,6 +59,11 @@ enum Edit {
         doc: usize,
         title: usize,
     },
+    /// Listings show it.
+    Description {
+        doc: usize,
+        text: Option<usize>,
+    },
     Weight {
         doc: usize,
         weight: Option<i64>,
@@ -145,6 +150,8 @@ fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         4 => (i(), 0..7usize).prop_map(|(doc, how)| Edit::Body { doc, how }),
         3 => (i(), 0..TITLES.len()).prop_map(|(doc, title)| Edit::Title { doc, title }),
+        1 => (i(), proptest::option::of(0..TITLES.len()))
+            .prop_map(|(doc, text)| Edit::Description { doc, text }),
         2 => (i(), proptest::option::of(0..4i64)).prop_map(|(doc, weight)| Edit::Weight { doc, weight }),
         2 => (i(), proptest::option::of(0..DATES.len())).prop_map(|(doc, date)| Edit::Date { doc, date }),
         3 => (i(), 0..KEYWORDS.len()).prop_map(|(doc, keyword)| Edit::KeywordAdd { doc, keyword }),
@@ -352,6 +359,14 @@ fn apply(f: &Fixture, e: &Edit) -> Vec<PathBuf> {
         Edit::Title { doc, title } => pick(&f.docs(), doc).map(|d| {
             f.with_front(d, |fm| {
                 drop(fm.insert("title".into(), TITLES[title].into()))
+            })
+        }),
+        Edit::Description { doc, text } => pick(&f.docs(), doc).map(|d| {
+            f.with_front(d, |fm| match text {
+                Some(t) => {
+                    drop(fm.insert("description".into(), format!("Über {}", TITLES[t]).into()))
+                }
+                None => drop(fm.remove("description")),
             })
         }),
         Edit::Weight { doc, weight } => pick(&f.docs(), doc).map(|d| {
