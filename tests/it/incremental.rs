@@ -59,6 +59,11 @@ enum Edit {
         doc: usize,
         title: usize,
     },
+    /// The last URL segment set or removed (the file stays where it is).
+    Slug {
+        doc: usize,
+        slug: Option<usize>,
+    },
     /// Listings show it.
     Description {
         doc: usize,
@@ -152,6 +157,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         3 => (i(), 0..TITLES.len()).prop_map(|(doc, title)| Edit::Title { doc, title }),
         1 => (i(), proptest::option::of(0..TITLES.len()))
             .prop_map(|(doc, text)| Edit::Description { doc, text }),
+        1 => (i(), proptest::option::of(0..NAMES.len())).prop_map(|(doc, slug)| Edit::Slug { doc, slug }),
         2 => (i(), proptest::option::of(0..4i64)).prop_map(|(doc, weight)| Edit::Weight { doc, weight }),
         2 => (i(), proptest::option::of(0..DATES.len())).prop_map(|(doc, date)| Edit::Date { doc, date }),
         3 => (i(), 0..KEYWORDS.len()).prop_map(|(doc, keyword)| Edit::KeywordAdd { doc, keyword }),
@@ -359,6 +365,12 @@ fn apply(f: &Fixture, e: &Edit) -> Vec<PathBuf> {
         Edit::Title { doc, title } => pick(&f.docs(), doc).map(|d| {
             f.with_front(d, |fm| {
                 drop(fm.insert("title".into(), TITLES[title].into()))
+            })
+        }),
+        Edit::Slug { doc, slug } => pick(&f.docs(), doc).map(|d| {
+            f.with_front(d, |fm| match slug {
+                Some(s) => drop(fm.insert("slug".into(), format!("{}-x", NAMES[s]).into())),
+                None => drop(fm.remove("slug")),
             })
         }),
         Edit::Description { doc, text } => pick(&f.docs(), doc).map(|d| {
