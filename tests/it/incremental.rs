@@ -690,10 +690,12 @@ fn options(root: &Path, target: &str) -> BuildOptions {
     }
 }
 
-/// At most this many lines of a diff per output.
+/// At most this many lines of a diff per output, and characters of a line.
 const DIFF_LINES: usize = 8;
+const DIFF_WIDTH: usize = 160;
 
-/// The differing middle of two texts: the lines of each between the common head and tail.
+/// The differing middle of two texts: the lines of each between the common head and tail,
+/// long lines cut to a window from a little before their first difference.
 fn line_diff(a: &[u8], b: &[u8]) -> String {
     let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
     let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
@@ -704,10 +706,16 @@ fn line_diff(a: &[u8], b: &[u8]) -> String {
         .zip(b[head..].iter().rev())
         .take_while(|(x, y)| x == y)
         .count();
-    let mut out = format!("    @@ line {}\n", head + 1);
+    let (first_a, first_b) = (a.get(head).copied(), b.get(head).copied());
+    let same = first_a.zip(first_b).map_or(0, |(x, y)| {
+        x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count()
+    });
+    let from = same.saturating_sub(DIFF_WIDTH / 4);
+    let mut out = format!("    @@ line {}, from column {}\n", head + 1, from + 1);
     for (sign, lines) in [("-", &a), ("+", &b)] {
         for l in lines[head..lines.len() - tail].iter().take(DIFF_LINES) {
-            out.push_str(&format!("    {sign} {l}\n"));
+            let cut: String = l.chars().skip(from).take(DIFF_WIDTH).collect();
+            out.push_str(&format!("    {sign} {cut}\n"));
         }
     }
     out
