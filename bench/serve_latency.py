@@ -84,7 +84,8 @@ def simple_corpus(root: Path, pages: int, seed: int, shape: str) -> None:
     if root.exists():
         shutil.rmtree(root)
     (root / "themes").mkdir(parents=True)
-    os.symlink(REPO / "themes" / "default", root / "themes" / "default")
+    # Copied: wegweiser refuses a theme linked from outside the site.
+    shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")
     (root / "config.toml").write_text(
         'title = "Benchmark"\nbase_url = "http://127.0.0.1/"\nlanguage = "de"\n'
         'theme = "default"\nsearch = false\n', encoding="utf-8")
@@ -118,7 +119,8 @@ def make_corpus(work: Path, pages: int, seed: int, wait_minutes: int, shape: str
     if wait_for_generator(wait_minutes):
         log(f"generating {pages} pages of shape {shape} with bench/gen_corpus.py")
         subprocess.run([sys.executable, str(GEN), "--pages", str(pages), "--seed", str(seed),
-                        "--shape", shape, "--out", str(out)], check=True, stdout=sys.stderr)
+                        "--shape", shape, "--copy-theme", "--out", str(out)],
+                       check=True, stdout=sys.stderr)
         hugo = out / "hugo"
         if hugo.exists():
             shutil.rmtree(hugo)  # only the wegweiser site is needed here
