@@ -2,6 +2,7 @@
 """Generates a synthetic German benchmark corpus for wegweiser and Hugo.
 
     python3 bench/gen_corpus.py --pages 10000 --seed 42 --out /dev/shm/corpus
+    python3 bench/gen_corpus.py --pages 10000 --shape sections500 --out /dev/shm/corpus500
 
 writes
 
@@ -13,7 +14,17 @@ differ: wegweiser gets `@/section/page.md` (checked by the engine), Hugo gets pl
 URL paths `/section/page/` (no lookup at all, the cheapest form for Hugo) or, with
 `--hugo-links relref`, `{{< relref "section/page.md" >}}` shortcodes (checked, like wegweiser).
 
-Python 3.11 standard library only. The output depends only on --pages and --seed.
+Shapes (`--shape`):
+
+    default      N/100 sections (up to 12 top-level, the rest nested two or three deep),
+                 3-6 Suchworte a page from a pool of N/20, mildly skewed (weight 1/sqrt(rank))
+    sections500  N/500 top-level sections of 500 pages each (10,000 pages: 20 sections),
+                 3-6 Suchworte a page from a pool of N/20 used evenly (10,000 pages: 500
+                 keywords on ~90 pages each): big listings and big keyword pages
+
+Pages have ~500 words in both. Python 3.11 standard library only. The output depends only on
+--pages, --seed and --shape (the default shape's files are those of the script before
+`--shape` existed).
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ import math
 import os
 import random
 import shutil
+import statistics
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -455,11 +467,18 @@ def toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def build_model(n_pages: int, seed: int):
+SHAPES = ("default", "sections500")
+# Pages per section for each shape.
+SECTION_SIZE = {"default": 100, "sections500": 500}
+
+
+def build_model(n_pages: int, seed: int, shape: str = "default"):
     rng = random.Random(f"{seed}:model")
     text = Text(rng)
-    n_sections = max(1, round(n_pages / 100))
+    n_sections = max(1, round(n_pages / SECTION_SIZE[shape]))
     n_top = min(n_sections, 12, max(1, math.ceil(n_sections / 2)))
+    if shape == "sections500":
+        n_top = n_sections  # all top-level, so each holds its 500 pages directly
     sections: list[Section] = []
     for i in range(n_sections):
         if i < n_top:
@@ -480,8 +499,11 @@ def build_model(n_pages: int, seed: int):
 
     n_keywords = max(5, n_pages // 20)
     pool = keyword_pool(n_keywords, random.Random(f"{seed}:keywords"))
-    # Mildly skewed keyword use: weight 1/sqrt(rank).
-    cum = list(itertools.accumulate(1 / math.sqrt(r + 1) for r in range(len(pool))))
+    # Mildly skewed keyword use: weight 1/sqrt(rank); even use for sections500.
+    if shape == "sections500":
+        cum = list(itertools.accumulate(1.0 for _ in pool))
+    else:
+        cum = list(itertools.accumulate(1 / math.sqrt(r + 1) for r in range(len(pool))))
 
     pages: list[Page] = []
     for i in range(n_pages):
@@ -892,8 +914,9 @@ def write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def generate(n_pages: int, seed: int, out: Path, hugo_links: str, copy_theme: bool) -> dict:
-    sections, pages, pool = build_model(n_pages, seed)
+def generate(n_pages: int, seed: int, out: Path, hugo_links: str, copy_theme: bool,
+             shape: str = "default") -> dict:
+    sections, pages, pool = build_model(n_pages, seed, shape)
     ww = out / "wegweiser"
     hu = out / "hugo"
     for d in (ww, hu):
@@ -980,10 +1003,16 @@ def generate(n_pages: int, seed: int, out: Path, hugo_links: str, copy_theme: bo
         total_words += words(body)
         write(ww / "content" / p.rel, fm + fill_links(body, pages, "wegweiser"))
         write(hu / "content" / p.rel, fm + fill_links(body, pages, hugo_mode))
+    uses: dict[str, int] = {}
+    for p in pages:
+        for k in p.keywords:
+            uses[k] = uses.get(k, 0) + 1
     return {
         "pages": len(pages),
         "sections": len(sections),
+        "max_section": max(len(s.pages) for s in sections),
         "keywords": len(pool),
+        "pages_per_keyword": round(statistics.median(uses.values())) if uses else 0,
         "avg_words": round(total_words / max(1, len(pages))),
         "toml_blocks": sum(p.toml_block for p in pages),
     }
@@ -998,12 +1027,15 @@ def main() -> None:
                     help="plain absolute URL paths (default) or relref shortcodes")
     ap.add_argument("--copy-theme", action="store_true",
                     help="copy themes/default instead of symlinking it")
+    ap.add_argument("--shape", choices=SHAPES, default="default",
+                    help="default, or sections500: 500-page sections, keywords used evenly")
     a = ap.parse_args()
     if a.pages < 1:
         ap.error("--pages must be at least 1")
-    stats = generate(a.pages, a.seed, a.out, a.hugo_links, a.copy_theme)
-    print(f"gen_corpus: {stats['pages']} pages, {stats['sections']} sections, "
-          f"{stats['keywords']} keywords, ~{stats['avg_words']} words/page, "
+    stats = generate(a.pages, a.seed, a.out, a.hugo_links, a.copy_theme, a.shape)
+    print(f"gen_corpus: shape {a.shape}: {stats['pages']} pages, {stats['sections']} sections "
+          f"(up to {stats['max_section']} pages each), {stats['keywords']} keywords "
+          f"(median {stats['pages_per_keyword']} pages each), ~{stats['avg_words']} words/page, "
           f"{stats['toml_blocks']} with TOML blocks -> {a.out}")
 
 

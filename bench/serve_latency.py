@@ -3,6 +3,11 @@
 
     python3 bench/serve_latency.py                   # 10,000 pages, 20 edits
     python3 bench/serve_latency.py --pages 1000 --edits 40 --keep
+    python3 bench/serve_latency.py --shape sections500   # 20 sections of 500 pages, 500 keywords
+
+`--shape` is bench/gen_corpus.py's: `default` (N/100 sections, keywords skewed) or
+`sections500` (N/500 sections of 500 pages, N/20 keywords used evenly, ~90 pages each), where a
+title edit changes a 500-page listing and keyword pages of ~90 pages.
 
 Generates the synthetic corpus with bench/gen_corpus.py (waits up to 15 minutes for that file
 to appear, else writes a simple corpus itself) into a work folder on tmpfs, starts
@@ -68,9 +73,9 @@ def wait_for_generator(minutes: int) -> bool:
     return False
 
 
-def simple_corpus(root: Path, pages: int, seed: int) -> None:
-    """A plain corpus in case gen_corpus.py never appears: 100 pages a section, 5 keywords a
-    page out of 500, a few links, German-ish text."""
+def simple_corpus(root: Path, pages: int, seed: int, shape: str) -> None:
+    """A plain corpus in case gen_corpus.py never appears: 100 pages a section (500 for the
+    sections500 shape), 5 keywords a page out of 500, a few links, German-ish text."""
     rng = random.Random(seed)
     words = ("Arbeit Förderung Beratung Maßnahme Träger Jobcenter Kommune Ausbildung Netzwerk "
              "Qualifizierung Integration Beschäftigung Projekt Region Übergang Straße Bürger "
@@ -86,7 +91,7 @@ def simple_corpus(root: Path, pages: int, seed: int) -> None:
     content = root / "content"
     content.mkdir()
     (content / "_index.md").write_text('+++\ntitle = "Start"\n+++\n\nWillkommen.\n', "utf-8")
-    n_sections = max(1, pages // 100)
+    n_sections = max(1, pages // (500 if shape == "sections500" else 100))
     rels = []
     for s in range(n_sections):
         d = content / f"bereich-{s}"
@@ -107,20 +112,39 @@ def simple_corpus(root: Path, pages: int, seed: int) -> None:
         (content / rel).write_text(text, "utf-8")
 
 
-def make_corpus(work: Path, pages: int, seed: int, wait_minutes: int) -> Path:
+def make_corpus(work: Path, pages: int, seed: int, wait_minutes: int, shape: str) -> Path:
     out = work / "corpus"
     root = out / "wegweiser"
     if wait_for_generator(wait_minutes):
-        log(f"generating {pages} pages with bench/gen_corpus.py")
+        log(f"generating {pages} pages of shape {shape} with bench/gen_corpus.py")
         subprocess.run([sys.executable, str(GEN), "--pages", str(pages), "--seed", str(seed),
-                        "--out", str(out)], check=True, stdout=sys.stderr)
+                        "--shape", shape, "--out", str(out)], check=True, stdout=sys.stderr)
         hugo = out / "hugo"
         if hugo.exists():
             shutil.rmtree(hugo)  # only the wegweiser site is needed here
     else:
         log(f"{GEN} still missing: generating a simple corpus of {pages} pages")
-        simple_corpus(root, pages, seed)
+        simple_corpus(root, pages, seed, shape)
+    (out / "SHAPE").write_text(shape, "utf-8")  # for --reuse
     return root
+
+
+def corpus_facts(content: Path, rels: list[str]) -> str:
+    """Sections, the largest section's direct pages, keywords and pages per keyword (median),
+    read back from the files, for the report."""
+    per_dir: dict[str, int] = {}
+    uses: dict[str, int] = {}
+    for rel in rels:
+        d = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        per_dir[d] = per_dir.get(d, 0) + 1
+        text = (content / rel).read_text("utf-8")
+        m = re.search(r"^suchworte = \[(.*)\]$", text, flags=re.M)
+        for k in re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)) if m else []:
+            uses[k] = uses.get(k, 0) + 1
+    sections = sum(1 for _ in content.rglob("_index.md")) - 1
+    median = statistics.median(uses.values()) if uses else 0
+    return (f"{sections} sections (largest: {max(per_dir.values(), default=0)} pages), "
+            f"{len(uses)} keywords (median {median:.0f} pages each)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,7 +374,10 @@ def pct(values: list[float], p: float) -> float:
 
 
 def report(results: list[Edit], stats: dict) -> str:
-    out = [f"## wegweiser serve: edit → served latency, {stats['pages']} pages", ""]
+    out = [f"## wegweiser serve: edit → served latency, {stats['pages']} pages, "
+           f"shape {stats['shape']}", ""]
+    out.append(f"Corpus: {stats['corpus']}.")
+    out.append("")
     out.append(f"Initial build: {stats['initial']} (serve ready {stats['ready_s']:.1f} s after "
                f"start). {stats['machine']}. Clock: write start → an HTTP GET, polled in a "
                f"tight loop, returns the marker (persistent: one kept-alive connection; fresh: "
@@ -391,6 +418,9 @@ def main() -> int:
                     help="how to poll: one kept-alive connection, a new one per GET, or both "
                          "(two passes)")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--shape", choices=["default", "sections500"], default="default",
+                    help="corpus shape (bench/gen_corpus.py --shape): sections500 has 500-page "
+                         "sections and N/20 keywords on ~90 pages each")
     ap.add_argument("--work", type=Path, default=Path("/dev/shm/wegweiser-serve-latency"))
     ap.add_argument("--binary", type=Path, default=None,
                     help="wegweiser binary (default: target/release/wegweiser, built first)")
@@ -414,13 +444,16 @@ def main() -> int:
 
     a.work.mkdir(parents=True, exist_ok=True)
     root = a.work / "corpus" / "wegweiser"
-    if not (a.reuse and (root / "config.toml").is_file()):
-        root = make_corpus(a.work, a.pages, a.seed, a.wait_minutes)
+    shape_file = a.work / "corpus" / "SHAPE"
+    same_shape = shape_file.is_file() and shape_file.read_text("utf-8") == a.shape
+    if not (a.reuse and same_shape and (root / "config.toml").is_file()):
+        root = make_corpus(a.work, a.pages, a.seed, a.wait_minutes, a.shape)
     content = root / "content"
     rels = sorted(str(p.relative_to(content)).replace(os.sep, "/")
                   for p in content.rglob("*.md")
                   if p.name != "_index.md" and p.parent.name != "suchworte")
-    log(f"{len(rels)} pages in {root}")
+    corpus = corpus_facts(content, rels)
+    log(f"{len(rels)} pages in {root}: {corpus}")
 
     port = free_port()
     started = time.perf_counter()
@@ -451,6 +484,8 @@ def main() -> int:
     load = os.getloadavg()
     stats = {
         "pages": len(rels),
+        "shape": a.shape,
+        "corpus": corpus,
         "initial": f"`{initial}`",
         "ready_s": ready_s,
         "machine": f"{os.cpu_count()} CPUs, load average {load[0]:.1f} during the run",

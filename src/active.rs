@@ -113,7 +113,7 @@ pub(crate) fn check(abs: &Path, shown: &Path) -> Vec<Diagnostic> {
     if ext != "svg" {
         return Vec::new();
     }
-    let text = match crate::load::read_regular(abs).map(String::from_utf8) {
+    let text = match crate::files::read_regular(abs).map(String::from_utf8) {
         Ok(Ok(t)) => t,
         Ok(Err(_)) => {
             return vec![Diagnostic::error(shown, "SVG file is not UTF-8 text")

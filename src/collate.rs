@@ -22,7 +22,12 @@ use icu_locale_core::locale;
 #[derive(Debug)]
 pub(crate) struct GermanCollator {
     inner: Inner,
+    /// Sort keys computed so far: the dev server sorts the same titles on every run.
+    keys: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
+
+/// Beyond this many cached keys the cache starts afresh (a long preview session).
+const MAX_CACHED_KEYS: usize = 200_000;
 
 #[derive(Debug)]
 enum Inner {
@@ -46,12 +51,33 @@ impl GermanCollator {
                 Err(_) => Inner::Simple,
             },
         };
-        Self { inner }
+        Self {
+            inner,
+            keys: Default::default(),
+        }
     }
 
     /// A byte string whose order is the collation order of `s`: compute it once per string and
     /// sort many times by plain byte comparison (far cheaper than [`Self::compare`]).
     pub(crate) fn sort_key(&self, s: &str) -> Vec<u8> {
+        let lock = || {
+            self.keys
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(k) = lock().get(s) {
+            return k.clone();
+        }
+        let key = self.compute_key(s);
+        let mut keys = lock();
+        if keys.len() >= MAX_CACHED_KEYS {
+            keys.clear();
+        }
+        keys.insert(s.to_string(), key.clone());
+        key
+    }
+
+    fn compute_key(&self, s: &str) -> Vec<u8> {
         match &self.inner {
             Inner::Icu(c) => {
                 let mut key = Vec::with_capacity(s.len() * 3);
@@ -161,6 +187,7 @@ mod tests {
             GermanCollator::new(),
             GermanCollator {
                 inner: Inner::Simple,
+                keys: Default::default(),
             },
         ]
     }

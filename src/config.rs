@@ -323,7 +323,7 @@ pub(crate) fn target_names(root: &Path) -> Option<Vec<String>> {
 
 /// The text of config.toml, read only if it is a regular file (a named pipe would block).
 fn read_config(path: &Path) -> std::io::Result<String> {
-    let bytes = crate::load::read_regular(path)?;
+    let bytes = crate::files::read_regular(path)?;
     String::from_utf8(bytes).map_err(|_| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
@@ -589,7 +589,7 @@ fn check_targets(
             checked_url(ctx, &["targets", name, "base_url"], url, errors);
         }
         let Some(out) = &t.output_dir else { continue };
-        if let Some(why) = crate::write::output_dir_problem(root, &root.join(out)) {
+        if let Some(why) = crate::files::output_dir_problem(root, &root.join(out)) {
             errors.push(
                 ctx.at_value(
                     &["targets", name, "output_dir"],
@@ -914,7 +914,7 @@ fn field_def(
                     .unwrap_or_else(|| format!("field types are: {}", FieldKind::NAMES.join(", "))),
             ));
     };
-    if crate::parse::RESERVED_KEYS.contains(&fname) {
+    if crate::model::RESERVED_KEYS.contains(&fname) {
         return Err(ctx
             .at_key(
                 &path,

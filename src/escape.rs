@@ -60,10 +60,6 @@ pub(crate) fn xml(s: &str) -> String {
 /// Escapes text for a CSS string literal inside `<style>`: everything but letters, digits and
 /// a few URL characters becomes a CSS escape (`\3c `), so neither a quote nor `</style>` can
 /// end the string or the element, and the result needs no HTML escaping either.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "render.rs's filter switches to it when merged")
-)]
 pub(crate) fn css_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -82,10 +78,6 @@ pub(crate) fn css_string(s: &str) -> String {
 /// A quoted CSV field (RFC 4180). A cell a spreadsheet would read as a formula (starting with
 /// `=`, `+`, `-`, `@`, a tab or a carriage return; OWASP "CSV injection") gets a leading `'`, so
 /// it is shown as text; numbers such as `-5` or `-1.234,56` stay numbers.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "render.rs's filter switches to it when merged")
-)]
 pub(crate) fn csv_field(s: &str) -> String {
     const FORMULA: [char; 10] = [
         '=', '+', '-', '@', '\t', '\r', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}',

@@ -1,20 +1,25 @@
 //! wegweiser: a static site generator for linked, keyword-indexed information portals.
 //!
-//! The build is a pipeline of plain data, one module per stage:
+//! The build is a pipeline of plain data ([`model`]), one module per stage, run in this order
+//! by [`pipeline::run`] (see docs/architecture.md):
 //!
-//! 1. [`load`]: read `content/`, the theme and overrides → `Sources`
+//! 0. [`config`]: `config.toml` → `Settings`
+//! 1. [`load`]: read `content/`, the theme and overrides → `Sources` (templates compiled)
 //! 2. [`parse`]: front matter + body, validated against content types → `Document`s
 //! 3. [`resolve`]: URLs, section tree, sort order, prev/next → `Site`
 //! 4. [`links`]: Markdown → HTML with internal links and anchors checked, backlinks → `Body`s
 //! 5. [`taxonomy`]: Suchworte → `Keywords`
-//! 6. [`render`]: view models + Tera templates → `Output`s, and [`search`]: the search index
-//! 7. [`publish`]: sitemap, robots.txt, feed; relative links for file shares
-//! 8. [`write`]: everything into a temporary folder, swapped into place on success
+//! 6. [`render`]: view models + Tera templates → `Output`s
+//! 7. [`publish`]: sitemap, robots.txt, feed, relative links; [`search`]: the search index
+//! 8. [`write`]: everything into a staging folder, swapped into place on success
 //!
 //! Every stage reports problems as [`error::Diagnostic`]s; the build fails after a stage that
-//! found errors, having reported all of them.
+//! found errors, having reported all of them. The dev server ([`serve`]) runs the same
+//! pipeline with a memo of its previous run.
 
 #![forbid(unsafe_code)]
+// No function over 80 lines (clippy.toml), checked by `cargo clippy -- -D warnings` in CI.
+#![warn(clippy::too_many_lines)]
 
 pub(crate) mod active;
 pub(crate) mod autoescape;
@@ -22,10 +27,13 @@ pub(crate) mod collate;
 pub(crate) mod config;
 pub mod error;
 pub(crate) mod escape;
+pub(crate) mod files;
 pub(crate) mod links;
 pub(crate) mod load;
 pub(crate) mod markdown;
+pub(crate) mod model;
 pub(crate) mod parse;
+pub(crate) mod pipeline;
 pub(crate) mod publish;
 pub(crate) mod render;
 pub(crate) mod resolve;
@@ -35,9 +43,9 @@ pub mod serve;
 pub(crate) mod slug;
 pub(crate) mod taxonomy;
 pub(crate) mod template_guard;
+pub(crate) mod text;
 pub(crate) mod write;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -47,7 +55,7 @@ pub use config::{BadUrl, Overrides};
 pub fn validate_base_url(url: &str) -> Result<String, config::BadUrl> {
     config::normalise_base_url(url)
 }
-use error::{BuildError, Diagnostic, Diagnostics};
+use error::{BuildError, Diagnostic};
 
 /// What to build.
 #[derive(Debug, Clone)]
@@ -136,61 +144,6 @@ pub struct Report {
     pub timings: Vec<(&'static str, Duration)>,
 }
 
-/// Fails with all diagnostics so far if any of them is an error.
-fn gate(diags: &mut Diagnostics) -> Result<(), BuildError> {
-    if diags.has_errors() {
-        let all = std::mem::take(diags);
-        return Err(BuildError::Content(all.into_sorted()));
-    }
-    Ok(())
-}
-
-/// Everything one build produced. The dev server keeps it to rebuild only what a change
-/// touches.
-pub(crate) struct Built {
-    pub settings: config::Settings,
-    pub templates: render::Templates,
-    pub translations: std::collections::BTreeMap<String, String>,
-    pub hl: markdown::Highlighter,
-    pub collator: collate::GermanCollator,
-    /// Every parsed document, before the target's filtering (for re-resolving).
-    pub docs: Vec<parse::Document>,
-    /// Non-Markdown files of content/ (for re-resolving).
-    pub assets: Vec<load::AssetFile>,
-    pub site: resolve::Site,
-    pub bodies: Vec<links::Body>,
-    pub keywords: taxonomy::Keywords,
-    pub kw_html: render::KeywordHtml,
-    /// Outputs still to write (with `stream_to`, the rendered pages are already in `staging`).
-    pub outputs: Vec<render::Output>,
-    /// The folder the pages were written into while rendering, to finish and swap into place.
-    pub staging: Option<write::Staging>,
-    /// Listing summaries of the nodes, kept for incremental renders (`Null`: to compute).
-    pub summaries: std::sync::Mutex<Vec<serde_json::Value>>,
-    /// (source file, output-relative destination) of static files and bundle assets.
-    pub copies: Vec<(PathBuf, String)>,
-    pub warnings: Vec<Diagnostic>,
-    pub timings: Vec<(&'static str, Duration)>,
-    /// Ids the templates put on every page (see [`markdown::template_ids`]).
-    pub reserved_ids: Vec<String>,
-}
-
-impl Built {
-    pub(crate) fn link_env(&self) -> links::Env<'_> {
-        links::Env {
-            base_url: &self.settings.base_url,
-            opts: markdown::Options {
-                smart_punctuation: self.settings.markdown.smart_punctuation,
-                trusted_html: self.settings.markdown.trusted_html,
-                highlight: self.settings.markdown.highlight,
-                reserved_ids: self.reserved_ids.clone(),
-            },
-            hl: &self.hl,
-            extra: &self.settings.extra,
-        }
-    }
-}
-
 /// Checks `--target` against the config before anything else, as a usage error.
 fn check_target_flag(opts: &BuildOptions) -> Result<(), BuildError> {
     if let (Some(t), Some(names)) = (&opts.overrides.target, config::target_names(&opts.root)) {
@@ -245,293 +198,103 @@ pub fn build(opts: &BuildOptions) -> Result<Report, BuildError> {
     let started = Instant::now();
     let mut settings = settings_for(opts)?;
     // Also for `check`: it must fail wherever `build` fails, short of the write itself.
-    let real_out = write::check_output_dir(&settings.root, &settings.output_dir)?;
+    let real_out = files::check_output_dir(&settings.root, &settings.output_dir)?;
     if opts.write {
         settings.output_dir = real_out;
     }
-    let out_dir = settings.output_dir.clone();
-    let built = build_site(
-        settings,
+    let out_dir = opts.write.then_some(settings.output_dir.as_path());
+    let run = pipeline::run(
+        &settings,
+        &mut pipeline::Memo::default(),
+        None,
         opts.progress,
-        false,
-        opts.write.then_some(&out_dir),
+        out_dir,
     )?;
-    let Built {
-        settings,
-        site,
-        keywords,
-        outputs,
-        copies,
-        staging,
-        warnings,
-        mut timings,
-        ..
-    } = built;
-    let pages = site.nodes.iter().filter(|n| !n.is_section()).count();
+    let mut timings = run.timings;
     let mut report = Report {
-        pages,
-        sections: site.nodes.len() - pages,
-        keywords: keywords.list.len(),
+        pages: run.pages,
+        sections: run.sections,
+        keywords: run.keywords,
         output_dir: settings.output_dir.clone(),
-        warnings,
+        warnings: run.warnings,
         ..Default::default()
     };
-    if let Some(staging) = staging {
+    if let Some(staging) = run.staging {
         let clock = Instant::now();
-        report.files_written =
-            staging.finish(&settings.output_dir, write::Plan { outputs, copies })?;
+        let plan = write::Plan {
+            outputs: run.outputs,
+            copies: run.copies,
+        };
+        report.files_written = staging.finish(&settings.output_dir, plan)?;
         timings.push(("write", clock.elapsed()));
     }
-    drop((site, keywords));
     timings.push(("total", started.elapsed()));
     report.timings = timings;
     Ok(report)
 }
 
-/// All stages but writing: the site in memory.
-/// `keep_sources`: keep every parsed document and asset in [`Built`] for later incremental
-/// rebuilds (the dev server); a one-off build does not need the copy.
-/// `stream_to`: write pages into a staging folder for this output directory while rendering
-/// (a build); `None` keeps every output in [`Built::outputs`] (the dev server).
-pub(crate) fn build_site(
-    settings: config::Settings,
-    progress: Progress,
-    keep_sources: bool,
-    stream_to: Option<&std::path::Path>,
-) -> Result<Built, BuildError> {
-    let mut timings = Vec::new();
-    let mut clock = Instant::now();
-    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
-        timings.push((name, clock.elapsed()));
-        clock = Instant::now();
-    };
-    let mut diags = Diagnostics::new();
+/// The dev server's rebuilds without the server, for the incremental-rebuild property test
+/// (tests/it/incremental.rs). Not a public API: no stability, no documentation.
+#[doc(hidden)]
+pub mod preview_api {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
 
-    let (sources, d) = load::load(&settings)?;
-    diags.extend(d);
-    lap("load", &mut timings);
-    let load::Sources {
-        content,
-        assets,
-        templates,
-        translations,
-        static_files,
-    } = sources;
-    let reserved_ids = markdown::template_ids(templates.iter().map(|t| t.text.as_str()));
-    // Templates are checked early so their errors come with the content errors.
-    let tera = match render::templates(&settings, &templates) {
-        Ok(t) => Some(t),
-        Err(BuildError::Content(d)) => {
-            diags.extend(d);
-            None
-        }
-        Err(e) => return Err(e),
-    };
+    use crate::{pipeline, serve, BuildOptions};
 
-    let (docs, d) = parse::parse(&settings, content);
-    diags.extend(d);
-    lap("parse", &mut timings);
+    /// Where the preview pretends to listen.
+    const ORIGIN: &str = "http://127.0.0.1:1111";
 
-    let collator = collate::GermanCollator::new();
-    let (kept_docs, kept_assets) = if keep_sources {
-        (docs.clone(), assets.clone())
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let (mut site, d) = resolve::resolve(&settings, &collator, docs, assets);
-    let (docs, assets) = (kept_docs, kept_assets);
-    diags.extend(d);
-    lap("resolve", &mut timings);
-    gate(&mut diags)?;
+    /// Every output path and its bytes (static files and assets as `copy of <source>`, the
+    /// warnings as `(warnings)`), or the errors, rendered. The search index is left out: the preview builds it once at the start.
+    pub type Outputs = Result<BTreeMap<String, Vec<u8>>, Vec<String>>;
 
-    let hl = markdown::Highlighter::new().map_err(BuildError::other)?;
-    let mut built = Built {
-        settings,
-        templates: render::Templates::default(),
-        translations,
-        hl,
-        collator,
-        docs,
-        assets,
-        site: resolve::Site::default(),
-        bodies: Vec::new(),
-        keywords: taxonomy::Keywords::default(),
-        kw_html: render::KeywordHtml::default(),
-        outputs: Vec::new(),
-        staging: None,
-        summaries: std::sync::Mutex::new(Vec::new()),
-        copies: Vec::new(),
-        warnings: Vec::new(),
-        timings: Vec::new(),
-        reserved_ids,
-    };
-    let env = built.link_env();
-    let stage = StageProgress::start(progress, "markdown", site.nodes.len());
-    let texts = (!keep_sources).then(|| links::take_texts(&mut site));
-    let keyword_docs = std::mem::take(&mut site.keyword_docs);
-    // Keywords come from front matter only: collected while the bodies are rendered.
-    let ((bodies, d), (keywords, kd)) = rayon::join(
-        || links::render_bodies(&site, &env, &stage.bar, texts),
-        || taxonomy::collect(&built.settings, &built.collator, &site, keyword_docs, true),
-    );
-    stage.finish();
-    diags.extend(d);
-    diags.extend(kd);
-    lap("markdown", &mut timings);
+    /// The pipeline with the memo the dev server keeps between runs.
+    pub struct Preview {
+        opts: BuildOptions,
+        memo: pipeline::Memo,
+    }
 
-    let (kw_html, d) = keyword_html(&site, &env, &keywords);
-    diags.extend(d);
-    lap("keywords", &mut timings);
-    gate(&mut diags)?;
-    let Some(tera) = tera else {
-        gate(&mut diags)?;
-        return Err(BuildError::other("templates failed to load"));
-    };
-
-    let settings = &built.settings;
-    // Created only now, so content errors come before any file system error.
-    let staging = stream_to.map(write::Staging::new).transpose()?;
-    let emit = |o: &render::Output| {
-        if let Some(staging) = &staging {
-            match publish::finish_page(settings, o) {
-                Some(bytes) => staging.put(&o.rel, &bytes),
-                None => staging.put(&o.rel, &o.bytes),
+    impl Preview {
+        pub fn new(opts: BuildOptions) -> Self {
+            Preview {
+                opts,
+                memo: pipeline::Memo::keeping(),
             }
         }
-    };
-    let stage = StageProgress::start(progress, "render", site.nodes.len() + keywords.list.len());
-    let (rendered, d) = render::render(
-        &render::Inputs {
-            settings,
-            templates: &tera,
-            translations: &built.translations,
-            site: &site,
-            bodies: &bodies,
-            keywords: &keywords,
-            keyword_html: &kw_html,
-            progress: &stage.bar,
-            summary_cache: keep_sources.then_some(&built.summaries),
-            emit: staging.is_some().then_some(&emit),
-        },
-        &|_| true,
-    );
-    stage.finish();
-    diags.extend(d);
-    lap("render", &mut timings);
-    let summaries: Vec<String> = bodies.iter().map(|b| b.summary.clone()).collect();
-    let own: Vec<&str> = static_files.iter().map(|s| s.rel.as_str()).collect();
-    // Written pages are kept (without their bytes) only for the collision check.
-    let (written, rendered) = if staging.is_some() {
-        (rendered, Vec::new())
-    } else {
-        (Vec::new(), rendered)
-    };
-    let mut outputs = publish::publish(settings, &site, &summaries, &own, rendered);
-    if settings.target.search && !diags.has_errors() {
-        outputs.extend(search::index(settings, &site, &bodies)?);
-        lap("search", &mut timings);
-    }
 
-    let mut copies: Vec<(PathBuf, String)> =
-        static_files.into_iter().map(|s| (s.abs, s.rel)).collect();
-    copies.extend(
-        site.asset_copies
-            .iter()
-            .map(|(a, dest)| (a.abs.clone(), dest.clone())),
-    );
-    diags.extend(check_collisions(
-        settings,
-        written.iter().chain(&outputs),
-        &copies,
-    ));
-    gate(&mut diags)?;
-
-    built.templates = tera;
-    built.site = site;
-    built.bodies = bodies;
-    built.keywords = keywords;
-    built.kw_html = kw_html;
-    built.outputs = outputs;
-    built.staging = staging;
-    built.copies = copies;
-    built.warnings = diags.into_sorted();
-    built.timings = timings;
-    Ok(built)
-}
-
-/// HTML of the keyword index text and the keyword descriptions.
-pub(crate) fn keyword_html(
-    site: &resolve::Site,
-    env: &links::Env<'_>,
-    keywords: &taxonomy::Keywords,
-) -> (render::KeywordHtml, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
-    let mut kw_html = render::KeywordHtml::default();
-    if let Some(doc) = &keywords.index_doc {
-        let (html, d) = links::render_detached(site, env, doc);
-        diags.extend(d);
-        kw_html.index = html;
-        kw_html.index_title = Some(doc.fm.title.clone());
-        kw_html.index_description = doc.fm.description.clone();
-    }
-    for (i, k) in keywords.list.iter().enumerate() {
-        if let Some(doc) = &k.description {
-            let (html, d) = links::render_detached(site, env, doc);
-            diags.extend(d);
-            kw_html.descriptions.insert(i, html);
+        /// Runs after `changed` files changed (`None`: unknown, as at the start), as `serve`
+        /// does.
+        pub fn run(&mut self, changed: Option<&[PathBuf]>) -> Outputs {
+            run(&self.opts, &mut self.memo, changed)
         }
     }
-    (kw_html, diags)
-}
 
-/// Every output path once; static files and assets may not shadow pages.
-fn check_collisions<'a>(
-    settings: &config::Settings,
-    outputs: impl Iterator<Item = &'a render::Output>,
-    copies: &[(PathBuf, String)],
-) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
-    let mut seen: HashMap<&str, PathBuf> = HashMap::new();
-    for o in outputs {
-        if let Some(prev) = seen.insert(o.rel.as_str(), o.source.clone()) {
-            diags.push(
-                Diagnostic::error(
-                    &o.source,
-                    format!(
-                        "output file {} is also written for {}",
-                        o.rel,
-                        prev.display()
-                    ),
-                )
-                .with_hint("two sources give the same URL; rename one or change its slug"),
-            );
-        }
-        if !write::is_safe_rel(&o.rel) {
-            diags.push(Diagnostic::error(
-                &o.source,
-                format!("unsafe output path `{}`", o.rel),
-            ));
-        }
+    /// A run from scratch, as a full build of the preview.
+    pub fn fresh(opts: &BuildOptions) -> Outputs {
+        run(opts, &mut pipeline::Memo::default(), None)
     }
-    for (src, dest) in copies {
-        let shown = src
-            .strip_prefix(&settings.root)
-            .unwrap_or(src)
-            .to_path_buf();
-        if let Some(prev) = seen.get(dest.as_str()) {
-            diags.push(
-                Diagnostic::error(
-                    &shown,
-                    format!(
-                        "file {dest} would overwrite the page made from {}",
-                        prev.display()
-                    ),
-                )
-                .with_hint("rename the file"),
-            );
+
+    fn run(opts: &BuildOptions, memo: &mut pipeline::Memo, changed: Option<&[PathBuf]>) -> Outputs {
+        let shown = |e: crate::error::BuildError| match e {
+            crate::error::BuildError::Content(d) => d.iter().map(|d| d.render(false)).collect(),
+            e => vec![format!("{e:?}")],
+        };
+        let settings = serve::preview_settings(opts, ORIGIN).map_err(shown)?;
+        let run = pipeline::run(&settings, memo, changed, opts.progress, None).map_err(shown)?;
+        let mut all: BTreeMap<String, Vec<u8>> = run
+            .outputs
+            .into_iter()
+            .filter(|o| !o.rel.starts_with(&format!("{}/", crate::model::BUNDLE_DIR)))
+            .map(|o| (o.rel, o.bytes.to_vec()))
+            .collect();
+        let warnings: Vec<String> = run.warnings.iter().map(|d| d.render(false)).collect();
+        all.insert("(warnings)".into(), warnings.concat().into_bytes());
+        for (src, dest) in run.copies {
+            all.insert(dest, format!("copy of {}", src.display()).into_bytes());
         }
+        Ok(all)
     }
-    diags
 }
 
 /// Thin wrappers over crate-internal stages for the cargo-fuzz targets in `fuzz/`
@@ -592,11 +355,7 @@ ziel = { type = "markdown" }
     }
 
     fn source(rel: &str, text: &str) -> load::SourceFile {
-        load::SourceFile {
-            rel: rel.into(),
-            shown: PathBuf::from("content").join(rel),
-            text: text.into(),
-        }
+        load::SourceFile::new(rel.into(), PathBuf::from("content").join(rel), text.into())
     }
 
     /// A tiny site: home, a section, a page, a draft and an internal page (left out).
@@ -622,8 +381,8 @@ ziel = { type = "markdown" }
                     "+++\ntitle = \"I\"\nintern = true\n+++\n",
                 ),
             ];
-            let files = files.iter().map(|(r, t)| source(r, t)).collect();
-            let (docs, d) = parse::parse(settings(), files);
+            let files: Vec<_> = files.iter().map(|(r, t)| source(r, t)).collect();
+            let (docs, d) = parse::parse(settings(), &files, &mut parse::Memo::default());
             assert!(d.is_empty(), "{d:?}");
             let collator = collate::GermanCollator::new();
             let (site, d) = resolve::resolve(settings(), &collator, docs, Vec::new());
@@ -648,7 +407,7 @@ ziel = { type = "markdown" }
             source("projekte/p.md", s),
             source("_index.md", s),
         ];
-        let (docs, diags) = parse::parse(settings(), files);
+        let (docs, diags) = parse::parse(settings(), &files, &mut parse::Memo::default());
         let shown = diags.iter().map(|d| d.render(false)).collect();
         (docs.len().saturating_sub(1), shown)
     }
@@ -756,7 +515,7 @@ ziel = { type = "markdown" }
         let site = site();
         let env = fuzz_env(s);
         let bar = indicatif::ProgressBar::hidden();
-        let (bodies, _) = links::render_bodies(site, &env, &bar, None);
+        let (bodies, _) = links::render_bodies(site, &env, &bar, None, &mut links::Memo::default());
         let collator = collate::GermanCollator::new();
         let (keywords, _) = crate::taxonomy::collect(s, &collator, site, Vec::new(), false);
         let translations = std::collections::BTreeMap::new();
@@ -771,10 +530,9 @@ ziel = { type = "markdown" }
                 keywords: &keywords,
                 keyword_html: &kw_html,
                 progress: &bar,
-                summary_cache: None,
                 emit: None,
             },
-            &|_| true,
+            None,
         );
         if !diags.is_empty() {
             return Err(shown(diags));

@@ -4,35 +4,17 @@
 //! rendered Markdown fields and backlinks. `@/path.md#anchor` and relative `.md` links become
 //! page URLs; a missing page or anchor is an error at the link's line and column.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::error::{did_you_mean, Diagnostic};
-use crate::markdown::{self, Highlighter, LinkError, LinkResolver, LinkTarget, Rendered, TocEntry};
+use crate::markdown::{self, Highlighter, LinkError, LinkResolver, LinkTarget, Rendered};
+pub(crate) use crate::model::Body;
+use crate::model::Document;
 use crate::parse::{parent_dir, FieldValue};
 use crate::resolve::Site;
-
-#[derive(Debug, Default)]
-pub(crate) struct Body {
-    pub html: String,
-    pub toc: Vec<TocEntry>,
-    pub summary: String,
-    pub word_count: usize,
-    /// HTML of the document's Markdown fields, by field name.
-    pub field_html: Vec<(String, String)>,
-    /// Nodes that link here, without duplicates, sorted by title (German collation).
-    pub backlinks: Vec<usize>,
-    /// Internal links written here: (byte offset in the file, target).
-    pub links: Vec<(usize, LinkTarget)>,
-    /// Heading ids of the body.
-    pub anchors: Vec<String>,
-    /// How many of `anchors` are the page's own (headings, footnotes; the theme's follow).
-    pub own_anchors: usize,
-    /// Where each link with an `#anchor` is written (position and source line, message
-    /// empty), when the source text is freed before the anchor check (a build).
-    pub anchor_places: Vec<(usize, Diagnostic)>,
-}
 
 /// Resolves link destinations written in the document at `rel`.
 struct Resolver<'a> {
@@ -41,7 +23,16 @@ struct Resolver<'a> {
     rel: &'a str,
 }
 
-impl Resolver<'_> {
+impl<'a> Resolver<'a> {
+    /// The resolver for links written in node `id`.
+    fn of(site: &'a Site, env: &Env<'a>, id: usize) -> Self {
+        Resolver {
+            site,
+            base_url: env.base_url,
+            rel: &site.nodes[id].doc.src.rel,
+        }
+    }
+
     fn target(&self, source_path: &str, anchor: Option<&str>) -> Result<LinkTarget, LinkError> {
         let source_path = &crate::slug::nfc(source_path);
         match self.site.by_rel.get(source_path.as_str()) {
@@ -71,7 +62,10 @@ impl Resolver<'_> {
                 let hint = if self.site.drafts.contains(source_path) {
                     "that page is a draft and not part of this build (build with --drafts, or remove the link)".to_string()
                 } else {
-                    let known = self.site.by_rel.keys().map(String::as_str);
+                    // Sorted: with a tie in distance the hint must not follow the hash
+                    // map's order (it differed between runs).
+                    let mut known: Vec<&str> = self.site.by_rel.keys().map(String::as_str).collect();
+                    known.sort_unstable();
                     did_you_mean(source_path, known).unwrap_or_else(|| {
                         "link to a file below content/, e.g. [Text](@/initiativen/_index.md)".into()
                     })
@@ -286,20 +280,17 @@ impl TagState {
     }
 }
 
-/// Renders the Markdown of one node (body and Markdown fields), links resolved.
-pub(crate) fn render_one(site: &Site, env: &Env<'_>, id: usize) -> (Body, Vec<Diagnostic>) {
-    render_text(site, env, id, &site.nodes[id].doc.src.text)
-}
-
-/// [`render_one`] with the node's source text given separately (a build takes the texts out of
-/// the site to free each one as soon as it is rendered).
-fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<Diagnostic>) {
+/// Renders the Markdown of one node (body and Markdown fields), links resolved by `resolver`;
+/// `text` is the node's source (a build takes the texts out of the site to free each one as
+/// soon as it is rendered).
+fn render_text(
+    site: &Site,
+    env: &Env<'_>,
+    id: usize,
+    text: &str,
+    resolver: &dyn LinkResolver,
+) -> (Body, Vec<Diagnostic>) {
     let doc = &site.nodes[id].doc;
-    let resolver = Resolver {
-        site,
-        base_url: env.base_url,
-        rel: &doc.src.rel,
-    };
     let mut diags = Vec::new();
     let mut links = Vec::new();
     // `place` turns an offset of the rendered text into one of the file.
@@ -328,16 +319,16 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
             links.push((place(*off), t.clone()));
         }
     };
-    let mut r = markdown::render(&text[doc.body_offset..], &env.opts, env.hl, &resolver);
+    let mut r = markdown::render(&text[doc.body_offset..], &env.opts, env.hl, resolver);
     collect(&r, &|off| doc.body_offset + off);
     let mut field_html = Vec::new();
     for (name, v) in &doc.fm.fields {
         if let FieldValue::Markdown(md) = v {
-            let fr = markdown::render_inline(&md.value, &env.opts, env.hl, &resolver);
+            let fr = markdown::render_inline(&md.value, &env.opts, env.hl, resolver);
             // Quotes, a newline after the opening ones and escapes shift the text in the file.
             let map = text
                 .get(md.offset..)
-                .and_then(|token| crate::parse::text::string_map(token, &md.value));
+                .and_then(|token| crate::text::string_map(token, &md.value));
             let place = |off: usize| {
                 md.offset
                     + map
@@ -350,7 +341,9 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
         }
     }
     r.html = fill_placeholders(std::mem::take(&mut r.html), env, doc, text, &mut diags);
+    let hash = crate::model::fingerprint(&(&r.html, &r.toc, &r.summary_text, &field_html));
     let body = Body {
+        hash,
         word_count: count_words(&r.html),
         html: r.html,
         toc: r.toc,
@@ -367,57 +360,37 @@ fn render_text(site: &Site, env: &Env<'_>, id: usize, text: &str) -> (Body, Vec<
 
 /// Takes the source texts out of the site for [`render_bodies`], leaving each document only
 /// its front matter (the stages after Markdown place messages there at most).
-pub(crate) fn take_texts(site: &mut Site) -> Vec<String> {
+pub(crate) fn take_texts(site: &mut Site) -> Vec<std::sync::Arc<str>> {
     site.nodes
         .par_iter_mut()
         .map(|n| {
             let front = n.doc.src.text[..n.doc.body_offset].to_string();
-            std::mem::replace(&mut n.doc.src.text, front)
+            // Unshared in a one-off build: the text is freed, not copied.
+            std::mem::replace(&mut Arc::make_mut(&mut n.doc).src.text, front.into())
         })
         .collect()
 }
 
 /// Renders every node's Markdown. `texts`: the sources from [`take_texts`], each freed as soon
 /// as it is rendered, so that the sources and the HTML of a large site are never in memory at
-/// once; `None`: the texts are in the site (the dev server keeps them to re-render pages).
+/// once; `None`: the texts are in the site, and `memo` (the dev server's, from the previous
+/// run) gives back every body whose text and link targets are unchanged.
 pub(crate) fn render_bodies(
     site: &Site,
     env: &Env<'_>,
     progress: &indicatif::ProgressBar,
-    texts: Option<Vec<String>>,
-) -> (Vec<Body>, Vec<Diagnostic>) {
-    let outs: Vec<(Body, Vec<Diagnostic>)> = match texts {
-        None => (0..site.nodes.len())
-            .into_par_iter()
-            .map(|id| {
-                let out = render_one(site, env, id);
-                progress.inc(1);
-                out
-            })
-            .collect(),
+    texts: Option<Vec<Arc<str>>>,
+    memo: &mut Memo,
+) -> (Vec<Arc<Body>>, Vec<Diagnostic>) {
+    let outs: Vec<(Arc<Body>, Vec<Diagnostic>)> = match texts {
+        None => memo.render_all(site, env, progress),
         Some(texts) => texts
             .into_par_iter()
             .enumerate()
             .map(|(id, text)| {
-                let (mut body, diags) = render_text(site, env, id, &text);
-                // The text is freed now; keep where the anchored links are for the anchor check.
-                let shown = &site.nodes[id].doc.src.shown;
-                let mut offsets: Vec<usize> = body
-                    .links
-                    .iter()
-                    .filter(|(_, t)| t.anchor.is_some())
-                    .map(|&(off, _)| off)
-                    .collect();
-                // In order, so that each position costs only the text since the last one.
-                offsets.sort_unstable();
-                offsets.dedup();
-                let mut places = Places::new(&text);
-                body.anchor_places = offsets
-                    .into_iter()
-                    .map(|off| (off, places.at(Diagnostic::error(shown, String::new()), off)))
-                    .collect();
+                let out = render_freeing(site, env, id, &text);
                 progress.inc(1);
-                (body, diags)
+                out
             })
             .collect(),
     };
@@ -433,11 +406,142 @@ pub(crate) fn render_bodies(
     (bodies, diags)
 }
 
+/// Renders one node whose text is freed afterwards, keeping where its anchored links are for
+/// the anchor check.
+fn render_freeing(
+    site: &Site,
+    env: &Env<'_>,
+    id: usize,
+    text: &str,
+) -> (Arc<Body>, Vec<Diagnostic>) {
+    let resolver = Resolver::of(site, env, id);
+    let (mut body, diags) = render_text(site, env, id, text, &resolver);
+    let shown = &site.nodes[id].doc.src.shown;
+    let mut offsets: Vec<usize> = body
+        .links
+        .iter()
+        .filter(|(_, t)| t.anchor.is_some())
+        .map(|&(off, _)| off)
+        .collect();
+    // In order, so that each position costs only the text since the last one.
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut places = Places::new(text);
+    body.anchor_places = offsets
+        .into_iter()
+        .map(|off| (off, places.at(Diagnostic::error(shown, String::new()), off)))
+        .collect();
+    (Arc::new(body), diags)
+}
+
+/// What the links stage kept of each node's Markdown for the next run (the dev server).
+#[derive(Default)]
+pub(crate) struct Memo {
+    /// The Markdown options the bodies were rendered with; other ones render all anew.
+    options: Option<markdown::Options>,
+    /// By source path.
+    bodies: HashMap<String, Memoized>,
+    /// The [`link_table`] of the site they were rendered in.
+    table: Option<u64>,
+}
+
+/// One rendered body and the document it was rendered from.
+struct Memoized {
+    doc: Arc<Document>,
+    body: Arc<Body>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Memo {
+    /// Every node's body: from the memo where nothing it read changed, else rendered.
+    fn render_all(
+        &mut self,
+        site: &Site,
+        env: &Env<'_>,
+        progress: &indicatif::ProgressBar,
+    ) -> Vec<(Arc<Body>, Vec<Diagnostic>)> {
+        if self.options.as_ref() != Some(&env.opts) {
+            self.bodies.clear();
+            self.options = Some(env.opts.clone());
+        }
+        // Links read only this table from the site: while it is the same, every link resolves
+        // as before, and a body depends on its own text alone.
+        let table = link_table(site);
+        if self.table != Some(table) {
+            self.bodies.clear();
+            self.table = Some(table);
+        }
+        let mut old = std::mem::take(&mut self.bodies);
+        let previous: Vec<Option<Memoized>> = site
+            .nodes
+            .iter()
+            .map(|n| old.remove(&n.doc.src.rel))
+            .collect();
+        let fresh: Vec<(String, Memoized)> = previous
+            .into_par_iter()
+            .enumerate()
+            .map(|(id, m)| {
+                let doc = &site.nodes[id].doc;
+                let m = match m {
+                    Some(m) if same_document(&m.doc, doc) => m,
+                    _ => render_memoized(site, env, id),
+                };
+                progress.inc(1);
+                (site.nodes[id].doc.src.rel.clone(), m)
+            })
+            .collect();
+        let outs = fresh
+            .iter()
+            .map(|(_, m)| (m.body.clone(), m.diags.clone()))
+            .collect();
+        self.bodies = fresh.into_iter().collect();
+        outs
+    }
+}
+
+/// Whether two documents are the same input to Markdown rendering: the same text and the
+/// same front matter (whose field types come from the content type, maybe inherited).
+fn same_document(a: &Arc<Document>, b: &Arc<Document>) -> bool {
+    Arc::ptr_eq(a, b)
+        || ((Arc::ptr_eq(&a.src.text, &b.src.text) || a.src.text == b.src.text) && a.fm == b.fm)
+}
+
+/// A fingerprint of everything the link resolver reads: each node's source path and URL,
+/// and which documents are left out as drafts or internal.
+fn link_table(site: &Site) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for n in &site.nodes {
+        (&n.doc.src.rel, &n.path).hash(&mut h);
+    }
+    let mut left_out: Vec<&String> = site.drafts.iter().chain(&site.intern_excluded).collect();
+    left_out.sort();
+    left_out.hash(&mut h);
+    site.drafts.len().hash(&mut h);
+    h.finish()
+}
+
+/// Renders one node for the memo.
+fn render_memoized(site: &Site, env: &Env<'_>, id: usize) -> Memoized {
+    let doc = &site.nodes[id].doc;
+    let resolver = Resolver::of(site, env, id);
+    let (body, diags) = render_text(site, env, id, &doc.src.text, &resolver);
+    Memoized {
+        doc: doc.clone(),
+        body: Arc::new(body),
+        diags,
+    }
+}
+
 /// Checks the anchors of the links written in `sources`.
 /// Most anchors a hint lists (a page may have thousands).
 const MAX_LISTED: usize = 10;
 
-pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> Vec<Diagnostic> {
+pub(crate) fn check_anchors(
+    site: &Site,
+    bodies: &[Arc<Body>],
+    sources: &[usize],
+) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for &src in sources {
         let doc = &site.nodes[src].doc;
@@ -483,7 +587,6 @@ pub(crate) fn check_anchors(site: &Site, bodies: &[Body], sources: &[usize]) -> 
     diags
 }
 
-/// Fills every body's backlinks from the links of all bodies, sorted by title.
 /// Lines and columns of many offsets of one text. `error::position` scans the text from its
 /// start for each; this finds the line by binary search and, for offsets asked in increasing
 /// order, counts only the characters since the last one (a megabyte line with thousands of
@@ -535,7 +638,9 @@ impl<'a> Places<'a> {
     }
 }
 
-pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Body]) {
+/// Fills every body's backlinks from the links of all bodies, sorted by title (a body is
+/// copied only if its list changed).
+pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>]) {
     let mut backlinks: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); bodies.len()];
     for (src, b) in bodies.iter().enumerate() {
         for (_, t) in &b.links {
@@ -547,7 +652,9 @@ pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Body]) {
     for (b, set) in bodies.iter_mut().zip(backlinks) {
         let mut list: Vec<usize> = set.into_iter().collect();
         crate::resolve::sort_by_title(&site.nodes, &mut list);
-        b.backlinks = list;
+        if b.backlinks != list {
+            Arc::make_mut(b).backlinks = list;
+        }
     }
 }
 
@@ -600,6 +707,31 @@ pub(crate) fn render_detached(
         .collect();
     let html = fill_placeholders(r.html, env, doc, &doc.src.text, &mut diags);
     (html, diags)
+}
+
+/// HTML of the keyword index text and the keyword descriptions.
+pub(crate) fn keyword_html(
+    site: &Site,
+    env: &Env<'_>,
+    keywords: &crate::model::Keywords,
+) -> (crate::model::KeywordHtml, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut kw_html = crate::model::KeywordHtml::default();
+    if let Some(doc) = &keywords.index_doc {
+        let (html, d) = render_detached(site, env, doc);
+        diags.extend(d);
+        kw_html.index = html;
+        kw_html.index_title = Some(doc.fm.title.clone());
+        kw_html.index_description = doc.fm.description.clone();
+    }
+    for (i, k) in keywords.list.iter().enumerate() {
+        if let Some(doc) = &k.description {
+            let (html, d) = render_detached(site, env, doc);
+            diags.extend(d);
+            kw_html.descriptions.insert(i, html);
+        }
+    }
+    (kw_html, diags)
 }
 
 #[cfg(test)]

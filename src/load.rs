@@ -11,47 +11,7 @@ use walkdir::WalkDir;
 
 use crate::config::Settings;
 use crate::error::{BuildError, Diagnostic};
-
-/// One Markdown file of `content/`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SourceFile {
-    /// Path relative to `content/`, with `/` separators, e.g. `initiativen/equal/_index.md`.
-    pub rel: String,
-    /// Path shown in messages, relative to the site root, e.g. `content/initiativen/…`.
-    pub shown: PathBuf,
-    /// Text without a leading byte order mark.
-    pub text: String,
-}
-
-/// A non-Markdown file of `content/` (page bundle assets), copied beside its page.
-#[derive(Debug, Clone)]
-pub(crate) struct AssetFile {
-    pub rel: String,
-    pub abs: PathBuf,
-}
-
-/// A file copied verbatim to the output root (theme `static/`, then site `static/`).
-#[derive(Debug, Clone)]
-pub(crate) struct StaticFile {
-    pub rel: String,
-    pub abs: PathBuf,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Template {
-    pub name: String,
-    pub shown: PathBuf,
-    pub text: String,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Sources {
-    pub content: Vec<SourceFile>,
-    pub assets: Vec<AssetFile>,
-    pub templates: Vec<Template>,
-    pub translations: BTreeMap<String, String>,
-    pub static_files: Vec<StaticFile>,
-}
+pub(crate) use crate::model::{AssetFile, SourceFile, Sources, StaticFile, Template};
 
 /// Reads everything the build needs. Problems with single files are diagnostics; a missing
 /// `content/` or theme stops the build.
@@ -130,14 +90,7 @@ fn load_content(
     // Reading and checking thousands of small files is worth spreading over the cores.
     let read: Vec<(Option<SourceFile>, Vec<Diagnostic>)> = markdown
         .into_par_iter()
-        .map(|(rel, abs)| {
-            let mut d = Vec::new();
-            let shown = Path::new("content").join(&rel);
-            // macOS writes file names decomposed (NFD); links are typed composed (NFC).
-            let rel = crate::slug::nfc(&rel);
-            let file = read_text(&abs, &shown, &mut d).map(|text| SourceFile { rel, shown, text });
-            (file, d)
-        })
+        .map(|(rel, abs)| read_markdown(&rel, &abs))
         .collect();
     let mut content = Vec::new();
     for (file, d) in read {
@@ -152,6 +105,55 @@ fn load_content(
         diags.extend(active.into_iter().flatten());
     }
     (content, assets)
+}
+
+/// Reads one Markdown file of `content/` (`rel` as walked).
+fn read_markdown(rel: &str, abs: &Path) -> (Option<SourceFile>, Vec<Diagnostic>) {
+    let mut d = Vec::new();
+    let shown = Path::new("content").join(rel);
+    // macOS writes file names decomposed (NFD); links are typed composed (NFC).
+    let rel = crate::slug::nfc(rel);
+    let file =
+        crate::files::read_text(abs, &shown, &mut d).map(|text| SourceFile::new(rel, shown, text));
+    (file, d)
+}
+
+/// The sources after `changed` files were edited: `prev` with those files read again, when
+/// each is a Markdown file of `content/` that `prev` has, still a regular file (an edit).
+/// `None` when the change may add, remove or move files, or touch anything but content: then
+/// everything is loaded with [`load`], whose walk checks what the site may contain.
+pub(crate) fn reload(
+    settings: &Settings,
+    prev: &Sources,
+    changed: &[PathBuf],
+) -> Option<(Sources, Vec<Diagnostic>)> {
+    let content_dir = settings.root.join("content");
+    let mut sources = prev.clone();
+    let mut diags = Vec::new();
+    for abs in changed {
+        let rel = abs
+            .strip_prefix(&content_dir)
+            .ok()?
+            .to_str()?
+            .replace('\\', "/");
+        let meta = std::fs::symlink_metadata(abs).ok()?;
+        let i = sources
+            .content
+            .iter()
+            .position(|f| f.rel == crate::slug::nfc(&rel))?;
+        if !meta.is_file() || !rel.ends_with(".md") {
+            return None;
+        }
+        let (file, d) = read_markdown(&rel, abs);
+        diags.extend(d);
+        match file {
+            Some(f) => sources.content[i] = f,
+            None => {
+                sources.content.remove(i);
+            }
+        }
+    }
+    Some((sources, diags))
 }
 
 /// Extensions editors use for Markdown besides `.md` (compared case-insensitively).
@@ -242,7 +244,7 @@ fn load_templates(
                 continue;
             }
             let shown = shown_path(&abs, &settings.root);
-            if let Some(text) = read_text(&abs, &shown, diags) {
+            if let Some(text) = crate::files::read_text(&abs, &shown, diags) {
                 templates.insert(
                     rel.clone(),
                     Template {
@@ -281,7 +283,7 @@ fn load_translations(
         diags.push(d);
         return None;
     }
-    let text = read_text(&i18n, &shown, diags)?;
+    let text = crate::files::read_text(&i18n, &shown, diags)?;
     match toml::from_str::<BTreeMap<String, String>>(&text) {
         Ok(t) => Some(t),
         Err(e) => {
@@ -379,7 +381,7 @@ fn shown_path(abs: &Path, root: &Path) -> PathBuf {
 }
 
 /// Files below `dir` as (relative path with `/`, absolute path), skipping editor artefacts
-/// ([`is_ignored`]). Symbolic links are followed only while they stay inside the site;
+/// ([`crate::files::is_ignored`]). Symbolic links are followed only while they stay inside the site;
 /// anything that is neither a folder nor a regular file is an error.
 fn walk(
     dir: &Path,
@@ -398,7 +400,7 @@ fn walk(
             if e.depth() == 0 {
                 return true;
             }
-            if is_ignored(e.file_name()) {
+            if crate::files::is_ignored(e.file_name()) {
                 return false;
             }
             let link = e
@@ -425,7 +427,10 @@ fn walk(
             continue;
         }
         if !ft.is_file() {
-            diags.push(not_regular(&shown_path(entry.path(), root), &ft));
+            diags.push(crate::files::not_regular(
+                &shown_path(entry.path(), root),
+                &ft,
+            ));
             continue;
         }
         let Ok(rel) = entry.path().strip_prefix(dir) else {
@@ -445,7 +450,7 @@ fn walk(
 /// as Emacs' lock file `.#seite.md`, a symbolic link to nowhere.
 fn walk_error(e: &walkdir::Error, dir: &Path, root: &Path, bounds: &Bounds) -> Option<Diagnostic> {
     let path = e.path().unwrap_or(dir);
-    if path != dir && path.file_name().is_some_and(is_ignored) {
+    if path != dir && path.file_name().is_some_and(crate::files::is_ignored) {
         return None;
     }
     // A link out of the site is reported as that, also when following it fails.
@@ -464,140 +469,4 @@ fn walk_error(e: &walkdir::Error, dir: &Path, root: &Path, bounds: &Bounds) -> O
         )
     };
     Some(Diagnostic::error(shown_path(path, root), msg).with_hint(hint))
-}
-
-/// What a file that is not a regular file is, for messages.
-fn kind_of(ft: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if ft.is_socket() {
-            return "a socket";
-        }
-        if ft.is_block_device() || ft.is_char_device() {
-            return "a device";
-        }
-    }
-    if ft.is_dir() {
-        return "a folder";
-    }
-    "a special file"
-}
-
-const NOT_REGULAR_HINT: &str =
-    "only regular files can be part of a site; remove it or replace it with a file";
-
-fn not_regular(shown: &Path, ft: &std::fs::FileType) -> Diagnostic {
-    Diagnostic::error(
-        shown,
-        format!("file is {}, not a regular file", kind_of(ft)),
-    )
-    .with_hint(NOT_REGULAR_HINT)
-}
-
-/// Editor, system and tool artefacts that are never part of a site, anywhere: hidden files
-/// (`.DS_Store`, `.#seite.md`, `.seite.md.swp`), backups (`*~`, `*.bak`, `*.orig`, `*.rej`),
-/// Emacs autosaves (`#seite.md#`), Vim swap files (`*.swp`, `*.swo`), temporary files (`*.tmp`,
-/// `*.part`, `*.crdownload`), Office lock files (`~$bericht.docx`) and Windows folder files
-/// (`Thumbs.db`, `ehthumbs.db`, `desktop.ini`). Compared case-insensitively.
-pub(crate) fn is_ignored(name: &std::ffi::OsStr) -> bool {
-    const SUFFIXES: [&str; 9] = [
-        "~",
-        ".bak",
-        ".orig",
-        ".rej",
-        ".swp",
-        ".swo",
-        ".tmp",
-        ".part",
-        ".crdownload",
-    ];
-    const NAMES: [&str; 3] = ["thumbs.db", "ehthumbs.db", "desktop.ini"];
-    let name = name.to_string_lossy().to_lowercase();
-    name.starts_with(['.', '#', '~'])
-        || SUFFIXES.iter().any(|s| name.ends_with(s))
-        || NAMES.contains(&name.as_str())
-}
-
-/// Opens a file only if it is a regular file: a named pipe, socket or device would block the
-/// build or never end, so it is refused before it is opened (and checked again once opened,
-/// without blocking, in case it was swapped in between).
-pub(crate) fn open_regular(abs: &Path) -> std::io::Result<std::fs::File> {
-    let refuse = |ft: &std::fs::FileType| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("file is {}, not a regular file", kind_of(ft)),
-        )
-    };
-    let ft = std::fs::metadata(abs)?.file_type();
-    if !ft.is_file() {
-        return Err(refuse(&ft));
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // A small flag (0o4000 on Linux): the cast to the C `int` open(2) takes is exact.
-        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
-    }
-    let file = options.open(abs)?;
-    let ft = file.metadata()?.file_type();
-    if !ft.is_file() {
-        return Err(refuse(&ft));
-    }
-    Ok(file)
-}
-
-/// The bytes of a regular file (see [`open_regular`]).
-pub(crate) fn read_regular(abs: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut bytes = Vec::new();
-    open_regular(abs)?.read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
-/// Reads a UTF-8 text file, dropping a byte order mark; reports non-UTF-8 with its position.
-pub(crate) fn read_text(abs: &Path, shown: &Path, diags: &mut Vec<Diagnostic>) -> Option<String> {
-    let bytes = match read_regular(abs) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-            diags.push(Diagnostic::error(shown, e.to_string()).with_hint(NOT_REGULAR_HINT));
-            return None;
-        }
-        Err(e) => {
-            diags.push(
-                Diagnostic::error(shown, format!("cannot read file: {e}"))
-                    .with_hint("check the file's permissions"),
-            );
-            return None;
-        }
-    };
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    // NUL bytes mean an image or document saved as .md, whatever its encoding.
-    if bytes.contains(&0) {
-        diags.push(
-            Diagnostic::error(shown, "file is binary, not text")
-                .with_hint("only Markdown text files belong here; move images and PDFs into a page bundle folder"),
-        );
-        return None;
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Some(s.to_string()),
-        Err(e) => {
-            let valid = &bytes[..e.valid_up_to()];
-            let lossy = String::from_utf8_lossy(bytes);
-            let text = String::from_utf8_lossy(valid);
-            let offset = text.len();
-            diags.push(
-                Diagnostic::error(shown, "file is not valid UTF-8")
-                    .at(&lossy, offset)
-                    .with_hint("save the file as UTF-8 (e.g. it may be Latin-1/Windows-1252)"),
-            );
-            None
-        }
-    }
 }

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 content errors (or any failed build), 2 usage errors.
 
 #![forbid(unsafe_code)]
+#![warn(clippy::too_many_lines)]
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

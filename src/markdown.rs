@@ -13,6 +13,7 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::{SyntaxDefinition, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
+pub(crate) use crate::model::{LinkTarget, TocEntry};
 use crate::slug::slugify;
 
 /// Our own TOML syntax; syntect's default set has none.
@@ -92,6 +93,7 @@ impl Highlighter {
 }
 
 /// Rendering switches (from the site configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Options {
     pub(crate) smart_punctuation: bool,
     pub(crate) highlight: bool,
@@ -158,16 +160,6 @@ fn sanitise(html: &str) -> String {
         .to_string()
 }
 
-/// Where an internal link points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LinkTarget {
-    /// The href to write, including "#anchor" if any.
-    pub(crate) url: String,
-    /// Index of the target page.
-    pub(crate) page: usize,
-    pub(crate) anchor: Option<String>,
-}
-
 /// Why a link destination could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LinkError {
@@ -179,15 +171,6 @@ pub(crate) struct LinkError {
 /// Ok(Some(t)): rewrite href to t.url (which already contains "#anchor" if any), Err: broken link.
 pub(crate) trait LinkResolver: Sync {
     fn resolve(&self, dest: &str) -> Result<Option<LinkTarget>, LinkError>;
-}
-
-/// One heading in the table of contents.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
-pub(crate) struct TocEntry {
-    pub(crate) level: u8,
-    pub(crate) id: String,
-    pub(crate) title: String,
-    pub(crate) children: Vec<TocEntry>,
 }
 
 /// The result of rendering one Markdown text.
@@ -789,14 +772,14 @@ fn check_characters(event: &Event<'_>, offset: usize, rendered: &mut Rendered) {
     };
     let found = texts
         .iter()
-        .find_map(|t| t.chars().find(|&c| crate::parse::text::is_forbidden(c)));
+        .find_map(|t| t.chars().find(|&c| crate::text::is_forbidden(c)));
     if let Some(c) = found {
         rendered.errors.push((
             offset,
             LinkError {
                 message: format!(
                     "character reference to the control character {}",
-                    crate::parse::text::code_point(c)
+                    crate::text::code_point(c)
                 ),
                 hint: Some(
                     "control characters are invisible and not allowed in web pages; remove the &#…; reference".into(),

@@ -4,7 +4,8 @@
 //! Takes the [`SourceFile`]s of stage 1 and returns one [`Document`] per file that parsed, plus
 //! every problem found (all of them, not just the first).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use toml::de::{DeTable, DeValue};
@@ -13,122 +14,12 @@ use toml::Spanned;
 use crate::config::{ContentType, FieldDef, FieldKind, Settings};
 use crate::error::{did_you_mean, Diagnostic};
 use crate::load::SourceFile;
+pub(crate) use crate::model::{
+    At, Date, Document, FieldValue, FrontMatter, Kind, SortBy, RESERVED_KEYS,
+};
+use crate::text;
 
-/// Front matter keys every page understands.
-pub(crate) const RESERVED_KEYS: &[&str] = &[
-    "title",
-    "description",
-    "date",
-    "updated",
-    "draft",
-    "weight",
-    "slug",
-    "template",
-    "suchworte",
-    "type",
-    "extra",
-    "sort_by",
-    "paginate_by",
-    "page_type",
-    "outputs",
-    "intern",
-];
 const SECTION_ONLY_KEYS: &[&str] = &["sort_by", "paginate_by", "page_type", "outputs"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Section,
-    Page,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum SortBy {
-    #[default]
-    Weight,
-    Title,
-    Date,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Date {
-    pub year: u16,
-    pub month: u8,
-    pub day: u8,
-}
-
-impl Date {
-    pub fn iso(&self) -> String {
-        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-    /// DIN 5008 numeric form; language-neutral enough to need no translation string.
-    pub fn display(&self) -> String {
-        format!("{:02}.{:02}.{:04}", self.day, self.month, self.year)
-    }
-}
-
-/// A value at a byte offset of its file, for messages about it later.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct At<T> {
-    pub value: T,
-    pub offset: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum FieldValue {
-    Text(String),
-    List(Vec<String>),
-    Money {
-        cents: i64,
-        currency: String,
-    },
-    Date(Date),
-    Integer(i64),
-    Bool(bool),
-    /// Markdown source and the byte offset of the string in the file.
-    Markdown(At<String>),
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct FrontMatter {
-    pub title: String,
-    pub description: String,
-    pub date: Option<Date>,
-    pub updated: Option<Date>,
-    pub draft: bool,
-    /// Intranet only: left out of every target that does not include internal content. On a
-    /// section it covers everything below it.
-    pub intern: bool,
-    pub weight: i64,
-    pub slug: Option<At<String>>,
-    pub template: Option<At<String>>,
-    pub suchworte: Vec<At<String>>,
-    /// The content type of this document (explicit or inherited from a section's `page_type`).
-    pub doc_type: Option<String>,
-    pub sort_by: SortBy,
-    pub paginate_by: usize,
-    /// Extra files rendered from the section (e.g. `projekte.csv`), each by the template of
-    /// the same name, written beside the section's page.
-    pub outputs: Vec<At<String>>,
-    pub page_type: Option<String>,
-    pub extra: serde_json::Value,
-    /// Typed fields in declaration order.
-    pub fields: Vec<(String, FieldValue)>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Document {
-    pub src: SourceFile,
-    pub kind: Kind,
-    pub fm: FrontMatter,
-    /// Byte offset of the body in `src.text`.
-    pub body_offset: usize,
-}
-
-impl Document {
-    pub fn body(&self) -> &str {
-        &self.src.text[self.body_offset..]
-    }
-}
 
 /// What stage one of parsing keeps per file: the split and the raw TOML entries.
 struct Split<'a> {
@@ -141,70 +32,118 @@ struct Split<'a> {
     entries: Vec<(Spanned<String>, Spanned<DeValue<'a>>)>,
 }
 
+/// Parses every file. `memo` (the dev server's, from the previous run) spares the files whose
+/// text and inherited content type did not change; it is updated to this run's files.
 pub(crate) fn parse(
     settings: &Settings,
-    files: Vec<SourceFile>,
-) -> (Vec<Document>, Vec<Diagnostic>) {
-    parse_with(settings, files, &[])
-}
-
-/// Parses `files` in the context of already parsed documents `known` (whose sections' `page_type`
-/// apply too); the dev server reparses one changed file this way.
-pub(crate) fn parse_with(
-    settings: &Settings,
-    files: Vec<SourceFile>,
-    known: &[Document],
-) -> (Vec<Document>, Vec<Diagnostic>) {
-    // 1. Split and read TOML, in parallel.
-    let results: Vec<Result<Split<'_>, Vec<Diagnostic>>> = files
+    files: &[SourceFile],
+    memo: &mut Memo,
+) -> (Vec<Arc<Document>>, Vec<Diagnostic>) {
+    // 1. Split and read TOML (in parallel) where the file is new or changed.
+    let splits: Vec<Option<Result<Split<'_>, Vec<Diagnostic>>>> = files
         .par_iter()
         .enumerate()
-        .map(|(index, f)| split(f, index))
+        .map(|(index, f)| memo.same_text(f).is_none().then(|| split(f, index)))
         .collect();
-    let mut diags = Vec::new();
-    let mut splits = Vec::new();
-    for r in results {
-        match r {
-            Ok(s) => splits.push(s),
-            Err(mut d) => diags.append(&mut d),
-        }
-    }
     // 2. The `page_type` each section gives to the pages below it.
     let mut section_types: BTreeMap<String, String> = BTreeMap::new();
-    for d in known {
-        if let (Kind::Section, Some(t)) = (d.kind, &d.fm.page_type) {
-            section_types.insert(parent_dir(&d.src.rel).to_string(), t.clone());
+    for (f, s) in files.iter().zip(&splits) {
+        let own = match s {
+            Some(Ok(s)) => s.own_page_type(),
+            Some(Err(_)) => None,
+            None => memo.same_text(f).and_then(|m| m.page_type.clone()),
+        };
+        if let Some(t) = own {
+            section_types.insert(parent_dir(&f.rel).to_string(), t);
         }
     }
-    for s in &splits {
-        if s.kind == Kind::Section {
-            if let Some((_, v)) = s.entries.iter().find(|(k, _)| k.get_ref() == "page_type") {
-                if let Some(t) = v.get_ref().as_str() {
-                    section_types.insert(parent_dir(&s.src.rel).to_string(), t.to_string());
-                }
+    // 3. Validate each file's keys against its type, unless the memo has the same case.
+    let results: Vec<Parsed> = files
+        .par_iter()
+        .zip(splits)
+        .enumerate()
+        .map(|(index, (f, s))| {
+            let inherited = inherited_type(&section_types, parent_dir(&f.rel)).cloned();
+            match memo.same_text(f) {
+                Some(m) if m.inherited == inherited => m.clone(),
+                _ => parse_one(settings, &section_types, f, s, index, inherited),
             }
-        }
-    }
-    // 3. Validate each file's keys against its type.
-    let validated: Vec<Result<(usize, Document), Vec<Diagnostic>>> = splits
-        .into_par_iter()
-        .map(|s| validate(settings, &section_types, s))
+        })
         .collect();
-    // The documents take their files over (a copy would double the content in memory).
-    let mut files: Vec<Option<SourceFile>> = files.into_iter().map(Some).collect();
     let mut docs = Vec::new();
-    for r in validated {
-        match r {
-            Ok((index, mut d)) => {
-                if let Some(src) = files.get_mut(index).and_then(Option::take) {
-                    d.src = src;
-                }
-                docs.push(d);
-            }
-            Err(mut d) => diags.append(&mut d),
+    let mut diags = Vec::new();
+    for p in &results {
+        match &p.result {
+            Ok(d) => docs.push(d.clone()),
+            Err(d) => diags.extend(d.iter().cloned()),
         }
     }
+    memo.files = files.iter().map(|f| f.rel.clone()).zip(results).collect();
     (docs, diags)
+}
+
+/// Splits (unless already split) and validates one file.
+fn parse_one(
+    settings: &Settings,
+    section_types: &BTreeMap<String, String>,
+    f: &SourceFile,
+    split_done: Option<Result<Split<'_>, Vec<Diagnostic>>>,
+    index: usize,
+    inherited: Option<String>,
+) -> Parsed {
+    let split_done = split_done.unwrap_or_else(|| split(f, index));
+    let page_type = split_done.as_ref().ok().and_then(Split::own_page_type);
+    let result = split_done
+        .and_then(|s| validate(settings, section_types, s))
+        .map(|(_, mut d)| {
+            d.src = f.clone();
+            Arc::new(d)
+        });
+    Parsed {
+        text: f.text.clone(),
+        page_type,
+        inherited,
+        result,
+    }
+}
+
+/// What parsing kept of each file for the next run.
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    files: HashMap<String, Parsed>,
+}
+
+/// One file's parse: the text it was made from, the section's own `page_type` (the pages
+/// below inherit it), the type it inherited, and the document or its errors.
+#[derive(Debug, Clone)]
+struct Parsed {
+    text: Arc<str>,
+    page_type: Option<String>,
+    inherited: Option<String>,
+    result: Result<Arc<Document>, Vec<Diagnostic>>,
+}
+
+impl Memo {
+    /// The previous parse of `f`, if its text is the same.
+    fn same_text(&self, f: &SourceFile) -> Option<&Parsed> {
+        self.files
+            .get(&f.rel)
+            .filter(|m| Arc::ptr_eq(&m.text, &f.text) || m.text == f.text)
+    }
+}
+
+impl Split<'_> {
+    /// A section's own `page_type`.
+    fn own_page_type(&self) -> Option<String> {
+        if self.kind != Kind::Section {
+            return None;
+        }
+        let (_, v) = self
+            .entries
+            .iter()
+            .find(|(k, _)| k.get_ref() == "page_type")?;
+        v.get_ref().as_str().map(str::to_string)
+    }
 }
 
 /// The folder of a content file: `a/b/_index.md` → `a/b`, `a/b/c.md` → `a/b`.
@@ -1042,7 +981,6 @@ fn to_json(v: &DeValue<'_>) -> serde_json::Value {
     }
 }
 
-pub(crate) mod text;
 mod yaml;
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub(crate) fn publish(
     }
     for o in &mut outputs {
         if let Some(bytes) = finish_page(settings, o) {
-            o.bytes = bytes;
+            o.bytes = std::sync::Arc::new(bytes);
         }
     }
     outputs
@@ -97,7 +97,7 @@ fn sitemap(settings: &Settings, site: &Site) -> Output {
     xml.push_str("</urlset>\n");
     Output {
         rel: "sitemap.xml".into(),
-        bytes: xml.into_bytes(),
+        bytes: std::sync::Arc::new(xml.into_bytes()),
         source: "sitemap".into(),
     }
 }
@@ -112,7 +112,7 @@ fn robots(settings: &Settings) -> Output {
     };
     Output {
         rel: "robots.txt".into(),
-        bytes: text.into_bytes(),
+        bytes: std::sync::Arc::new(text.into_bytes()),
         source: "robots".into(),
     }
 }
@@ -174,7 +174,7 @@ fn feed(settings: &Settings, site: &Site, summaries: &[String]) -> Output {
     xml.push_str("</feed>\n");
     Output {
         rel: "atom.xml".into(),
-        bytes: xml.into_bytes(),
+        bytes: std::sync::Arc::new(xml.into_bytes()),
         source: "feed".into(),
     }
 }

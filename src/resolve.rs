@@ -5,91 +5,103 @@
 //! and where each bundle asset goes. Duplicate URLs and unsafe slugs are errors.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::collate::GermanCollator;
 use crate::config::Settings;
 use crate::error::Diagnostic;
 use crate::load::AssetFile;
+pub(crate) use crate::model::{Node, Site};
 use crate::parse::{parent_dir, Document, Kind, SortBy};
 use crate::slug::slugify;
-
-#[derive(Debug)]
-pub(crate) struct Node {
-    pub doc: Document,
-    /// URL path, starting and ending with `/`, e.g. `/initiativen/equal/`.
-    pub path: String,
-    pub parent: Option<usize>,
-    /// Direct pages of a section, in the section's sort order.
-    pub pages: Vec<usize>,
-    /// Direct subsections, by weight then title.
-    pub subsections: Vec<usize>,
-    pub prev: Option<usize>,
-    pub next: Option<usize>,
-    /// Output-relative paths of this document's bundle assets.
-    pub assets: Vec<String>,
-    /// Collation sort key of the title: sorting by title compares these bytes.
-    pub title_key: Vec<u8>,
-}
-
-impl Node {
-    pub fn is_section(&self) -> bool {
-        self.doc.kind == Kind::Section
-    }
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Site {
-    pub nodes: Vec<Node>,
-    pub home: usize,
-    /// Content-relative source path → node index.
-    pub by_rel: HashMap<String, usize>,
-    /// Source paths of drafts left out of this build, for clearer link errors.
-    pub drafts: HashSet<String>,
-    /// Source paths of internal documents left out of this target's build.
-    pub intern_excluded: HashSet<String>,
-    /// `content/<keyword path>/*.md`: the keyword index text and per-keyword descriptions.
-    pub keyword_docs: Vec<Document>,
-    /// (source asset, output-relative destination).
-    pub asset_copies: Vec<(AssetFile, String)>,
-}
 
 pub(crate) fn resolve(
     settings: &Settings,
     collator: &GermanCollator,
-    docs: Vec<Document>,
+    docs: Vec<Arc<Document>>,
     assets: Vec<AssetFile>,
 ) -> (Site, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let kw_prefix = format!("{}/", settings.keywords.path);
-    let mut drafts = HashSet::new();
-    let mut keyword_docs = Vec::new();
-    let mut kept = Vec::new();
-    // Folders whose section is internal: everything below them is internal too.
-    let intern_dirs: Vec<String> = docs
-        .iter()
-        .filter(|d| d.kind == Kind::Section && d.fm.intern)
-        .map(|d| parent_dir(&d.src.rel).to_string())
-        .collect();
-    let under_intern = |rel: &str| {
-        intern_dirs
+    let parts = partition(settings, docs);
+    let mut tree = Tree::default();
+    for doc in parts.kept {
+        if let Err(d) = tree.place(settings, collator, doc) {
+            diags.push(d);
+        }
+    }
+    tree.link_children();
+    let home = tree.by_rel.get("_index.md").copied().unwrap_or(0);
+    let asset_copies = tree.place_assets(settings, &parts.hidden, assets, &mut diags);
+    (
+        Site {
+            nodes: tree.nodes,
+            home,
+            by_rel: tree.by_rel,
+            drafts: parts.hidden.drafts,
+            intern_excluded: parts.hidden.intern_excluded,
+            keyword_docs: parts.keyword_docs,
+            asset_copies,
+        },
+        diags,
+    )
+}
+
+/// The documents of this build, sorted for placing, and what is left out of it.
+struct Partition {
+    kept: Vec<Arc<Document>>,
+    keyword_docs: Vec<Arc<Document>>,
+    hidden: Hidden,
+}
+
+/// What is left out of this build, for deciding about assets and for clearer link errors.
+struct Hidden {
+    drafts: HashSet<String>,
+    intern_excluded: HashSet<String>,
+    /// Folders whose section is internal: everything below them is internal too.
+    intern_dirs: Vec<String>,
+    /// Every document's source path.
+    all_rels: HashSet<String>,
+}
+
+impl Hidden {
+    fn under_intern(&self, rel: &str) -> bool {
+        self.intern_dirs
             .iter()
             .any(|dir| dir.is_empty() || rel.starts_with(&format!("{dir}/")))
+    }
+}
+
+/// Sorts the documents into kept (sections first, shallow to deep, so that a page's parent
+/// always exists already), keyword texts, drafts and internal ones; internal sections make
+/// everything below them internal.
+fn partition(settings: &Settings, docs: Vec<Arc<Document>>) -> Partition {
+    let kw_prefix = format!("{}/", settings.keywords.path);
+    let mut hidden = Hidden {
+        drafts: HashSet::new(),
+        intern_excluded: HashSet::new(),
+        intern_dirs: docs
+            .iter()
+            .filter(|d| d.kind == Kind::Section && d.fm.intern)
+            .map(|d| parent_dir(&d.src.rel).to_string())
+            .collect(),
+        all_rels: docs.iter().map(|d| d.src.rel.clone()).collect(),
     };
-    let mut intern_excluded = HashSet::new();
-    let all_rels: HashSet<String> = docs.iter().map(|d| d.src.rel.clone()).collect();
+    let mut keyword_docs = Vec::new();
+    let mut kept = Vec::new();
     for mut d in docs {
-        d.fm.intern = d.fm.intern || under_intern(&d.src.rel);
+        if !d.fm.intern && hidden.under_intern(&d.src.rel) {
+            Arc::make_mut(&mut d).fm.intern = true;
+        }
         if d.fm.intern && !settings.target.include_intern {
-            intern_excluded.insert(d.src.rel.clone());
+            hidden.intern_excluded.insert(d.src.rel.clone());
         } else if d.fm.draft && !settings.drafts {
-            drafts.insert(d.src.rel.clone());
+            hidden.drafts.insert(d.src.rel.clone());
         } else if d.src.rel.starts_with(&kw_prefix) {
             keyword_docs.push(d);
         } else {
             kept.push(d);
         }
     }
-    // Sections first (shallow to deep), so a page's parent always exists already.
     kept.sort_by_key(|d| {
         (
             d.kind != Kind::Section,
@@ -98,126 +110,66 @@ pub(crate) fn resolve(
         )
     });
     if !kept.iter().any(|d| d.src.rel == "_index.md") {
-        kept.insert(0, synthetic_home(settings));
+        kept.insert(0, Arc::new(synthetic_home(settings)));
     }
+    Partition {
+        kept,
+        keyword_docs,
+        hidden,
+    }
+}
 
-    let mut nodes: Vec<Node> = Vec::with_capacity(kept.len());
-    let mut section_of_dir: HashMap<String, usize> = HashMap::new();
-    let mut by_path: HashMap<String, usize> = HashMap::new();
-    let mut by_rel = HashMap::new();
-    for doc in kept {
-        let dir = parent_dir(&doc.src.rel).to_string();
-        let stem = doc
-            .src
-            .rel
-            .rsplit('/')
-            .next()
-            .unwrap_or("")
-            .trim_end_matches(".md")
-            .to_string();
-        let is_bundle = doc.kind == Kind::Page && stem == "index";
-        // The folder whose section is the parent, and the segment this document adds.
-        let (parent_dir_of_doc, own_segment) = match (doc.kind, is_bundle) {
-            (Kind::Section, _) if dir.is_empty() => (None, None),
-            (Kind::Section, _) => (
-                Some(parent_dir(&dir).to_string()),
-                Some(dir.rsplit('/').next().unwrap_or("").to_string()),
-            ),
-            (Kind::Page, true) => (
-                Some(parent_dir(&dir).to_string()),
-                Some(dir.rsplit('/').next().unwrap_or("").to_string()),
-            ),
-            (Kind::Page, false) => (Some(dir.clone()), Some(stem)),
-        };
-        if is_bundle && section_of_dir.contains_key(&dir) {
-            diags.push(
-                Diagnostic::error(&doc.src.shown, "a folder cannot hold both _index.md and index.md")
-                    .with_hint("use _index.md for a section with pages, index.md for a single page with its files"),
-            );
-            continue;
-        }
-        let segment = match (&doc.fm.slug, own_segment) {
-            (Some(slug), _) => match check_slug(&slug.value) {
-                Ok(s) => Some(s),
-                Err(hint) => {
-                    diags.push(
-                        Diagnostic::error(&doc.src.shown, format!("invalid slug `{}`", slug.value))
-                            .at(&doc.src.text, slug.offset)
-                            .with_hint(hint),
-                    );
-                    continue;
-                }
-            },
-            (None, Some(seg)) => {
-                let s = slugify(&seg);
-                if s.is_empty() {
-                    diags.push(
-                        Diagnostic::error(&doc.src.shown, format!("cannot make a URL from the name `{seg}`"))
-                            .with_hint("rename the file or folder using letters or digits, or set slug = \"…\""),
-                    );
-                    continue;
-                }
-                Some(s)
-            }
-            (None, None) => None,
-        };
-        let (parent, base) = match &parent_dir_of_doc {
+/// The nodes placed so far, with the indexes that place the next ones.
+#[derive(Default)]
+struct Tree {
+    nodes: Vec<Node>,
+    section_of_dir: HashMap<String, usize>,
+    by_path: HashMap<String, usize>,
+    by_rel: HashMap<String, usize>,
+}
+
+/// Where a document goes: the folder whose section is its parent, and the URL segment it adds.
+struct Place {
+    dir: String,
+    is_bundle: bool,
+    parent_dir: Option<String>,
+    segment: Option<String>,
+}
+
+impl Tree {
+    /// Adds one document as a node, or says why it cannot have a URL.
+    fn place(
+        &mut self,
+        settings: &Settings,
+        collator: &GermanCollator,
+        doc: Arc<Document>,
+    ) -> Result<(), Diagnostic> {
+        let place = place_of(&doc, &self.section_of_dir)?;
+        let (parent, base) = match &place.parent_dir {
             None => (None, "/".to_string()),
-            Some(pd) => {
-                let parent = nearest_section(&section_of_dir, pd);
-                (parent, dir_path(&section_of_dir, &nodes, pd))
-            }
+            Some(pd) => (
+                nearest_section(&self.section_of_dir, pd),
+                dir_path(&self.section_of_dir, &self.nodes, pd),
+            ),
         };
-        let path = match segment {
+        let path = match &place.segment {
             Some(seg) => format!("{base}{seg}/"),
             None => base,
         };
-        if let Some(d) = check_page_path(&doc, &path) {
-            diags.push(d);
-            continue;
-        }
-        if let Some(&other) = by_path.get(&path) {
-            let o: &Node = &nodes[other];
-            diags.push(
-                Diagnostic::error(
-                    &doc.src.shown,
-                    format!(
-                        "URL {path} is also the URL of {}",
-                        o.doc.src.shown.display()
-                    ),
-                )
-                .with_hint("two files give the same address; rename one or set a different slug"),
-            );
-            continue;
-        }
-        if path == format!("/{}/", settings.keywords.path)
-            || path.starts_with(&format!("/{}/", settings.keywords.path))
-        {
-            diags.push(
-                Diagnostic::error(
-                    &doc.src.shown,
-                    format!("URL {path} is reserved for the keyword pages"),
-                )
-                .with_hint(format!(
-                    "keyword descriptions go in content/{}/<keyword-slug>.md; rename this file or set a different slug",
-                    settings.keywords.path
-                )),
-            );
-            continue;
-        }
-        let id = nodes.len();
+        self.check_path(settings, &doc, &path)?;
+        let id = self.nodes.len();
         if doc.kind == Kind::Section {
-            section_of_dir.insert(dir.clone(), id);
-        } else if is_bundle {
+            self.section_of_dir.insert(place.dir.clone(), id);
+        } else if place.is_bundle {
             // Bundle assets live in the bundle's folder.
-            section_of_dir
-                .entry(format!("\u{0}bundle:{dir}"))
+            self.section_of_dir
+                .entry(format!("\u{0}bundle:{}", place.dir))
                 .or_insert(id);
         }
-        by_path.insert(path.clone(), id);
-        by_rel.insert(doc.src.rel.clone(), id);
+        self.by_path.insert(path.clone(), id);
+        self.by_rel.insert(doc.src.rel.clone(), id);
         let title_key = collator.sort_key(&doc.fm.title);
-        nodes.push(Node {
+        self.nodes.push(Node {
             doc,
             path,
             parent,
@@ -228,81 +180,176 @@ pub(crate) fn resolve(
             assets: Vec::new(),
             title_key,
         });
+        Ok(())
     }
-    let home = by_rel.get("_index.md").copied().unwrap_or(0);
 
-    // Children lists.
-    for id in 0..nodes.len() {
-        if let Some(p) = nodes[id].parent {
-            if nodes[id].is_section() {
-                nodes[p].subsections.push(id);
-            } else {
-                nodes[p].pages.push(id);
+    /// A new node's URL must be safe, unique and outside the keyword pages.
+    fn check_path(
+        &self,
+        settings: &Settings,
+        doc: &Document,
+        path: &str,
+    ) -> Result<(), Diagnostic> {
+        if let Some(d) = check_page_path(doc, path) {
+            return Err(d);
+        }
+        if let Some(&other) = self.by_path.get(path) {
+            let o: &Node = &self.nodes[other];
+            return Err(Diagnostic::error(
+                &doc.src.shown,
+                format!(
+                    "URL {path} is also the URL of {}",
+                    o.doc.src.shown.display()
+                ),
+            )
+            .with_hint("two files give the same address; rename one or set a different slug"));
+        }
+        let keywords = format!("/{}/", settings.keywords.path);
+        if path.starts_with(&keywords) {
+            return Err(Diagnostic::error(
+                &doc.src.shown,
+                format!("URL {path} is reserved for the keyword pages"),
+            )
+            .with_hint(format!(
+                "keyword descriptions go in content/{}/<keyword-slug>.md; rename this file or set a different slug",
+                settings.keywords.path
+            )));
+        }
+        Ok(())
+    }
+
+    /// Children lists, sorted; prev/next within each section.
+    fn link_children(&mut self) {
+        let nodes = &mut self.nodes;
+        for id in 0..nodes.len() {
+            if let Some(p) = nodes[id].parent {
+                if nodes[id].is_section() {
+                    nodes[p].subsections.push(id);
+                } else {
+                    nodes[p].pages.push(id);
+                }
             }
         }
-    }
-    for id in 0..nodes.len() {
-        if !nodes[id].is_section() {
-            continue;
+        for id in 0..nodes.len() {
+            if !nodes[id].is_section() {
+                continue;
+            }
+            let mut pages = std::mem::take(&mut nodes[id].pages);
+            sort_pages(nodes, &mut pages, nodes[id].doc.fm.sort_by);
+            for (i, &p) in pages.iter().enumerate() {
+                nodes[p].prev = i.checked_sub(1).map(|j| pages[j]);
+                nodes[p].next = pages.get(i + 1).copied();
+            }
+            nodes[id].pages = pages;
+            let mut subs = std::mem::take(&mut nodes[id].subsections);
+            sort_pages(nodes, &mut subs, SortBy::Weight);
+            nodes[id].subsections = subs;
         }
-        let mut pages = std::mem::take(&mut nodes[id].pages);
-        sort_pages(&nodes, &mut pages, nodes[id].doc.fm.sort_by);
-        for (i, &p) in pages.iter().enumerate() {
-            nodes[p].prev = i.checked_sub(1).map(|j| pages[j]);
-            nodes[p].next = pages.get(i + 1).copied();
-        }
-        nodes[id].pages = pages;
-        let mut subs = std::mem::take(&mut nodes[id].subsections);
-        sort_pages(&nodes, &mut subs, SortBy::Weight);
-        nodes[id].subsections = subs;
-    }
-
-    // Assets go beside the page bundle or section of their folder, else keep their path.
-    let mut asset_copies = Vec::new();
-    for a in assets {
-        // An asset is as unpublished as the page or section it belongs to.
-        let owner = owner_of(&crate::slug::nfc(&a.rel), &all_rels);
-        let hidden = owner
-            .as_ref()
-            .is_some_and(|o| drafts.contains(o) || intern_excluded.contains(o));
-        if hidden || (!settings.target.include_intern && under_intern(&a.rel)) {
-            continue;
-        }
-        let dir = parent_dir(&a.rel).to_string();
-        let name = a.rel.rsplit('/').next().unwrap_or("").to_string();
-        let owner = section_of_dir
-            .get(&format!("\u{0}bundle:{dir}"))
-            .or_else(|| section_of_dir.get(&dir))
-            .copied();
-        let dest = match owner {
-            Some(o) => format!("{}{name}", &nodes[o].path[1..]),
-            None => a.rel.clone(),
-        };
-        if a.rel.starts_with(&kw_prefix) {
-            continue;
-        }
-        if let Some(d) = check_asset_path(&a, &dest) {
-            diags.push(d);
-            continue;
-        }
-        if let Some(o) = owner {
-            nodes[o].assets.push(dest.clone());
-        }
-        asset_copies.push((a, dest));
     }
 
-    (
-        Site {
-            nodes,
-            home,
-            by_rel,
-            drafts,
-            intern_excluded,
-            keyword_docs,
-            asset_copies,
-        },
-        diags,
-    )
+    /// Assets go beside the page bundle or section of their folder, else keep their path; an
+    /// asset is as unpublished as the page or section it belongs to.
+    fn place_assets(
+        &mut self,
+        settings: &Settings,
+        hidden: &Hidden,
+        assets: Vec<AssetFile>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<(AssetFile, String)> {
+        let kw_prefix = format!("{}/", settings.keywords.path);
+        let mut asset_copies = Vec::new();
+        for a in assets {
+            let owner = owner_of(&crate::slug::nfc(&a.rel), &hidden.all_rels);
+            let left_out = owner
+                .as_ref()
+                .is_some_and(|o| hidden.drafts.contains(o) || hidden.intern_excluded.contains(o));
+            if left_out || (!settings.target.include_intern && hidden.under_intern(&a.rel)) {
+                continue;
+            }
+            let dir = parent_dir(&a.rel).to_string();
+            let name = a.rel.rsplit('/').next().unwrap_or("").to_string();
+            let owner = self
+                .section_of_dir
+                .get(&format!("\u{0}bundle:{dir}"))
+                .or_else(|| self.section_of_dir.get(&dir))
+                .copied();
+            let dest = match owner {
+                Some(o) => format!("{}{name}", &self.nodes[o].path[1..]),
+                None => a.rel.clone(),
+            };
+            if a.rel.starts_with(&kw_prefix) {
+                continue;
+            }
+            if let Some(d) = check_asset_path(&a, &dest) {
+                diags.push(d);
+                continue;
+            }
+            if let Some(o) = owner {
+                self.nodes[o].assets.push(dest.clone());
+            }
+            asset_copies.push((a, dest));
+        }
+        asset_copies
+    }
+}
+
+/// Where a document goes (see [`Place`]); a bundle in a section's folder, an invalid slug or a
+/// name without letters is an error.
+fn place_of(doc: &Document, section_of_dir: &HashMap<String, usize>) -> Result<Place, Diagnostic> {
+    let dir = parent_dir(&doc.src.rel).to_string();
+    let stem = doc
+        .src
+        .rel
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(".md")
+        .to_string();
+    let is_bundle = doc.kind == Kind::Page && stem == "index";
+    if is_bundle && section_of_dir.contains_key(&dir) {
+        return Err(Diagnostic::error(
+            &doc.src.shown,
+            "a folder cannot hold both _index.md and index.md",
+        )
+        .with_hint(
+            "use _index.md for a section with pages, index.md for a single page with its files",
+        ));
+    }
+    let last = || dir.rsplit('/').next().unwrap_or("").to_string();
+    let (parent_dir_of_doc, own_segment) = match (doc.kind, is_bundle) {
+        (Kind::Section, _) if dir.is_empty() => (None, None),
+        (Kind::Section, _) | (Kind::Page, true) => {
+            (Some(parent_dir(&dir).to_string()), Some(last()))
+        }
+        (Kind::Page, false) => (Some(dir.clone()), Some(stem)),
+    };
+    let segment = match (&doc.fm.slug, own_segment) {
+        (Some(slug), _) => Some(check_slug(&slug.value).map_err(|hint| {
+            Diagnostic::error(&doc.src.shown, format!("invalid slug `{}`", slug.value))
+                .at(&doc.src.text, slug.offset)
+                .with_hint(hint)
+        })?),
+        (None, Some(seg)) => {
+            let s = slugify(&seg);
+            if s.is_empty() {
+                return Err(Diagnostic::error(
+                    &doc.src.shown,
+                    format!("cannot make a URL from the name `{seg}`"),
+                )
+                .with_hint(
+                    "rename the file or folder using letters or digits, or set slug = \"…\"",
+                ));
+            }
+            Some(s)
+        }
+        (None, None) => None,
+    };
+    Ok(Place {
+        dir,
+        is_bundle,
+        parent_dir: parent_dir_of_doc,
+        segment,
+    })
 }
 
 /// The Markdown file an asset belongs to (content-relative), if any: a page `<stem>.md` in
@@ -420,11 +467,11 @@ fn check_asset_path(a: &AssetFile, dest: &str) -> Option<Diagnostic> {
 
 fn synthetic_home(settings: &Settings) -> Document {
     Document {
-        src: crate::load::SourceFile {
-            rel: "_index.md".into(),
-            shown: "content/_index.md".into(),
-            text: String::new(),
-        },
+        src: crate::load::SourceFile::new(
+            "_index.md".into(),
+            "content/_index.md".into(),
+            String::new(),
+        ),
         kind: Kind::Section,
         fm: crate::parse::FrontMatter {
             title: settings.title.clone(),

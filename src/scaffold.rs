@@ -73,7 +73,7 @@ fn check_new_name(path: &str, rel: &str) -> Result<(), BuildError> {
         return Err(usage("the file name is empty".into()));
     }
     for segment in rel.split('/') {
-        if crate::load::is_ignored(std::ffi::OsStr::new(segment)) {
+        if crate::files::is_ignored(std::ffi::OsStr::new(segment)) {
             return Err(usage(format!(
                 "`{segment}` is a name the build ignores (hidden or a backup file)"
             )));

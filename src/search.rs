@@ -14,8 +14,7 @@ use crate::parse::FieldValue;
 use crate::render::Output;
 use crate::resolve::Site;
 
-/// Folder of the index in the output.
-pub(crate) const BUNDLE_DIR: &str = "pagefind";
+use crate::model::BUNDLE_DIR;
 
 /// Plain text of HTML: tags dropped, entities for the common characters decoded.
 fn text_of(html: &str) -> String {
@@ -49,7 +48,7 @@ fn fail(e: impl std::fmt::Display) -> BuildError {
 pub(crate) fn index(
     settings: &Settings,
     site: &Site,
-    bodies: &[Body],
+    bodies: &[std::sync::Arc<Body>],
 ) -> Result<Vec<Output>, BuildError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -113,7 +112,7 @@ pub(crate) fn index(
                     "{BUNDLE_DIR}/{}",
                     f.filename.to_string_lossy().replace('\\', "/")
                 ),
-                bytes: f.contents,
+                bytes: std::sync::Arc::new(f.contents),
                 source: "search index".into(),
             })
             .collect())

@@ -14,7 +14,7 @@
 //! Only GET and HEAD are answered, and on loopback only requests for a loopback host name
 //! (`checks`).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -26,10 +26,8 @@ mod error_page;
 use notify::Watcher;
 
 use crate::error::{BuildError, Diagnostic, Severity};
-use crate::render::{Job, Output};
-use crate::{
-    build_site, links, load, parse, publish, resolve, settings_for, taxonomy, BuildOptions, Built,
-};
+use crate::pipeline::{self, Memo, Run};
+use crate::{settings_for, BuildOptions};
 
 /// URL prefix of the dev server's own endpoints (live reload), outside any base path.
 const OWN: &str = "/__wegweiser/";
@@ -133,7 +131,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
     let mut state = Rebuilder::new(build_opts, opts.color, origin);
     // Watch before the first build, so a file saved while it runs is not missed.
     let (mut watcher, events) = SourceWatcher::start(&state.opts.root)?;
-    state.full(&shared, None);
+    state.rebuild(&shared, None);
     eprintln!(
         "serving on {}{} (Ctrl+C to stop)",
         state.origin,
@@ -195,17 +193,27 @@ fn url_path(base_url: &str) -> String {
     }
 }
 
-/// Keeps the last good build and applies changes to it.
+/// The settings of the preview: served pages need server links, even for a file-share
+/// target. The base URL's path stays, read anew each time, so links work as published.
+pub(crate) fn preview_settings(
+    opts: &BuildOptions,
+    origin: &str,
+) -> Result<crate::config::Settings, BuildError> {
+    let mut s = settings_for(opts)?;
+    s.target.relative = false;
+    s.base_url = format!("{origin}{}", url_path(&s.base_url));
+    Ok(s)
+}
+
+/// Runs the pipeline for every change and serves the result.
 struct Rebuilder {
     opts: BuildOptions,
     color: bool,
     /// Where the server listens (`http://127.0.0.1:1111`): served pages link there.
     origin: String,
-    /// The last good build; `None` before the first one and after a rebuild panicked (it may
-    /// have been left half-updated).
-    built: Option<Built>,
-    /// After a failed rebuild the next one is a full one, so nothing stale survives.
-    dirty: bool,
+    /// What the last run kept for the next; emptied when a rebuild panicked (it may have been
+    /// left half-updated), so the next run starts from the files.
+    memo: Memo,
 }
 
 impl Rebuilder {
@@ -214,46 +222,72 @@ impl Rebuilder {
             opts,
             color,
             origin,
-            built: None,
-            dirty: false,
+            memo: Memo::keeping(),
         }
     }
 
-    /// Rebuilds everything into a new value; on failure keeps serving the last good site.
-    /// `cause`: the changed files that triggered it (`None` for the first build).
-    fn full(&mut self, shared: &Shared, cause: Option<&[&PathBuf]>) {
+    fn settings(&self) -> Result<crate::config::Settings, BuildError> {
+        preview_settings(&self.opts, &self.origin)
+    }
+
+    /// Runs the pipeline (with the memo of the last run) and serves its result; on failure
+    /// keeps serving the last good site. `cause`: the changed files (`None`: the first run).
+    fn rebuild(&mut self, shared: &Shared, cause: Option<&[&PathBuf]>) {
         let started = Instant::now();
-        let (opts, origin) = (&self.opts, &self.origin);
+        let changed: Option<Vec<PathBuf>> = cause.map(|c| c.iter().map(|p| (*p).clone()).collect());
+        let incremental = cause.is_some() && self.memo.has_run();
         let result = guarded(&self.cause_text(cause), || {
-            test_hook::panic_if_changed(cause.unwrap_or_default());
-            settings_for(opts).and_then(|mut s| {
-                // Served pages need server links, even for a file-share target. (The search
-                // index is rebuilt on full builds only, not on incremental ones.) The base
-                // URL's path stays, read anew each time, so links work as when published.
-                s.target.relative = false;
-                s.base_url = format!("{origin}{}", url_path(&s.base_url));
-                build_site(s, opts.progress, true, None)
-            })
+            test_hook::panic_if_changed(cause.unwrap_or_default(), "before");
+            let settings = self.settings()?;
+            let run = pipeline::run(
+                &settings,
+                &mut self.memo,
+                changed.as_deref(),
+                self.opts.progress,
+                None,
+            )?;
+            test_hook::panic_if_changed(cause.unwrap_or_default(), "after");
+            Ok((settings, run))
         });
         match result {
-            Ok(built) => self.install(shared, built, started),
-            Err(e) => self.failed(shared, e),
+            Ok((settings, run)) => {
+                let incremental = incremental && self.memo.has_run();
+                self.install(
+                    shared,
+                    &settings,
+                    run,
+                    started,
+                    cause.filter(|_| incremental),
+                );
+            }
+            Err((e, panicked)) => {
+                if panicked {
+                    self.memo = Memo::keeping();
+                }
+                self.failed(shared, e);
+            }
         }
     }
 
-    /// Serves a successful full build: the new files replace the old ones in one step.
-    fn install(&mut self, shared: &Shared, built: Built, started: Instant) {
-        let files: HashMap<String, Arc<Vec<u8>>> = built
-            .outputs
-            .iter()
-            .map(|o| (o.rel.clone(), Arc::new(o.bytes.clone())))
-            .collect();
-        let copies: HashMap<String, PathBuf> = built
+    /// Serves a successful run: the changed files replace the old ones in one step.
+    /// `incremental`: the changed files, when the run built on the memo of the last one.
+    fn install(
+        &mut self,
+        shared: &Shared,
+        settings: &crate::config::Settings,
+        run: Run,
+        started: Instant,
+        incremental: Option<&[&PathBuf]>,
+    ) {
+        let files: HashMap<String, Arc<Vec<u8>>> =
+            run.outputs.into_iter().map(|o| (o.rel, o.bytes)).collect();
+        let copies: HashMap<String, PathBuf> = run
             .copies
             .iter()
             .map(|(src, dest)| (dest.clone(), src.clone()))
             .collect();
-        let prefix = url_path(&built.settings.base_url);
+        let total = files.len() + copies.len();
+        let prefix = url_path(&settings.base_url);
         // Only this thread changes the prefix. Said before it is served, so that whoever
         // sees the new path served can read where it is.
         let moved = lock(shared).prefix != prefix;
@@ -264,6 +298,7 @@ impl Rebuilder {
             );
         }
         let mut live = lock(shared);
+        let updated = changed_files(&live.files, &files);
         live.files = files;
         live.copies = copies;
         live.errors.clear();
@@ -274,29 +309,37 @@ impl Rebuilder {
         live.version += 1;
         drop(live);
         shared.changed.notify_all();
-        self.print(&built.warnings);
-        eprintln!(
-            "built {} files in {} ms",
-            built.outputs.len() + built.copies.len(),
-            started.elapsed().as_millis()
-        );
-        self.built = Some(built);
-        self.dirty = false;
+        self.print(&run.warnings);
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match incremental {
+            Some(cause) => eprintln!(
+                "updated {}: {updated} files in {ms:.1} ms",
+                self.shown(cause).join(", ")
+            ),
+            None => eprintln!("built {total} files in {} ms", ms as u64),
+        }
     }
 
-    /// What a rebuild was for, in an internal-error message.
-    fn cause_text(&self, cause: Option<&[&PathBuf]>) -> String {
-        let Some(files) = cause else {
-            return "building the site".into();
-        };
-        let shown: Vec<String> = files
+    /// The changed files as the terminal shows them, relative to the site.
+    fn shown(&self, files: &[&PathBuf]) -> Vec<String> {
+        files
             .iter()
             .map(|p| {
                 let rel = p.strip_prefix(&self.opts.root).unwrap_or(p);
                 rel.to_string_lossy().replace('\\', "/")
             })
-            .collect();
-        format!("rebuilding after a change to {}", shown.join(", "))
+            .collect()
+    }
+
+    /// What a rebuild was for, in an internal-error message.
+    fn cause_text(&self, cause: Option<&[&PathBuf]>) -> String {
+        match cause {
+            None => "building the site".into(),
+            Some(files) => format!(
+                "rebuilding after a change to {}",
+                self.shown(files).join(", ")
+            ),
+        }
     }
 
     fn failed(&mut self, shared: &Shared, e: BuildError) {
@@ -340,7 +383,6 @@ impl Rebuilder {
         live.version += 1;
         drop(live);
         shared.changed.notify_all();
-        self.dirty = true;
     }
 
     fn print(&self, diags: &[Diagnostic]) {
@@ -349,99 +391,77 @@ impl Rebuilder {
         }
     }
 
-    /// Applies changed files: one edited Markdown file incrementally, anything else in full.
+    /// Applies changed files by running the pipeline again.
     fn apply(&mut self, shared: &Shared, changed: &BTreeSet<PathBuf>) {
-        let started = Instant::now();
-        let content = self.opts.root.join("content");
-        // Editors' and tools' temporary files are gone by now; a vanished .md file was deleted.
+        // A vanished file was deleted (a page, a template…) unless it is an editor's or tool's
+        // temporary file; the pipeline loads everything again for a deletion.
         let changed: Vec<&PathBuf> = changed
             .iter()
-            .filter(|p| p.exists() || p.extension().is_some_and(|e| e == "md"))
+            .filter(|p| p.exists() || !p.file_name().is_some_and(crate::files::is_ignored))
             .collect();
-        if changed.is_empty() {
-            return;
-        }
-        let single_md = (changed.len() == 1)
-            .then(|| changed.first())
-            .flatten()
-            // A link is checked by a full load (it must not lead out of the site).
-            .filter(|p| p.extension().is_some_and(|e| e == "md") && p.is_file() && !p.is_symlink())
-            .and_then(|p| p.strip_prefix(&content).ok())
-            .map(|rel| rel.to_string_lossy().replace('\\', "/"));
-        let cause = self.cause_text(Some(&changed));
-        let (Some(rel), false, Some(built)) = (single_md, self.dirty, self.built.as_mut()) else {
-            return self.full(shared, Some(&changed));
-        };
-        let update = guarded(&cause, || Ok(update_page(built, &rel)));
-        match update {
-            Ok(Update::Full) => self.full(shared, Some(&changed)),
-            Ok(Update::Failed(diags)) => self.failed(shared, BuildError::Content(diags)),
-            Ok(Update::Done { outputs, removed }) => {
-                let n = outputs.len();
-                publish_update(shared, outputs, removed);
-                eprintln!(
-                    "updated content/{rel}: {n} files in {:.1} ms",
-                    started.elapsed().as_secs_f64() * 1000.0
-                );
-            }
-            Err(e) => {
-                // The panic may have left the build half-updated: never use it again.
-                self.built = None;
-                self.failed(shared, e);
-            }
+        if !changed.is_empty() {
+            self.rebuild(shared, Some(&changed));
         }
     }
 }
 
-/// Serves the outputs of an incremental update in place of the old ones, in one step.
-fn publish_update(shared: &Shared, outputs: Vec<Output>, removed: Vec<String>) {
-    let mut live = lock(shared);
-    for o in outputs {
-        live.files.insert(o.rel, Arc::new(o.bytes));
-    }
-    for r in &removed {
-        live.files.remove(r);
-    }
-    live.errors.clear();
-    live.version += 1;
-    drop(live);
-    shared.changed.notify_all();
+/// How many files differ between two served versions (changed, added or removed).
+fn changed_files(
+    old: &HashMap<String, Arc<Vec<u8>>>,
+    new: &HashMap<String, Arc<Vec<u8>>>,
+) -> usize {
+    let differ = new
+        .iter()
+        .filter(|(rel, bytes)| {
+            old.get(*rel)
+                .is_none_or(|o| !Arc::ptr_eq(o, bytes) && o != *bytes)
+        })
+        .count();
+    differ + old.keys().filter(|rel| !new.contains_key(*rel)).count()
 }
 
 /// Runs one rebuild step and turns a panic in it into an error, so a bug in the engine shows
 /// in the terminal and the overlay instead of ending the server. `cause` says what the step
 /// was doing ("rebuilding after a change to content/a.md").
-fn guarded<T>(cause: &str, step: impl FnOnce() -> Result<T, BuildError>) -> Result<T, BuildError> {
-    // The caller drops or replaces whatever the step may have left half-done.
+fn guarded<T>(
+    cause: &str,
+    step: impl FnOnce() -> Result<T, BuildError>,
+) -> Result<T, (BuildError, bool)> {
+    // The caller drops or replaces whatever the step may have left half-done (`true`: it
+    // panicked).
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
-        Ok(result) => result,
+        Ok(result) => result.map_err(|e| (e, false)),
         Err(payload) => {
             let msg = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "(no message)".into());
-            Err(BuildError::Other(vec![
+            let e = BuildError::Other(vec![
                 format!("internal error while {cause}; please report it"),
                 format!("panic: {msg}"),
-            ]))
+            ]);
+            Err((e, true))
         }
     }
 }
 
-/// Fault injection for the tests, in debug builds only: with `WEGWEISER_TEST_PANIC_ON=<file
-/// name>` in the environment, a rebuild after a change to a file of that name panics (a full
-/// rebuild before it starts, an incremental one after it changed the in-memory site), so the
-/// tests can check that the server survives a bug in the engine.
+/// Fault injection for the tests: with `WEGWEISER_TEST_PANIC_ON=<file name>` in the
+/// environment, a rebuild after a change to a file of that name panics (for a Markdown file
+/// after the pipeline updated its memo, else before the run), so the tests can check that the
+/// server survives a bug in the engine. It is in release builds too: the tests run the
+/// release binary (`cargo test --release` shares the release build's compiled crates), and
+/// reading one variable per rebuild costs nothing.
 mod test_hook {
     use std::path::PathBuf;
 
-    #[cfg(debug_assertions)]
-    pub(super) fn panic_if_changed(changed: &[&PathBuf]) {
+    pub(super) fn panic_if_changed(changed: &[&PathBuf], when: &str) {
         if let Some(name) = std::env::var_os("WEGWEISER_TEST_PANIC_ON") {
-            if changed
-                .iter()
-                .any(|p| p.file_name() == Some(name.as_os_str()))
+            let markdown = name.to_string_lossy().ends_with(".md");
+            if (when == "after") == markdown
+                && changed
+                    .iter()
+                    .any(|p| p.file_name() == Some(name.as_os_str()))
             {
                 panic!(
                     "test hook WEGWEISER_TEST_PANIC_ON={}",
@@ -450,311 +470,6 @@ mod test_hook {
             }
         }
     }
-
-    #[cfg(not(debug_assertions))]
-    pub(super) fn panic_if_changed(_changed: &[&PathBuf]) {}
-
-    /// The same for the file (below `content/`) an incremental update is working on.
-    pub(super) fn panic_if_updating(rel: &str) {
-        panic_if_changed(&[&PathBuf::from(rel)]);
-    }
-}
-
-enum Update {
-    /// Rendered again, to replace in the served files; and outputs that no longer exist.
-    Done {
-        outputs: Vec<Output>,
-        removed: Vec<String>,
-    },
-    /// The change reaches too far for an incremental update.
-    Full,
-    Failed(Vec<Diagnostic>),
-}
-
-/// Re-parses one Markdown file and re-renders what depends on it.
-fn update_page(b: &mut Built, rel: &str) -> Update {
-    let shown = Path::new("content").join(rel);
-    let abs = b.settings.root.join(&shown);
-    let mut diags = Vec::new();
-    let Some(text) = load::read_text(&abs, &shown, &mut diags) else {
-        return Update::Failed(diags);
-    };
-    let file = load::SourceFile {
-        rel: rel.to_string(),
-        shown,
-        text,
-    };
-    let Some(doc_index) = b.docs.iter().position(|d| d.src.rel == rel) else {
-        return Update::Full;
-    };
-    // Keyword descriptions and the keyword index text belong to the keyword pages.
-    if rel.starts_with(&format!("{}/", b.settings.keywords.path)) {
-        return Update::Full;
-    }
-    let (mut parsed, d) = parse::parse_with(&b.settings, vec![file], &b.docs);
-    if !d.is_empty() {
-        return Update::Failed(d);
-    }
-    let Some(new_doc) = parsed.pop() else {
-        return Update::Full;
-    };
-    let old_doc = &b.docs[doc_index];
-    let structural = old_doc.fm != new_doc.fm;
-    if old_doc.kind == parse::Kind::Section && structural {
-        // Sections shape menus, types and listings everywhere.
-        return Update::Full;
-    }
-    let Some(&id) = b.site.by_rel.get(rel) else {
-        // Not published in this target (draft, intern, keyword description): rebuild if
-        // that could change, else nothing to render.
-        return if structural {
-            Update::Full
-        } else {
-            b.docs[doc_index] = new_doc;
-            Update::Done {
-                outputs: Vec::new(),
-                removed: Vec::new(),
-            }
-        };
-    };
-    let old_fm = b.site.nodes[id].doc.fm.clone();
-    let old_keywords: BTreeSet<String> = b.keywords.by_node[id]
-        .iter()
-        .map(|&k| b.keywords.list[k].slug.clone())
-        .collect();
-    let old_neighbours = [b.site.nodes[id].prev, b.site.nodes[id].next];
-    b.docs[doc_index] = new_doc.clone();
-    test_hook::panic_if_updating(rel);
-
-    let light = structural && only_light_changes(&old_fm, &new_doc.fm);
-    if light {
-        // Title, dates, weight, description, fields or keywords: re-sort the section and
-        // re-collect the keywords, without resolving the whole site again.
-        // Compare the words only: their byte offsets move whenever a line above them changes.
-        let keywords_changed = !values(&old_fm.suchworte).eq(values(&new_doc.fm.suchworte));
-        let node = &mut b.site.nodes[id];
-        node.title_key = b.collator.sort_key(&new_doc.fm.title);
-        node.doc = new_doc;
-        if let Some(p) = b.site.nodes[id].parent {
-            let mut pages = std::mem::take(&mut b.site.nodes[p].pages);
-            let by = b.site.nodes[p].doc.fm.sort_by;
-            resolve::sort_pages(&b.site.nodes, &mut pages, by);
-            for (i, &q) in pages.iter().enumerate() {
-                b.site.nodes[q].prev = i.checked_sub(1).map(|j| pages[j]);
-                b.site.nodes[q].next = pages.get(i + 1).copied();
-            }
-            b.site.nodes[p].pages = pages;
-        }
-        if old_fm.title != b.site.nodes[id].doc.fm.title {
-            // Lists sorted by title that contain this page: its keywords' pages, and the
-            // backlinks of the pages it links to.
-            for &k in &b.keywords.by_node[id] {
-                resolve::sort_by_title(&b.site.nodes, &mut b.keywords.list[k].pages);
-            }
-            let targets: BTreeSet<usize> = b.bodies[id].links.iter().map(|(_, t)| t.page).collect();
-            for t in targets {
-                let mut list = std::mem::take(&mut b.bodies[t].backlinks);
-                resolve::sort_by_title(&b.site.nodes, &mut list);
-                b.bodies[t].backlinks = list;
-            }
-        }
-        if keywords_changed {
-            let kw_prefix = format!("{}/", b.settings.keywords.path);
-            let keyword_docs: Vec<parse::Document> = b
-                .docs
-                .iter()
-                .filter(|d| d.src.rel.starts_with(&kw_prefix))
-                .filter(|d| !d.fm.draft || b.settings.drafts)
-                .filter(|d| !d.fm.intern || b.settings.target.include_intern)
-                .cloned()
-                .collect();
-            let (keywords, d) =
-                taxonomy::collect(&b.settings, &b.collator, &b.site, keyword_docs, false);
-            if d.iter().any(|x| x.severity == Severity::Error) {
-                return Update::Failed(d);
-            }
-            b.keywords = keywords;
-        }
-    } else if structural {
-        let (mut site, d) =
-            resolve::resolve(&b.settings, &b.collator, b.docs.clone(), b.assets.clone());
-        if d.iter().any(|x| x.severity == Severity::Error) {
-            return Update::Failed(d);
-        }
-        // Node ids follow source paths; if they moved, or this page's URL did, links elsewhere
-        // change too.
-        let same_ids = site.nodes.len() == b.site.nodes.len()
-            && site
-                .nodes
-                .iter()
-                .zip(&b.site.nodes)
-                .all(|(x, y)| x.doc.src.rel == y.doc.src.rel && x.path == y.path);
-        if !same_ids {
-            return Update::Full;
-        }
-        let keyword_docs = std::mem::take(&mut site.keyword_docs);
-        let (keywords, d) = taxonomy::collect(&b.settings, &b.collator, &site, keyword_docs, false);
-        if d.iter().any(|x| x.severity == Severity::Error) {
-            return Update::Failed(d);
-        }
-        b.site = site;
-        b.keywords = keywords;
-    } else {
-        b.site.nodes[id].doc = new_doc;
-    }
-
-    let env = b.link_env();
-    let (body, d) = links::render_one(&b.site, &env, id);
-    if d.iter().any(|x| x.severity == Severity::Error) {
-        return Update::Failed(d);
-    }
-    let old_targets: BTreeSet<usize> = b.bodies[id].links.iter().map(|(_, t)| t.page).collect();
-    let new_targets: BTreeSet<usize> = body.links.iter().map(|(_, t)| t.page).collect();
-    let summary_changed = body.summary != b.bodies[id].summary;
-    let backlinks = std::mem::take(&mut b.bodies[id].backlinks);
-    b.bodies[id] = links::Body { backlinks, ..body };
-    // Backlink lists of the pages this one stopped or started linking to.
-    for &t in old_targets.symmetric_difference(&new_targets) {
-        if t == id {
-            continue;
-        }
-        let list = &mut b.bodies[t].backlinks;
-        list.retain(|&x| x != id);
-        if new_targets.contains(&t) {
-            list.push(id);
-        }
-        resolve::sort_by_title(&b.site.nodes, list);
-    }
-    // This page's anchors may have changed under links pointing at it.
-    let mut sources = vec![id];
-    sources.extend(b.bodies[id].backlinks.iter().copied());
-    let d = links::check_anchors(&b.site, &b.bodies, &sources);
-    if !d.is_empty() {
-        return Update::Failed(d);
-    }
-
-    // What shows this page: itself always; listings and keyword pages if what they show of it
-    // changed; neighbours and linked pages if its title did.
-    let mut nodes: HashSet<usize> = HashSet::from([id]);
-    let mut keyword_slugs: BTreeSet<String> = BTreeSet::new();
-    let mut keyword_index = false;
-    let title_changed = old_fm.title != b.site.nodes[id].doc.fm.title;
-    if structural || summary_changed {
-        nodes.extend(resolve::ancestors(&b.site.nodes, id));
-        keyword_slugs.extend(old_keywords.iter().cloned());
-        keyword_slugs.extend(
-            b.keywords.by_node[id]
-                .iter()
-                .map(|&k| b.keywords.list[k].slug.clone()),
-        );
-    }
-    if structural {
-        let new_neighbours = [b.site.nodes[id].prev, b.site.nodes[id].next];
-        nodes.extend(old_neighbours.into_iter().chain(new_neighbours).flatten());
-        nodes.extend(new_targets.iter().copied());
-        nodes.extend(old_targets.iter().copied());
-        if old_keywords != keyword_slugs_of(b, id) {
-            keyword_index = true;
-            // Counts and co-occurrences of related keywords change as well.
-            for &k in &b.keywords.by_node[id] {
-                for &(r, _) in &b.keywords.list[k].related {
-                    keyword_slugs.insert(b.keywords.list[r].slug.clone());
-                }
-            }
-        }
-    } else if title_changed {
-        nodes.extend(new_targets.iter().copied());
-    }
-    // Pages this one started or stopped linking to list it among their backlinks.
-    nodes.extend(old_targets.symmetric_difference(&new_targets).copied());
-    let keyword_ids: HashSet<usize> = b
-        .keywords
-        .list
-        .iter()
-        .enumerate()
-        .filter(|(_, k)| keyword_slugs.contains(&k.slug))
-        .map(|(i, _)| i)
-        .collect();
-    // Only this page's summary changed, unless the site was resolved or keywords collected anew.
-    {
-        let mut cache = b
-            .summaries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if (structural && !light) || old_keywords != keyword_slugs_of(b, id) {
-            cache.clear();
-        } else if let Some(v) = cache.get_mut(id) {
-            *v = serde_json::Value::Null;
-        }
-    }
-    let select = |job: &Job| match *job {
-        Job::Node(n) | Job::SectionPage(n, _) | Job::Extra(n, _) => nodes.contains(&n),
-        Job::Keyword(k) => keyword_ids.contains(&k),
-        Job::KeywordIndex => keyword_index,
-        Job::Special(..) => false,
-    };
-    let (mut outputs, d) = crate::render::render(
-        &crate::render::Inputs {
-            settings: &b.settings,
-            templates: &b.templates,
-            translations: &b.translations,
-            site: &b.site,
-            bodies: &b.bodies,
-            keywords: &b.keywords,
-            keyword_html: &b.kw_html,
-            progress: &indicatif::ProgressBar::hidden(),
-            summary_cache: Some(&b.summaries),
-            emit: None,
-        },
-        &select,
-    );
-    if !d.is_empty() {
-        return Update::Failed(d);
-    }
-    let mut removed = Vec::new();
-    if structural {
-        let summaries: Vec<String> = b.bodies.iter().map(|x| x.summary.clone()).collect();
-        let own: Vec<&str> = b.copies.iter().map(|(_, dest)| dest.as_str()).collect();
-        outputs = publish::publish(&b.settings, &b.site, &summaries, &own, outputs);
-        let now = keyword_slugs_of_all(b);
-        for slug in old_keywords {
-            if !now.contains(&slug) {
-                removed.push(format!("{}/{slug}/index.html", b.settings.keywords.path));
-            }
-        }
-    }
-    Update::Done { outputs, removed }
-}
-
-/// Whether only front matter changed that needs no new resolve: everything that decides URLs,
-/// types, templates or visibility is the same.
-fn only_light_changes(old: &parse::FrontMatter, new: &parse::FrontMatter) -> bool {
-    let value = |a: &Option<parse::At<String>>| a.as_ref().map(|a| a.value.clone());
-    value(&old.slug) == value(&new.slug)
-        && value(&old.template) == value(&new.template)
-        && old.doc_type == new.doc_type
-        && old.draft == new.draft
-        && old.intern == new.intern
-        && old.sort_by == new.sort_by
-        && old.paginate_by == new.paginate_by
-        && old.page_type == new.page_type
-        && values(&old.outputs).eq(values(&new.outputs))
-}
-
-/// The strings of located values, without their positions.
-fn values(list: &[parse::At<String>]) -> impl Iterator<Item = &str> {
-    list.iter().map(|a| a.value.as_str())
-}
-
-fn keyword_slugs_of(b: &Built, id: usize) -> BTreeSet<String> {
-    b.keywords.by_node[id]
-        .iter()
-        .map(|&k| b.keywords.list[k].slug.clone())
-        .collect()
-}
-
-fn keyword_slugs_of_all(b: &Built) -> HashSet<String> {
-    b.keywords.list.iter().map(|k| k.slug.clone()).collect()
 }
 
 /// Paths changed in the site, as the watcher reports them.
@@ -875,8 +590,7 @@ fn watch_loop(state: &mut Rebuilder, shared: &Shared, watcher: &mut SourceWatche
             if applied.is_err() {
                 // A bug outside the guarded rebuild (the hook has printed it): the next change
                 // starts from scratch.
-                state.built = None;
-                state.dirty = true;
+                state.memo = Memo::keeping();
             }
         }
     }
@@ -1114,7 +828,7 @@ fn read_inside(root: &Path, src: &Path) -> Option<Vec<u8>> {
         return None;
     }
     // Only a regular file: a named pipe swapped in would block this thread.
-    load::read_regular(&real).ok()
+    crate::files::read_regular(&real).ok()
 }
 
 fn not_found(shared: &Shared) -> Resp {

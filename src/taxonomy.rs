@@ -10,33 +10,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::collate::GermanCollator;
 use crate::config::{KeywordSettings, Settings};
 use crate::error::{did_you_mean, Diagnostic};
-use crate::parse::text::is_blank;
+pub(crate) use crate::model::{Keyword, Keywords};
 use crate::parse::{At, Document};
 use crate::resolve::Site;
 use crate::slug::{nfc, slugify};
-
-#[derive(Debug)]
-pub(crate) struct Keyword {
-    pub name: String,
-    pub slug: String,
-    /// Pages carrying it, sorted by title (German collation).
-    pub pages: Vec<usize>,
-    /// Co-occurring keywords (index into [`Keywords::list`]) and how many pages they share.
-    pub related: Vec<(usize, usize)>,
-    pub see_also: Vec<usize>,
-    /// `content/<keywords.path>/<slug>.md`, if the editors wrote one.
-    pub description: Option<Document>,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Keywords {
-    /// In German collation order.
-    pub list: Vec<Keyword>,
-    /// For each node, its keywords (indices into `list`) in collation order.
-    pub by_node: Vec<Vec<usize>>,
-    /// `content/<keywords.path>/_index.md`: title and text of the index page.
-    pub index_doc: Option<Document>,
-}
+use crate::text::is_blank;
 
 /// A keyword as written, after whitespace and Unicode normalisation.
 fn clean(s: &str) -> String {
@@ -53,7 +31,7 @@ pub(crate) fn collect(
     settings: &Settings,
     collator: &GermanCollator,
     site: &Site,
-    keyword_docs: Vec<Document>,
+    keyword_docs: Vec<std::sync::Arc<Document>>,
     lint: bool,
 ) -> (Keywords, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -130,11 +108,12 @@ impl Vocabulary {
         match self.allowed.get(&fold(&name)) {
             Some(a) => Ok(a.clone()),
             None => {
-                let hint = did_you_mean(&name, self.allowed.values().map(String::as_str))
-                    .unwrap_or_else(|| {
-                        "add it to [keywords] allowed in config.toml, or use an allowed keyword"
-                            .into()
-                    });
+                // Sorted: with a tie in distance the hint must not follow the hash map's order.
+                let mut allowed: Vec<&str> = self.allowed.values().map(String::as_str).collect();
+                allowed.sort_unstable();
+                let hint = did_you_mean(&name, allowed).unwrap_or_else(|| {
+                    "add it to [keywords] allowed in config.toml, or use an allowed keyword".into()
+                });
                 Err(Diagnostic::error(
                     &doc.src.shown,
                     format!("keyword `{name}` is not in the controlled vocabulary"),
@@ -378,12 +357,12 @@ fn see_also(
 /// Description pages: content/<path>/<slug>.md goes to its keyword; content/<path>/_index.md
 /// (title and text of the index page) is returned.
 fn attach_descriptions(
-    keyword_docs: Vec<Document>,
+    keyword_docs: Vec<std::sync::Arc<Document>>,
     by_slug: &HashMap<String, usize>,
     keywords: &mut [Keyword],
     kw: &KeywordSettings,
     diags: &mut Vec<Diagnostic>,
-) -> Option<Document> {
+) -> Option<std::sync::Arc<Document>> {
     let mut index_doc = None;
     for d in keyword_docs {
         let file = d.src.rel.rsplit('/').next().unwrap_or("");
@@ -411,7 +390,10 @@ fn attach_descriptions(
 /// simply not published, and in a public target a keyword of internal pages legitimately has
 /// no pages.
 fn undescribed(slug: &str, by_slug: &HashMap<String, usize>, d: &Document) -> Diagnostic {
-    let hint = did_you_mean(slug, by_slug.keys().map(String::as_str)).unwrap_or_else(|| {
+    // Sorted: with a tie in distance the hint must not follow the hash map's order.
+    let mut slugs: Vec<&str> = by_slug.keys().map(String::as_str).collect();
+    slugs.sort_unstable();
+    let hint = did_you_mean(slug, slugs).unwrap_or_else(|| {
         "name the file after the keyword's URL slug (e.g. beschaeftigungsfoerderung.md); if only internal pages carry the keyword, mark this file intern = true".into()
     });
     Diagnostic::warning(

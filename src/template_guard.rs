@@ -19,7 +19,7 @@ use tera::ast::{Block, Expr, ExprVal, FunctionCall, MathExpr, MathOperator, Node
 use tera::Tera;
 
 use crate::error::Diagnostic;
-use crate::load::Template;
+use crate::model::Template;
 
 /// Macro calls nested deeper than this are taken for endless recursion.
 pub(crate) const MAX_MACRO_DEPTH: u64 = 100;

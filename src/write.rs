@@ -11,8 +11,9 @@ use std::sync::{Mutex, PoisonError};
 
 use rayon::prelude::*;
 
-use crate::error::BuildError;
-use crate::render::Output;
+use crate::error::{BuildError, Diagnostic};
+use crate::model::Output;
+use std::collections::HashMap;
 
 /// What to put into the output: generated files and files copied from disk.
 pub(crate) struct Plan {
@@ -27,117 +28,6 @@ pub(crate) fn is_safe_rel(rel: &str) -> bool {
         && Path::new(rel)
             .components()
             .all(|c| matches!(c, Component::Normal(_)))
-}
-
-/// The real location of `p`, resolved one component at a time the way the operating system
-/// will once the missing folders are created: each existing prefix through its symbolic
-/// links, each `..` from the real folder reached so far. (Resolving only the longest existing
-/// prefix would keep `public/neu/../../..` unresolved, and a build would take it for a folder
-/// inside the site and move the site itself aside.)
-fn real_path(p: &Path) -> PathBuf {
-    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            c => {
-                out.push(c);
-                if let Ok(real) = std::fs::canonicalize(&out) {
-                    out = real;
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Refuses output folders whose replacement would destroy the site itself (also when reached
-/// through `..` or a symbolic link), output folders that are symbolic links (replacing one
-/// would empty its target), and output folders that cannot be created because a file is in
-/// the way. Only looks, writes nothing, so `check` finds the same problems as `build`.
-/// Returns the real path to write to.
-pub(crate) fn check_output_dir(root: &Path, out: &Path) -> Result<PathBuf, BuildError> {
-    let refuse = |why: &str, hint: &str| {
-        BuildError::Other(vec![
-            format!(
-                "refusing to use `{}` as the output directory",
-                out.display()
-            ),
-            why.to_string(),
-            format!("hint: {hint}"),
-        ])
-    };
-    let real = real_path(out);
-    match output_dir_problem(root, out) {
-        None => Ok(real),
-        Some(OutDirProblem::Symlink) => Err(refuse(
-            "it is a symbolic link (replacing it would empty the folder it points to)",
-            "pass the folder it points to, or a separate folder such as public/",
-        )),
-        Some(OutDirProblem::SiteFiles) => Err(refuse(
-            "it would replace the site's own files",
-            "choose a separate folder such as public/",
-        )),
-        Some(OutDirProblem::NotAFolder) => Err(not_a_folder(&real)),
-        Some(OutDirProblem::FileInTheWay(file)) => Err(BuildError::Other(vec![
-            format!("cannot create the output directory `{}`", real.display()),
-            format!("`{}` is a file, not a folder", file.display()),
-            "hint: a file is in the way where a folder is needed; remove it or choose another \
-             --output-dir"
-                .to_string(),
-        ])),
-    }
-}
-
-/// Why a folder cannot be the output directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum OutDirProblem {
-    Symlink,
-    /// The site root, one of its ancestors (`/` included) or a folder of the site's sources.
-    SiteFiles,
-    NotAFolder,
-    /// This existing file is where a parent folder would have to be.
-    FileInTheWay(PathBuf),
-}
-
-impl std::fmt::Display for OutDirProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            OutDirProblem::Symlink => f.write_str("is a symbolic link"),
-            OutDirProblem::SiteFiles => f.write_str("would replace the site's own files"),
-            OutDirProblem::NotAFolder => f.write_str("exists and is not a folder"),
-            OutDirProblem::FileInTheWay(p) => {
-                write!(f, "cannot be created: `{}` is a file", p.display())
-            }
-        }
-    }
-}
-
-/// What is wrong with `out` as the output folder of the site at `root`, if anything.
-pub(crate) fn output_dir_problem(root: &Path, out: &Path) -> Option<OutDirProblem> {
-    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Some(OutDirProblem::Symlink);
-    }
-    let (root, real) = (real_path(root), real_path(out));
-    let dangerous = root.starts_with(&real)
-        || ["content", "themes", "templates", "static"]
-            .iter()
-            .any(|d| real.starts_with(root.join(d)))
-        || real.parent().is_none();
-    if dangerous {
-        return Some(OutDirProblem::SiteFiles);
-    }
-    if real.exists() {
-        return (!real.is_dir()).then_some(OutDirProblem::NotAFolder);
-    }
-    real.ancestors()
-        .skip(1)
-        .find(|a| a.exists())
-        .filter(|a| !a.is_dir())
-        .map(|a| OutDirProblem::FileInTheWay(a.to_path_buf()))
 }
 
 /// A fresh temporary folder beside the output directory that the build writes into, file by
@@ -366,7 +256,7 @@ impl Staging {
             }
             // Only regular files: a named pipe swapped in after loading would block.
             let copy = |p: &Path| {
-                let mut from = crate::load::open_regular(src)?;
+                let mut from = crate::files::open_regular(src)?;
                 let mut to = std::fs::File::create(p)?;
                 std::io::copy(&mut from, &mut to).map(|_| ())
             };
@@ -401,15 +291,6 @@ fn parent_and_name(out_dir: &Path) -> (PathBuf, String) {
     (parent, name)
 }
 
-/// The output location is taken by a file (or something else that is not a folder).
-fn not_a_folder(out: &Path) -> BuildError {
-    BuildError::Other(vec![
-        format!("`{}` exists and is not a folder", out.display()),
-        "hint: remove it, or choose another folder with --output-dir (or the target's output_dir)"
-            .to_string(),
-    ])
-}
-
 /// Old output → aside, the new one → in place, then the old one removed.
 /// The staging folder is removed by its guard if anything fails; the lock is held until the
 /// old output is gone.
@@ -421,7 +302,7 @@ fn swap(tmp: Folder, out_dir: &Path, lock: &BuildLock) -> Result<(), BuildError>
     if had_old {
         if !out_dir.is_dir() {
             let _ = std::fs::remove_dir_all(&staging);
-            return Err(not_a_folder(out_dir));
+            return Err(crate::files::not_a_folder(out_dir));
         }
         if let Err(e) = std::fs::rename(out_dir, &aside) {
             let _ = std::fs::remove_dir_all(&staging);
@@ -467,9 +348,60 @@ fn remove_dir_parallel(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Every output path once; static files and assets may not shadow pages.
+pub(crate) fn check_collisions<'a>(
+    settings: &crate::config::Settings,
+    outputs: impl Iterator<Item = &'a Output>,
+    copies: &[(PathBuf, String)],
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut seen: HashMap<&str, PathBuf> = HashMap::new();
+    for o in outputs {
+        if let Some(prev) = seen.insert(o.rel.as_str(), o.source.clone()) {
+            diags.push(
+                Diagnostic::error(
+                    &o.source,
+                    format!(
+                        "output file {} is also written for {}",
+                        o.rel,
+                        prev.display()
+                    ),
+                )
+                .with_hint("two sources give the same URL; rename one or change its slug"),
+            );
+        }
+        if !is_safe_rel(&o.rel) {
+            diags.push(Diagnostic::error(
+                &o.source,
+                format!("unsafe output path `{}`", o.rel),
+            ));
+        }
+    }
+    for (src, dest) in copies {
+        let shown = src
+            .strip_prefix(&settings.root)
+            .unwrap_or(src)
+            .to_path_buf();
+        if let Some(prev) = seen.get(dest.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    &shown,
+                    format!(
+                        "file {dest} would overwrite the page made from {}",
+                        prev.display()
+                    ),
+                )
+                .with_hint("rename the file"),
+            );
+        }
+    }
+    diags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::{check_output_dir, output_dir_problem, OutDirProblem};
 
     #[test]
     fn safe_relative_paths_only() {

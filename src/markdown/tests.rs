@@ -522,24 +522,138 @@ ort = 'Rathaus'
     "##);
 }
 
+/// Checks that `html` is well-formed markup as the renderer must write it: every `<` opens a
+/// tag (or a comment) that closes, elements nest and end (void elements aside), attribute values
+/// are quoted and every `&` starts a character reference. Returns the text outside the tags.
+#[track_caller]
+fn assert_well_formed(html: &str) -> String {
+    const VOID: [&str; 8] = ["br", "hr", "img", "input", "meta", "link", "col", "wbr"];
+    let mut open: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        text.push_str(&rest[..lt]);
+        rest = &rest[lt..];
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            let end = comment
+                .find("-->")
+                .unwrap_or_else(|| panic!("open comment in {html:?}"));
+            rest = &comment[end + 3..];
+            continue;
+        }
+        let gt = rest
+            .find('>')
+            .unwrap_or_else(|| panic!("unclosed tag in {html:?}"));
+        let tag = &rest[1..gt];
+        rest = &rest[gt + 1..];
+        if let Some(name) = tag.strip_prefix('/') {
+            let top = open.pop();
+            assert_eq!(
+                top.as_deref(),
+                Some(name),
+                "</{name}> closes nothing in {html:?}"
+            );
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        assert!(!name.is_empty(), "`<{tag}>` is no tag in {html:?}");
+        // Attributes: name="value" pairs; `<` never inside a tag.
+        let attrs = tag[name.len()..].trim_end_matches('/');
+        assert!(!attrs.contains('<'), "`<` inside <{tag}> in {html:?}");
+        assert_eq!(
+            attrs.matches('"').count() % 2,
+            0,
+            "unquoted value in <{tag}>: {html:?}"
+        );
+        if !VOID.contains(&name.as_str()) && !tag.ends_with('/') {
+            open.push(name);
+        }
+    }
+    text.push_str(rest);
+    assert!(open.is_empty(), "{open:?} never closed in {html:?}");
+    for (i, _) in html.match_indices('&') {
+        let entity = &html[i..];
+        let end = entity.find(';').unwrap_or(entity.len());
+        let name = &entity[1..end];
+        let known = name.strip_prefix('#').map_or_else(
+            || !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()),
+            |n| !n.is_empty() && n.chars().all(|c| c.is_ascii_hexdigit() || c == 'x'),
+        );
+        assert!(known && end < entity.len(), "a bare `&` in {html:?}");
+    }
+    text
+}
+
 #[test]
-fn never_panics_on_odd_input() {
-    for body in [
-        "",
-        "#",
-        "```\n",
-        "```toml",
-        "[](<>)",
-        "[^x]",
-        "[^x]:",
-        "| a |\n|---|\n",
-        "# {#}\n",
-        "\u{0}\u{feff}## x\n",
-        "<!-- unclosed",
-        "```toml\n\"\\\n```\n",
+fn the_well_formedness_check_can_fail() {
+    for bad in [
+        "<p>offen",
+        "<p>a</b>",
+        "a < b",
+        "Tom & Jerry",
+        "<img src=\"x>",
+        "<p>a<b>",
     ] {
-        let _ = md(body);
-        let _ = render_inline(body, &opts(), hl(), &MockResolver);
+        let caught = std::panic::catch_unwind(|| assert_well_formed(bad));
+        assert!(caught.is_err(), "{bad:?} passed the check");
+    }
+    assert_eq!(
+        assert_well_formed("<p>A &amp; <br>B<!-- c --></p>\n"),
+        "A &amp; B\n"
+    );
+}
+
+#[test]
+fn odd_input_gives_well_formed_bounded_output() {
+    // Each odd text, and what of it must reach the reader (as text outside the tags).
+    let cases: [(&str, &[&str]); 17] = [
+        ("", &[]),
+        ("#", &[]),
+        ("```\n", &[]),
+        ("```toml", &[]),
+        ("[](<>)", &[]),
+        ("[^x]", &["[^x]"]),
+        ("[^x]:", &[]),
+        ("| a |\n|---|\n", &["a"]),
+        ("# {#}\n", &[]),
+        ("\u{0}\u{feff}## x\n", &["x"]),
+        ("<!-- unclosed", &[]),
+        ("```toml\n\"\\\n```\n", &["\\"]),
+        ("a < b & c > d", &["a &lt; b &amp; c &gt; d"]),
+        ("<b>offen", &["offen"]),
+        ("</div>Text", &["Text"]),
+        ("![<x>](\"a&b\")", &[]),
+        ("[x](<a\"b>)", &["x"]),
+    ];
+    for (body, kept) in cases {
+        for (how, html) in [
+            ("render", md(body).html),
+            (
+                "render_inline",
+                render_inline(body, &opts(), hl(), &MockResolver).html,
+            ),
+        ] {
+            let text = assert_well_formed(&html);
+            // Control characters never reach the renderer (load refuses binary files, parse
+            // refuses control escapes in TOML strings); it adds none of its own.
+            assert!(
+                !html
+                    .chars()
+                    .any(|c| c.is_control() && !"\n\t".contains(c) && !body.contains(c)),
+                "{how}({body:?}) added a control character: {html:?}"
+            );
+            assert!(
+                html.len() <= 200 + 40 * body.len(),
+                "{how}({body:?}) wrote {} bytes: {html:?}",
+                html.len()
+            );
+            for k in kept {
+                assert!(text.contains(k), "{how}({body:?}) lost {k:?}: {html:?}");
+            }
+        }
     }
 }
 

@@ -21,15 +21,11 @@ stand = { type = "date" }
 }
 
 fn src(rel: &str, text: &str) -> SourceFile {
-    SourceFile {
-        rel: rel.into(),
-        shown: PathBuf::from("content").join(rel),
-        text: text.into(),
-    }
+    SourceFile::new(rel.into(), PathBuf::from("content").join(rel), text.into())
 }
 
 fn errors(files: Vec<SourceFile>) -> Vec<String> {
-    let (_, diags) = parse(&settings(), files);
+    let (_, diags) = parse(&settings(), &files, &mut super::Memo::default());
     diags
         .iter()
         .map(|d| {
@@ -75,7 +71,7 @@ fn typed_page_parses_all_field_kinds() {
             "+++\ntitle = \"A\"\nantragsteller = \"AA Rottweil\"\nfoerderung = \"547.763,17 DM\"\nstatus = \"bewilligt\"\ntranche = 1\nstand = 2001-01-06\nsuchworte = [\"EQUAL\"]\n+++\nText",
         ),
     ];
-    let (docs, diags) = parse(&settings(), files);
+    let (docs, diags) = parse(&settings(), &files, &mut super::Memo::default());
     assert!(diags.is_empty(), "{diags:?}");
     let page = docs.iter().find(|d| d.src.rel == "p/a.md").unwrap();
     assert_eq!(page.fm.doc_type.as_deref(), Some("projekt"));

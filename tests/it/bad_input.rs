@@ -514,7 +514,8 @@ struct Mounted(PathBuf);
 
 impl Mounted {
     /// Mounts a tmpfs of `size` (e.g. "256k") at `vol` in the site; `None` where mounting is
-    /// not allowed (it needs root), and the calling test is skipped.
+    /// not allowed (it needs root): then the calling test fails in CI and is skipped with a
+    /// note elsewhere.
     fn tmpfs(site: &SiteTest, vol: &str, size: &str) -> Option<Mounted> {
         let path = site.root().join(vol);
         std::fs::create_dir(&path).unwrap();
@@ -525,7 +526,10 @@ impl Mounted {
             .status()
             .is_ok_and(|s| s.success());
         if !mounted {
-            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+            crate::harness::cannot_run(
+                "a test on a small or read-only file system",
+                "cannot mount a tmpfs here (needs root)",
+            );
             return None;
         }
         Some(Mounted(path))
@@ -547,7 +551,7 @@ impl Drop for Mounted {
 #[test]
 fn full_disk_leaves_the_previous_output() {
     // A 256 KiB tmpfs as the output's file system; needs mount privileges (root in this
-    // sandbox), so the case is skipped where mounting fails.
+    // sandbox), so outside CI the case is skipped where mounting fails.
     let site = SiteTest::new("bad_input");
     let Some(mounted) = Mounted::tmpfs(&site, "vol", "256k") else {
         return;
@@ -573,7 +577,7 @@ fn full_disk_leaves_the_previous_output() {
 fn read_only_output_location_leaves_the_previous_output() {
     // The output's file system is remounted read-only after a first build. Root ignores file
     // permissions, so a read-only mount is the only way to test this as root; needs mount
-    // privileges, so the case is skipped where mounting fails.
+    // privileges, so outside CI the case is skipped where mounting fails.
     let site = SiteTest::new("bad_input");
     let Some(mounted) = Mounted::tmpfs(&site, "vol", "4m") else {
         return;

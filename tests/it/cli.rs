@@ -48,6 +48,15 @@ fn missing_command_is_a_usage_error() {
     let site = SiteTest::new("minimal");
     let run = site.run(&[]);
     assert_eq!(run.code(), 2, "{}", run.stderr());
+    // The usage with the commands, on stderr; nothing built.
+    assert!(
+        run.stderr()
+            .contains("\nUsage: wegweiser <COMMAND>\n\nCommands:\n  build "),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(run.stdout(), "");
+    assert!(!site.exists("public"));
 }
 
 #[test]

@@ -11,8 +11,10 @@
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 fn it_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -346,4 +348,98 @@ pub fn dir_snapshot(dir: &Path) -> BTreeMap<String, String> {
         out.insert(name, what);
     }
     out
+}
+
+/// The bundled portal (the repository's `content/`, theme and `config.toml`) built for one
+/// target, shared by every test of this test binary: building it takes seconds, and the tests
+/// only read it. A test that must change the portal or its output works on its own copy.
+pub struct PortalBuild {
+    /// The output folder.
+    pub out: PathBuf,
+    /// What the build printed on standard error.
+    pub stderr: String,
+}
+
+/// The shared build of the portal for `target` (`wegweiser build --target TARGET`), made on
+/// first use. The builds live in `target/tmp/portal-builds/<process id>/` for this run; the
+/// folders of earlier runs are removed when the first build starts.
+pub fn portal(target: &str) -> &'static PortalBuild {
+    type Cell = OnceLock<Result<PortalBuild, String>>;
+    static CELLS: Mutex<BTreeMap<String, &'static Cell>> = Mutex::new(BTreeMap::new());
+    let cell: &'static Cell = {
+        let mut cells = CELLS.lock().unwrap_or_else(PoisonError::into_inner);
+        cells
+            .entry(target.to_string())
+            .or_insert_with(|| Box::leak(Box::new(OnceLock::new())))
+    };
+    // One thread builds, the others wait for it; a failed build fails every test that needs it.
+    match cell.get_or_init(|| build_portal(target)) {
+        Ok(build) => build,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn build_portal(target: &str) -> Result<PortalBuild, String> {
+    let out = portal_builds_dir().join(target);
+    let run = Command::new(env!("CARGO_BIN_EXE_wegweiser"))
+        .arg("build")
+        .arg("--root")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .args(["--target", target, "--output-dir"])
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .output()
+        .map_err(|e| format!("run wegweiser: {e}"))?;
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    if !run.status.success() {
+        return Err(format!(
+            "build --target {target} of the portal failed:\n{stderr}"
+        ));
+    }
+    Ok(PortalBuild { out, stderr })
+}
+
+/// `target/tmp/portal-builds/<pid>`, created once per run after removing the folders of runs
+/// that have ended (on Linux: whose process is gone; elsewhere all of them).
+fn portal_builds_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("portal-builds");
+        if let Ok(entries) = std::fs::read_dir(&base) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let alive = Path::new("/proc").join(&name).exists();
+                if !alive {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let dir = base.join(std::process::id().to_string());
+        std::fs::create_dir_all(&dir).expect("create the folder for the portal builds");
+        dir
+    })
+}
+
+/// Whether this run is CI: `CI` is set (as `.ci/run` and CI services set it) to anything but
+/// empty, `0` or `false`.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// For a test that cannot run on this machine (a missing program, no privileges): in CI that is
+/// a failure, never a silent pass; elsewhere the caller returns after a note on standard error.
+/// The note is written to the stream itself, past the test harness's capture, so it shows in the
+/// `cargo test` output although the test passes.
+#[track_caller]
+pub fn cannot_run(test: &str, why: &str) {
+    assert!(
+        !in_ci(),
+        "{test} cannot run here: {why} (CI is set, so this fails instead of passing untested)"
+    );
+    let mut err = std::io::stderr().lock();
+    // Nothing to do if the note cannot be written.
+    let _ = writeln!(
+        err,
+        "note: {test} did not run: {why} (in CI, with CI=true, this is a failure)"
+    );
 }

@@ -6,89 +6,12 @@
 //! What is internal and what counts as distinctive is read from `content/` itself: a text is
 //! distinctive if no public source file contains it.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::collections::BTreeSet;
+use std::path::Path;
 
+use crate::content::{self, Doc};
+use crate::harness::portal;
 use crate::scan;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Builds the portal for `target` into `out`.
-fn build(target: &str, out: &Path) {
-    let run = Command::new(env!("CARGO_BIN_EXE_wegweiser"))
-        .args(["build", "--root"])
-        .arg(repo())
-        .args(["--target", target, "--output-dir"])
-        .arg(out)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "build --target {target}: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-}
-
-/// A content file: front matter and body.
-struct Doc {
-    rel: String,
-    raw: String,
-    fm: toml::Table,
-    body: String,
-}
-
-impl Doc {
-    fn flag(&self, key: &str) -> bool {
-        self.fm.get(key).and_then(toml::Value::as_bool) == Some(true)
-    }
-    fn str(&self, key: &str) -> &str {
-        self.fm.get(key).and_then(toml::Value::as_str).unwrap_or("")
-    }
-    fn keywords(&self) -> Vec<String> {
-        match self.fm.get("suchworte").and_then(toml::Value::as_array) {
-            Some(a) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
-            None => Vec::new(),
-        }
-    }
-}
-
-fn content_docs() -> Vec<Doc> {
-    let content = repo().join("content");
-    let mut docs = Vec::new();
-    for f in scan::files(&content) {
-        if f.extension().and_then(|e| e.to_str()) != Some("md") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&f).unwrap();
-        let text = text
-            .strip_prefix('\u{feff}')
-            .unwrap_or(&text)
-            .replace("\r\n", "\n");
-        let rest = text.strip_prefix("+++\n").expect("front matter");
-        let end = rest.find("\n+++").expect("end of front matter");
-        let fm: toml::Table = toml::from_str(&rest[..end]).unwrap();
-        let body = rest[end + 4..].trim_start_matches('\n').to_string();
-        docs.push(Doc {
-            raw: text.clone(),
-            rel: scan::rel(&content, &f),
-            fm,
-            body,
-        });
-    }
-    docs
-}
-
-/// Folder of a content path (`a/b/c.md` → `a/b`).
-fn folder(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(d, _)| d)
-}
 
 /// Plain text of Markdown, line by line: links and images as their text, emphasis, code marks,
 /// heading ids and block markers removed.
@@ -236,46 +159,21 @@ fn internal_stems(
 
 #[test]
 fn nothing_internal_reaches_the_internet_build() {
-    let docs = content_docs();
-    let config: toml::Table =
-        toml::from_str(&std::fs::read_to_string(repo().join("config.toml")).unwrap()).unwrap();
-    let kw_path = config
-        .get("keywords")
-        .and_then(|k| k.get("path"))
-        .and_then(toml::Value::as_str)
-        .unwrap_or("suchworte")
-        .to_string();
-    let synonyms: BTreeMap<String, String> = config
-        .get("keywords")
-        .and_then(|k| k.get("synonyms"))
-        .and_then(toml::Value::as_table)
-        .map(|t| {
-            t.iter()
-                .map(|(k, v)| (k.to_lowercase(), v.as_str().unwrap_or("").to_lowercase()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let canonical = |k: &str| {
-        let k = k.trim().to_lowercase();
-        synonyms.get(&k).cloned().unwrap_or(k)
-    };
+    let docs = content::docs();
+    let config = content::config();
+    let keywords = content::Keywords::from_config(&config);
+    let kw_path = &keywords.path;
+    let canonical = |k: &str| keywords.canonical(k);
 
     // Internal: intern = true, or below a section with intern = true. Drafts are in no build.
-    let intern_dirs: Vec<&str> = docs
+    type Flagged<'a> = Vec<(&'a Doc, bool)>;
+    let (internal, public): (Flagged<'_>, Flagged<'_>) = docs
         .iter()
-        .filter(|d| d.rel.ends_with("_index.md") && d.flag("intern"))
-        .map(|d| folder(&d.rel))
-        .collect();
-    let is_intern = |d: &Doc| {
-        d.flag("intern")
-            || intern_dirs
-                .iter()
-                .any(|dir| dir.is_empty() || d.rel.starts_with(&format!("{dir}/")))
-    };
-    let (internal, public): (Vec<&Doc>, Vec<&Doc>) = docs
-        .iter()
-        .filter(|d| !d.flag("draft"))
-        .partition(|d| is_intern(d));
+        .zip(content::internal(&docs))
+        .filter(|(d, _)| !d.flag("draft"))
+        .partition(|(_, intern)| *intern);
+    let internal: Vec<&Doc> = internal.into_iter().map(|(d, _)| d).collect();
+    let public: Vec<&Doc> = public.into_iter().map(|(d, _)| d).collect();
     assert!(
         !internal.is_empty(),
         "the portal has internal content (content/initiativen/equal/anmerkung-technische-hilfe.md)"
@@ -293,8 +191,9 @@ fn nothing_internal_reaches_the_internet_build() {
         .get("theme")
         .and_then(toml::Value::as_str)
         .unwrap_or("default");
-    public_text.push_str(&std::fs::read_to_string(repo().join("config.toml")).unwrap());
-    for dir in [repo().join("templates"), repo().join("themes").join(theme)] {
+    let repo = content::repo();
+    public_text.push_str(&std::fs::read_to_string(repo.join("config.toml")).unwrap());
+    for dir in [repo.join("templates"), repo.join("themes").join(theme)] {
         if dir.is_dir() {
             for f in scan::files(&dir) {
                 public_text.push_str(&String::from_utf8_lossy(&std::fs::read(&f).unwrap()));
@@ -353,21 +252,9 @@ fn nothing_internal_reaches_the_internet_build() {
             needles.push(Needle::Keyword { forms, slug });
         }
         // The URL path: folders and file name as URL segments, or the slug.
-        let mut segs: Vec<String> = d
-            .rel
-            .trim_end_matches(".md")
-            .split('/')
-            .map(scan::slug)
-            .collect();
-        if segs.last().is_some_and(|s| s == "index") {
-            segs.pop();
-        }
-        let last = segs.len().saturating_sub(1);
-        if !d.str("slug").is_empty() && !segs.is_empty() {
-            segs[last] = scan::slug(d.str("slug"));
-        }
-        if !segs.is_empty() {
-            needles.push(Needle::Url(format!("/{}/", segs.join("/"))));
+        let url = d.url_path();
+        if url != "/" {
+            needles.push(Needle::Url(url));
         }
     }
     internal_words.retain(|w| !public_words.contains(w));
@@ -376,13 +263,11 @@ fn nothing_internal_reaches_the_internet_build() {
         "internal documents have distinctive text (skipped: {skipped:?})"
     );
 
-    let tmp = tempfile::tempdir().unwrap();
-    let internet = tmp.path().join("internet");
-    let intranet = tmp.path().join("intranet");
-    build("internet", &internet);
-    build("intranet", &intranet);
-    let public_files = corpus(&internet);
-    let intranet_files = corpus(&intranet);
+    // The shared builds: read only.
+    let internet = &portal("internet").out;
+    let intranet = &portal("intranet").out;
+    let public_files = corpus(internet);
+    let intranet_files = corpus(intranet);
     let pagefind_files = public_files
         .iter()
         .filter(|(f, _)| f.contains(".pf_"))
@@ -395,7 +280,7 @@ fn nothing_internal_reaches_the_internet_build() {
         match n {
             Needle::Keyword { slug, .. } => assert!(
                 intranet
-                    .join(&kw_path)
+                    .join(kw_path)
                     .join(slug)
                     .join("index.html")
                     .is_file(),
@@ -434,12 +319,12 @@ fn nothing_internal_reaches_the_internet_build() {
         !internal_words.is_empty(),
         "internal documents have their own words"
     );
-    let in_intranet = internal_stems(&intranet, &internal_words, &public_words);
+    let in_intranet = internal_stems(intranet, &internal_words, &public_words);
     assert!(
         !in_intranet.is_empty(),
         "the intranet index has stems of {internal_words:?}"
     );
-    let in_internet = internal_stems(&internet, &internal_words, &public_words);
+    let in_internet = internal_stems(internet, &internal_words, &public_words);
     if !in_internet.is_empty() {
         leaks.push(format!("index stems {in_internet:?}"));
     }

@@ -793,7 +793,10 @@ fn listens_on_loopback_only_by_default() {
         checked += 1;
     }
     if checked == 0 {
-        eprintln!("note: no non-loopback address on this machine; the loopback check was skipped");
+        crate::harness::cannot_run(
+            "the loopback-only check",
+            "this machine has no other address it can reach itself on",
+        );
     }
 }
 
@@ -861,6 +864,7 @@ pub(crate) fn assert_served_like_a_full_build(
             ));
         }
     }
+    assert!(now.len() > 5, "a full build has the site's files: {now:?}");
     seen.extend(now);
     assert!(
         wrong.is_empty(),

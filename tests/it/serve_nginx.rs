@@ -4,8 +4,8 @@
 //! in CSS, the sitemap's URLs, the feed's links). Every response must be 200 and every URL must
 //! stay below `/portal/`; a missing page gets status 404 and the site's 404 page.
 //!
-//! Without nginx (`/usr/sbin/nginx` or `nginx` on the PATH) the test is skipped with a note,
-//! unless `WEGWEISER_REQUIRE_NGINX=1` (set by `.ci/run`), then it fails.
+//! Without nginx (`/usr/sbin/nginx` or `nginx` on the PATH) the test fails in CI (`CI` set, or
+//! `WEGWEISER_REQUIRE_NGINX=1`); elsewhere it prints a note and does not run.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{Read, Write};
@@ -319,7 +319,10 @@ fn portal_below_a_sub_path_has_no_broken_links() {
             !required,
             "WEGWEISER_REQUIRE_NGINX=1 but nginx is not installed (apt-get install nginx)"
         );
-        eprintln!("note: nginx is not installed; skipping the sub-path test (install nginx; WEGWEISER_REQUIRE_NGINX=1 makes this a failure)");
+        crate::harness::cannot_run(
+            "the nginx sub-path test",
+            "nginx is not installed (apt-get install nginx)",
+        );
         return;
     };
     let tmp = tempfile::Builder::new()

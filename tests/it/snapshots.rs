@@ -81,3 +81,31 @@ fn is_diagnostic_start(line: &str) -> bool {
         .iter()
         .any(|k| line.starts_with(k) || line.contains(&format!(": {k}")))
 }
+
+/// Snapshot headers carry no `assertion_line`: it changes whenever a line is added above the
+/// assertion, so every unrelated edit would rewrite the snapshot (insta ≥ 1.49 no longer
+/// writes it; older versions did).
+#[test]
+fn snapshots_carry_no_assertion_line() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots");
+    let mut checked = 0;
+    let mut with_line = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("read the snapshots folder") {
+        let path = entry.expect("snapshot entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("snap") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read a snapshot");
+        let header = text.split("---\n").nth(1).unwrap_or_default();
+        checked += 1;
+        if header.lines().any(|l| l.starts_with("assertion_line:")) {
+            with_line.push(path.display().to_string());
+        }
+    }
+    assert!(checked > 100, "only {checked} snapshots found");
+    assert!(
+        with_line.is_empty(),
+        "assertion_line in:\n{}",
+        with_line.join("\n")
+    );
+}

@@ -1,0 +1,333 @@
+//! The plain data that flows through the pipeline, in one place.
+//!
+//! Each stage (see `lib.rs` and docs/architecture.md) is a function from the previous stage's
+//! value to its own; the values are defined here so that no stage imports another stage's
+//! module for its types. Nothing here does work beyond small accessors.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::error::Diagnostic;
+
+// --- Stage 1, load: the files of a site ---------------------------------------------------
+
+/// One Markdown file of `content/`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SourceFile {
+    /// Path relative to `content/`, with `/` separators, e.g. `initiativen/equal/_index.md`.
+    pub rel: String,
+    /// Path shown in messages, relative to the site root, e.g. `content/initiativen/…`.
+    pub shown: PathBuf,
+    /// Text without a leading byte order mark; shared, so that the dev server's next run and
+    /// the documents made from it need no copy.
+    pub text: Arc<str>,
+    /// A fingerprint of `text`, for the render stage's record of what an output read.
+    pub hash: u64,
+}
+
+impl SourceFile {
+    pub(crate) fn new(rel: String, shown: PathBuf, text: String) -> Self {
+        SourceFile {
+            rel,
+            shown,
+            hash: fingerprint(&text),
+            text: text.into(),
+        }
+    }
+}
+
+/// A 64-bit fingerprint of a value (the same within one process).
+pub(crate) fn fingerprint<T: std::hash::Hash + ?Sized>(v: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
+/// A non-Markdown file of `content/` (page bundle assets), copied beside its page.
+#[derive(Debug, Clone)]
+pub(crate) struct AssetFile {
+    pub rel: String,
+    pub abs: PathBuf,
+}
+
+/// A file copied verbatim to the output root (theme `static/`, then site `static/`).
+#[derive(Debug, Clone)]
+pub(crate) struct StaticFile {
+    pub rel: String,
+    pub abs: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Template {
+    pub name: String,
+    pub shown: PathBuf,
+    pub text: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Sources {
+    pub content: Vec<SourceFile>,
+    pub assets: Vec<AssetFile>,
+    pub templates: Vec<Template>,
+    pub translations: BTreeMap<String, String>,
+    pub static_files: Vec<StaticFile>,
+}
+
+// --- Stage 2, parse: documents ----------------------------------------------------------------
+
+/// Front matter keys every page understands.
+pub(crate) const RESERVED_KEYS: &[&str] = &[
+    "title",
+    "description",
+    "date",
+    "updated",
+    "draft",
+    "weight",
+    "slug",
+    "template",
+    "suchworte",
+    "type",
+    "extra",
+    "sort_by",
+    "paginate_by",
+    "page_type",
+    "outputs",
+    "intern",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Section,
+    Page,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum SortBy {
+    #[default]
+    Weight,
+    Title,
+    Date,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    pub fn iso(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+    /// DIN 5008 numeric form; language-neutral enough to need no translation string.
+    pub fn display(&self) -> String {
+        format!("{:02}.{:02}.{:04}", self.day, self.month, self.year)
+    }
+}
+
+/// A value at a byte offset of its file, for messages about it later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct At<T> {
+    pub value: T,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FieldValue {
+    Text(String),
+    List(Vec<String>),
+    Money {
+        cents: i64,
+        currency: String,
+    },
+    Date(Date),
+    Integer(i64),
+    Bool(bool),
+    /// Markdown source and the byte offset of the string in the file.
+    Markdown(At<String>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct FrontMatter {
+    pub title: String,
+    pub description: String,
+    pub date: Option<Date>,
+    pub updated: Option<Date>,
+    pub draft: bool,
+    /// Intranet only: left out of every target that does not include internal content. On a
+    /// section it covers everything below it.
+    pub intern: bool,
+    pub weight: i64,
+    pub slug: Option<At<String>>,
+    pub template: Option<At<String>>,
+    pub suchworte: Vec<At<String>>,
+    /// The content type of this document (explicit or inherited from a section's `page_type`).
+    pub doc_type: Option<String>,
+    pub sort_by: SortBy,
+    pub paginate_by: usize,
+    /// Extra files rendered from the section (e.g. `projekte.csv`), each by the template of
+    /// the same name, written beside the section's page.
+    pub outputs: Vec<At<String>>,
+    pub page_type: Option<String>,
+    pub extra: serde_json::Value,
+    /// Typed fields in declaration order.
+    pub fields: Vec<(String, FieldValue)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Document {
+    pub src: SourceFile,
+    pub kind: Kind,
+    pub fm: FrontMatter,
+    /// Byte offset of the body in `src.text`.
+    pub body_offset: usize,
+}
+
+impl Document {
+    pub fn body(&self) -> &str {
+        &self.src.text[self.body_offset..]
+    }
+}
+
+// --- Stage 3, resolve: the site tree -----------------------------------------------------------
+
+#[derive(Debug)]
+pub(crate) struct Node {
+    /// Shared with the parse stage's memo (the dev server keeps it for the next run).
+    pub doc: Arc<Document>,
+    /// URL path, starting and ending with `/`, e.g. `/initiativen/equal/`.
+    pub path: String,
+    pub parent: Option<usize>,
+    /// Direct pages of a section, in the section's sort order.
+    pub pages: Vec<usize>,
+    /// Direct subsections, by weight then title.
+    pub subsections: Vec<usize>,
+    pub prev: Option<usize>,
+    pub next: Option<usize>,
+    /// Output-relative paths of this document's bundle assets.
+    pub assets: Vec<String>,
+    /// Collation sort key of the title: sorting by title compares these bytes.
+    pub title_key: Vec<u8>,
+}
+
+impl Node {
+    pub fn is_section(&self) -> bool {
+        self.doc.kind == Kind::Section
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Site {
+    pub nodes: Vec<Node>,
+    pub home: usize,
+    /// Content-relative source path → node index.
+    pub by_rel: HashMap<String, usize>,
+    /// Source paths of drafts left out of this build, for clearer link errors.
+    pub drafts: HashSet<String>,
+    /// Source paths of internal documents left out of this target's build.
+    pub intern_excluded: HashSet<String>,
+    /// `content/<keyword path>/*.md`: the keyword index text and per-keyword descriptions.
+    pub keyword_docs: Vec<Arc<Document>>,
+    /// (source asset, output-relative destination).
+    pub asset_copies: Vec<(AssetFile, String)>,
+}
+
+// --- Stage 4, links: rendered Markdown --------------------------------------------------------
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Body {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    pub summary: String,
+    pub word_count: usize,
+    /// HTML of the document's Markdown fields, by field name.
+    pub field_html: Vec<(String, String)>,
+    /// Nodes that link here, without duplicates, sorted by title (German collation).
+    pub backlinks: Vec<usize>,
+    /// Internal links written here: (byte offset in the file, target).
+    pub links: Vec<(usize, LinkTarget)>,
+    /// Heading ids of the body.
+    pub anchors: Vec<String>,
+    /// How many of `anchors` are the page's own (headings, footnotes; the theme's follow).
+    pub own_anchors: usize,
+    /// Where each link with an `#anchor` is written (position and source line, message
+    /// empty), when the source text is freed before the anchor check (a build).
+    pub anchor_places: Vec<(usize, Diagnostic)>,
+    /// A fingerprint of what the node's pages show of the Markdown (HTML, table of contents,
+    /// summary, fields), for the render stage's record of what an output read.
+    pub hash: u64,
+}
+
+// --- Stage 5, taxonomy: Suchworte -------------------------------------------------------------
+
+#[derive(Debug)]
+pub(crate) struct Keyword {
+    pub name: String,
+    pub slug: String,
+    /// Pages carrying it, sorted by title (German collation).
+    pub pages: Vec<usize>,
+    /// Co-occurring keywords (index into [`Keywords::list`]) and how many pages they share.
+    pub related: Vec<(usize, usize)>,
+    pub see_also: Vec<usize>,
+    /// `content/<keywords.path>/<slug>.md`, if the editors wrote one.
+    pub description: Option<Arc<Document>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Keywords {
+    /// In German collation order.
+    pub list: Vec<Keyword>,
+    /// For each node, its keywords (indices into `list`) in collation order.
+    pub by_node: Vec<Vec<usize>>,
+    /// `content/<keywords.path>/_index.md`: title and text of the index page.
+    pub index_doc: Option<Arc<Document>>,
+}
+
+/// HTML of the keyword description pages, rendered by the links stage.
+#[derive(Debug, Default)]
+pub(crate) struct KeywordHtml {
+    pub index: String,
+    pub index_title: Option<String>,
+    pub index_description: String,
+    /// By keyword index.
+    pub descriptions: HashMap<usize, String>,
+}
+
+// --- Markdown rendering results, read by stage 4 and the templates ------------------------------
+
+/// Where an internal link points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LinkTarget {
+    /// The href to write, including "#anchor" if any.
+    pub(crate) url: String,
+    /// Index of the target page.
+    pub(crate) page: usize,
+    pub(crate) anchor: Option<String>,
+}
+
+/// One heading in the table of contents.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, Hash)]
+pub(crate) struct TocEntry {
+    pub(crate) level: u8,
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) children: Vec<TocEntry>,
+}
+
+/// Folder of the search index (Pagefind's bundle) in the output.
+pub(crate) const BUNDLE_DIR: &str = "pagefind";
+
+// --- Stage 6, render (and 7, publish; search): files to write ------------------------------
+
+/// A file to write, relative to the output directory. The bytes are shared: the dev server
+/// serves them and keeps them for its next run without a copy.
+#[derive(Debug, Clone)]
+pub(crate) struct Output {
+    pub rel: String,
+    pub bytes: Arc<Vec<u8>>,
+    /// The source this file was made from, for collision messages.
+    pub source: PathBuf,
+}

@@ -1,0 +1,207 @@
+//! What each output read, and the memo that lets the dev server's next run re-render exactly
+//! the outputs whose inputs changed.
+//!
+//! Every read of the site goes through [`Ctx`]; with a recorder attached, each method notes
+//! what it read ([`Read`]). Each kind of read has a fingerprint, defined in `views.rs` beside
+//! the view it feeds, over the same fields the view prints. An output is reused when the
+//! fingerprints of everything it read (and of the templates, translations and settings, which
+//! every output reads) are unchanged; else it is rendered again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::views::Ctx;
+use super::{Job, KeywordHtml, Templates};
+use crate::model::{fingerprint, Output};
+
+/// One thing a job read, by node or keyword index (valid while the node and keyword lists
+/// stay the same; the memo is emptied when they change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum Read {
+    /// A node's title and URL.
+    Link(usize),
+    /// What a listing shows of a node.
+    Summary(usize),
+    /// Everything of a node.
+    Page(usize),
+    /// A keyword's name, URL and count.
+    KeywordRef(usize),
+    /// Everything of a keyword.
+    Keyword(usize),
+    /// Which node is below which (for `all_pages`).
+    Tree,
+}
+
+/// The reads of one job, written by [`Ctx`]'s methods.
+#[derive(Debug, Default)]
+pub(super) struct Recorder(Mutex<Vec<Read>>);
+
+impl Recorder {
+    pub(super) fn note(&self, r: Read) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(r);
+    }
+
+    fn take(&self) -> Vec<Read> {
+        let mut reads = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        reads.sort_unstable();
+        reads.dedup();
+        reads
+    }
+}
+
+/// The fingerprints of everything an output can read, in this run.
+pub(super) struct Prints {
+    link: Vec<u64>,
+    summary: Vec<u64>,
+    page: Vec<u64>,
+    keyword_ref: Vec<u64>,
+    keyword: Vec<u64>,
+    tree: u64,
+    /// Settings, translations, templates, the `site` view, the keyword index texts.
+    global: u64,
+}
+
+impl Prints {
+    pub(super) fn new(ctx: &Ctx<'_>, global: u64) -> Self {
+        let nodes = 0..ctx.node_count();
+        let keyword_ref: Vec<u64> = (0..ctx.keyword_count())
+            .map(|k| ctx.keyword_ref_print(k))
+            .collect();
+        let link: Vec<u64> = nodes.clone().map(|n| ctx.link_print(n)).collect();
+        let summary: Vec<u64> = nodes
+            .clone()
+            .map(|n| ctx.summary_print(n, &link, &keyword_ref))
+            .collect();
+        let page = nodes.map(|n| ctx.page_print(n, &summary)).collect();
+        let keyword = (0..ctx.keyword_count())
+            .map(|k| ctx.keyword_print(k, &keyword_ref))
+            .collect();
+        Prints {
+            link,
+            summary,
+            page,
+            keyword_ref,
+            keyword,
+            tree: ctx.tree_print(),
+            global,
+        }
+    }
+
+    /// The fingerprint of everything `reads` names, with what every output reads.
+    fn of(&self, reads: &[Read]) -> u64 {
+        let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(u64::MAX);
+        let each: Vec<u64> = reads
+            .iter()
+            .map(|r| match *r {
+                Read::Link(n) => get(&self.link, n),
+                Read::Summary(n) => get(&self.summary, n),
+                Read::Page(n) => get(&self.page, n),
+                Read::KeywordRef(k) => get(&self.keyword_ref, k),
+                Read::Keyword(k) => get(&self.keyword, k),
+                Read::Tree => self.tree,
+            })
+            .collect();
+        fingerprint(&(self.global, each))
+    }
+}
+
+/// What the render stage kept of each output for the next run (the dev server).
+#[derive(Default)]
+pub(crate) struct Memo {
+    /// The node source paths and keyword slugs the reads' indices refer to.
+    nodes: Vec<String>,
+    keywords: Vec<String>,
+    outputs: HashMap<Job, Kept>,
+}
+
+struct Kept {
+    reads: Vec<Read>,
+    print: u64,
+    output: Output,
+}
+
+impl Memo {
+    /// Forgets everything if the nodes or keywords are not the ones the reads refer to.
+    pub(super) fn sync(&mut self, ctx: &Ctx<'_>) {
+        let nodes: Vec<&str> = (0..ctx.node_count())
+            .map(|n| ctx.node(n).doc.src.rel.as_str())
+            .collect();
+        let keywords: Vec<&str> = (0..ctx.keyword_count())
+            .map(|k| ctx.keyword(k).slug.as_str())
+            .collect();
+        if !self
+            .nodes
+            .iter()
+            .map(String::as_str)
+            .eq(nodes.iter().copied())
+            || !self
+                .keywords
+                .iter()
+                .map(String::as_str)
+                .eq(keywords.iter().copied())
+        {
+            self.outputs.clear();
+            self.nodes = nodes.into_iter().map(str::to_string).collect();
+            self.keywords = keywords.into_iter().map(str::to_string).collect();
+        }
+    }
+
+    /// The kept output of `job`, if nothing it read changed.
+    pub(super) fn reusable(&self, job: &Job, prints: &Prints) -> Option<Output> {
+        let kept = self.outputs.get(job)?;
+        (prints.of(&kept.reads) == kept.print).then(|| kept.output.clone())
+    }
+
+    /// Keeps what `job` rendered and read; jobs that no longer exist are dropped by `retain`.
+    pub(super) fn keep(&mut self, job: Job, output: &Output, recorder: &Recorder, prints: &Prints) {
+        let reads = recorder.take();
+        let print = prints.of(&reads);
+        self.outputs.insert(
+            job,
+            Kept {
+                reads,
+                print,
+                output: output.clone(),
+            },
+        );
+    }
+
+    pub(super) fn retain(&mut self, jobs: &[Job]) {
+        let live: std::collections::HashSet<&Job> = jobs.iter().collect();
+        self.outputs.retain(|j, _| live.contains(j));
+    }
+}
+
+/// What every output reads besides the site: settings, translations, templates, the keyword
+/// index's texts and the `site` view (menu included).
+pub(super) fn global_print(
+    ctx: &Ctx<'_>,
+    templates: &Templates,
+    translations: &std::collections::BTreeMap<String, String>,
+    kw_html: &KeywordHtml,
+) -> u64 {
+    let site = serde_json::to_string(&ctx.site_view()).unwrap_or_default();
+    let descriptions: std::collections::BTreeMap<&usize, &String> =
+        kw_html.descriptions.iter().collect();
+    fingerprint(&(
+        format!("{:?}", ctx.settings),
+        translations,
+        templates.print,
+        site,
+        ctx.keywords_title(),
+        (
+            &kw_html.index,
+            &kw_html.index_title,
+            &kw_html.index_description,
+        ),
+        descriptions,
+    ))
+}
+
+/// A recorder to attach to a job's context when the memo is on.
+pub(super) fn recorder(on: bool) -> Option<Arc<Recorder>> {
+    on.then(|| Arc::new(Recorder::default()))
+}

@@ -1,0 +1,514 @@
+//! The views templates see (the theme contract, docs/theme-contract.md) and [`Ctx`], the one
+//! place the render stage reads the site from: every read of a node, a body or a keyword by a
+//! job goes through a `Ctx` method below (the fields are private to this file).
+
+use std::sync::Arc;
+
+use super::reads::{Read, Recorder};
+use crate::model::fingerprint;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::filters::{dm_to_euro_cents, format_de};
+use super::special::SEARCH_PATH;
+use crate::config::Settings;
+use crate::links::Body;
+use crate::parse::{Date, FieldValue};
+use crate::resolve::{all_pages, ancestors, Node, Site};
+use crate::taxonomy::{Keyword, Keywords};
+
+#[derive(Serialize)]
+pub(super) struct LinkView<'a> {
+    pub title: &'a str,
+    pub permalink: String,
+    pub path: &'a str,
+}
+
+#[derive(Serialize)]
+pub(super) struct DateView {
+    iso: String,
+    display: String,
+}
+
+impl From<&Date> for DateView {
+    fn from(d: &Date) -> Self {
+        DateView {
+            iso: d.iso(),
+            display: d.display(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct KeywordView<'a> {
+    name: &'a str,
+    slug: &'a str,
+    permalink: String,
+    count: usize,
+}
+
+#[derive(Serialize)]
+pub(super) struct SummaryView<'a> {
+    title: &'a str,
+    permalink: String,
+    path: &'a str,
+    description: &'a str,
+    summary: &'a str,
+    date: Option<DateView>,
+    weight: i64,
+    #[serde(rename = "type")]
+    doc_type: Option<&'a str>,
+    fields: Value,
+    /// Which fields are HTML (`markdown`) and which text: a listing must not print a text
+    /// field with `| safe` because another type's field of the same name was HTML.
+    field_types: Value,
+    suchworte: Vec<KeywordView<'a>>,
+}
+
+#[derive(Serialize)]
+pub(super) struct PageView<'a> {
+    title: &'a str,
+    description: &'a str,
+    permalink: String,
+    path: &'a str,
+    slug: &'a str,
+    date: Option<DateView>,
+    updated: Option<DateView>,
+    weight: i64,
+    draft: bool,
+    /// Intranet-only (only ever true in targets that include internal content).
+    intern: bool,
+    content: &'a str,
+    summary: &'a str,
+    toc: &'a [crate::markdown::TocEntry],
+    word_count: usize,
+    reading_time: usize,
+    #[serde(rename = "type")]
+    doc_type: Option<&'a str>,
+    /// The content type's label, e.g. "Modellprojekt".
+    type_label: Option<&'a str>,
+    fields: Value,
+    field_labels: Value,
+    /// Field name → field type name (`text`, `money`, …).
+    field_types: Value,
+    suchworte: Vec<KeywordView<'a>>,
+    breadcrumbs: Vec<LinkView<'a>>,
+    section: Option<LinkView<'a>>,
+    prev: Option<LinkView<'a>>,
+    next: Option<LinkView<'a>>,
+    backlinks: Vec<LinkView<'a>>,
+    assets: Vec<String>,
+    extra: &'a Value,
+}
+
+#[derive(Serialize)]
+pub(super) struct SiteView<'a> {
+    title: &'a str,
+    description: &'a str,
+    language: &'a str,
+    base_url: &'a str,
+    root: &'a str,
+    pub keywords_url: String,
+    pub menu: Vec<LinkView<'a>>,
+    /// The menu already has an entry for the keyword index (`content/suchworte/_index.md`).
+    keywords_in_menu: bool,
+    extra: &'a toml::Table,
+    /// Absolute URL of the Atom feed.
+    feed_url: String,
+    /// Absolute URL of the search page, or null when this target has no search.
+    search_url: Option<String>,
+    /// Absolute URL of the search index folder (`…/pagefind/`), or null.
+    search_bundle_url: Option<String>,
+    target: TargetView<'a>,
+}
+
+#[derive(Serialize)]
+pub(super) struct TargetView<'a> {
+    name: &'a str,
+    /// Internal content is part of this build.
+    intern: bool,
+    /// Links are relative for opening from a file share (file://).
+    relative: bool,
+}
+
+/// Everything the views are made from, borrowed. The site, the bodies and the keywords are
+/// read only through the methods below: they are where a job's reads can be recorded.
+pub(super) struct Ctx<'a> {
+    pub settings: &'a Settings,
+    site: &'a Site,
+    bodies: &'a [std::sync::Arc<Body>],
+    keywords: &'a Keywords,
+    /// Title of the keyword index: its `_index.md` title, else the theme's `keywords` string.
+    keywords_title: String,
+    /// Every node's summary for listings, built once: a page appears in many lists.
+    summaries: &'a [Value],
+    /// Notes what a job reads, when the render memo is on.
+    recorder: Option<Arc<Recorder>>,
+}
+
+static NULL: Value = Value::Null;
+
+impl<'a> Ctx<'a> {
+    /// A context without summaries yet (they are made from it: [`Ctx::summary`]).
+    pub(super) fn new(
+        settings: &'a Settings,
+        site: &'a Site,
+        bodies: &'a [std::sync::Arc<Body>],
+        keywords: &'a Keywords,
+        keywords_title: String,
+    ) -> Self {
+        Ctx {
+            settings,
+            site,
+            bodies,
+            keywords,
+            keywords_title,
+            summaries: &[],
+            recorder: None,
+        }
+    }
+
+    /// This context for one job, noting what it reads in `recorder`.
+    pub(super) fn recording(&self, recorder: Option<Arc<Recorder>>) -> Self {
+        Ctx {
+            keywords_title: self.keywords_title.clone(),
+            recorder,
+            ..*self
+        }
+    }
+
+    fn note(&self, r: Read) {
+        if let Some(rec) = &self.recorder {
+            rec.note(r);
+        }
+    }
+
+    /// The same context with the summaries (`Null` for nodes no selected job lists).
+    pub(super) fn with_summaries(self, summaries: &'a [Value]) -> Self {
+        Ctx { summaries, ..self }
+    }
+
+    pub(super) fn permalink(&self, path: &str) -> String {
+        format!("{}{}", self.settings.base_url, path.trim_start_matches('/'))
+    }
+
+    pub(super) fn link(&self, id: usize) -> LinkView<'a> {
+        self.note(Read::Link(id));
+        let n: &'a Node = &self.site.nodes[id];
+        LinkView {
+            title: &n.doc.fm.title,
+            permalink: self.permalink(&n.path),
+            path: &n.path,
+        }
+    }
+
+    /// What [`Ctx::link`] shows of a node.
+    pub(super) fn link_print(&self, id: usize) -> u64 {
+        let n = &self.site.nodes[id];
+        fingerprint(&(&n.doc.fm.title, &n.path))
+    }
+
+    /// The node a job renders or schedules: its path, front matter, source and child ids.
+    pub(super) fn node(&self, id: usize) -> &'a Node {
+        self.note(Read::Page(id));
+        &self.site.nodes[id]
+    }
+
+    pub(super) fn node_count(&self) -> usize {
+        self.site.nodes.len()
+    }
+
+    pub(super) fn home(&self) -> usize {
+        self.site.home
+    }
+
+    /// Length of a node's rendered body (the output cap grows with it).
+    pub(super) fn content_len(&self, id: usize) -> usize {
+        self.note(Read::Page(id));
+        self.bodies[id].html.len()
+    }
+
+    /// The main menu: the home page's subsections.
+    pub(super) fn menu(&self) -> Vec<LinkView<'a>> {
+        let home = self.site.home;
+        let mut menu: Vec<usize> = self.site.nodes[home].subsections.clone();
+        menu.retain(|&s| s != home);
+        menu.into_iter().map(|s| self.link(s)).collect()
+    }
+
+    /// The listed summaries of `ids` (computed beforehand for every listing a job prints).
+    pub(super) fn listed(&self, ids: &[usize]) -> Vec<&'a Value> {
+        for &p in ids {
+            self.note(Read::Summary(p));
+        }
+        ids.iter().map(|&p| &self.summaries[p]).collect()
+    }
+
+    /// The listed summaries of every page below section `id`, for `all_pages`.
+    pub(super) fn all_pages(&self, id: usize) -> Vec<&'a Value> {
+        self.listed(&self.all_page_ids(id))
+    }
+
+    /// Ids of every page below section `id`.
+    pub(super) fn all_page_ids(&self, id: usize) -> Vec<usize> {
+        self.note(Read::Tree);
+        all_pages(&self.site.nodes, id)
+    }
+
+    /// What [`Ctx::all_page_ids`] reads: the tree of the whole site.
+    pub(super) fn tree_print(&self) -> u64 {
+        let tree: Vec<(Option<usize>, &[usize], &[usize])> = self
+            .site
+            .nodes
+            .iter()
+            .map(|n| (n.parent, n.pages.as_slice(), n.subsections.as_slice()))
+            .collect();
+        fingerprint(&tree)
+    }
+
+    /// The keyword a keyword page is about: name, slug, pages, related keywords, description.
+    pub(super) fn keyword(&self, k: usize) -> &'a Keyword {
+        self.note(Read::Keyword(k));
+        &self.keywords.list[k]
+    }
+
+    /// What a keyword page shows of [`Ctx::keyword`] (its listed pages and related keywords
+    /// are read as their own summaries and references).
+    pub(super) fn keyword_print(&self, k: usize, refs: &[u64]) -> u64 {
+        let kw = &self.keywords.list[k];
+        fingerprint(&(refs[k], &kw.pages, &kw.related, &kw.see_also))
+    }
+
+    pub(super) fn keyword_count(&self) -> usize {
+        self.keywords.list.len()
+    }
+
+    pub(super) fn keywords_title(&self) -> &str {
+        &self.keywords_title
+    }
+
+    /// URL path of the keyword index.
+    pub(super) fn keyword_index_path(&self) -> String {
+        format!("/{}/", self.settings.keywords.path)
+    }
+
+    pub(super) fn keyword_path(&self, slug: &str) -> String {
+        format!("/{}/{slug}/", self.settings.keywords.path)
+    }
+
+    fn keyword_refs(&self, id: usize) -> Vec<KeywordView<'a>> {
+        self.keywords.by_node[id]
+            .iter()
+            .map(|&k| self.keyword_view(k))
+            .collect()
+    }
+
+    pub(super) fn keyword_view(&self, k: usize) -> KeywordView<'a> {
+        self.note(Read::KeywordRef(k));
+        let kw = &self.keywords.list[k];
+        KeywordView {
+            name: &kw.name,
+            slug: &kw.slug,
+            permalink: self.permalink(&self.keyword_path(&kw.slug)),
+            count: kw.pages.len(),
+        }
+    }
+
+    /// What [`Ctx::keyword_view`] shows.
+    pub(super) fn keyword_ref_print(&self, k: usize) -> u64 {
+        let kw = &self.keywords.list[k];
+        fingerprint(&(&kw.name, &kw.slug, kw.pages.len()))
+    }
+
+    fn fields(&self, id: usize) -> (Value, Value, Value) {
+        let n = &self.site.nodes[id];
+        let mut fields = serde_json::Map::new();
+        let mut labels = serde_json::Map::new();
+        let mut types = serde_json::Map::new();
+        let ctype = n
+            .doc
+            .fm
+            .doc_type
+            .as_ref()
+            .and_then(|t| self.settings.types.get(t));
+        for (name, v) in &n.doc.fm.fields {
+            let value = match v {
+                FieldValue::Text(s) => json!(s),
+                FieldValue::List(l) => json!(l),
+                FieldValue::Integer(i) => json!(i),
+                FieldValue::Bool(b) => json!(b),
+                FieldValue::Date(d) => json!(DateView::from(d)),
+                FieldValue::Money { cents, currency } => money_json(*cents, currency),
+                FieldValue::Markdown(_) => json!(self.bodies[id]
+                    .field_html
+                    .iter()
+                    .find(|(f, _)| f == name)
+                    .map_or("", |(_, h)| h.as_str())),
+            };
+            fields.insert(name.clone(), value);
+            let def = ctype.and_then(|t| t.fields.iter().find(|f| &f.name == name));
+            labels.insert(
+                name.clone(),
+                json!(def.map_or(name.as_str(), |f| f.label.as_str())),
+            );
+            types.insert(name.clone(), json!(def.map(|f| f.kind.name())));
+        }
+        (
+            Value::Object(fields),
+            Value::Object(labels),
+            Value::Object(types),
+        )
+    }
+
+    pub(super) fn summary(&self, id: usize) -> SummaryView<'a> {
+        self.note(Read::Summary(id));
+        let n: &'a Node = &self.site.nodes[id];
+        let (fields, _, field_types) = self.fields(id);
+        SummaryView {
+            title: &n.doc.fm.title,
+            permalink: self.permalink(&n.path),
+            path: &n.path,
+            description: &n.doc.fm.description,
+            summary: &self.bodies[id].summary,
+            date: n.doc.fm.date.as_ref().map(DateView::from),
+            weight: n.doc.fm.weight,
+            doc_type: n.doc.fm.doc_type.as_deref(),
+            fields,
+            field_types,
+            suchworte: self.keyword_refs(id),
+        }
+    }
+
+    /// What [`Ctx::summary`] shows: the front matter (from the file's text and the content
+    /// type), the Markdown's summary and fields, the keywords.
+    pub(super) fn summary_print(&self, id: usize, links: &[u64], refs: &[u64]) -> u64 {
+        let n = &self.site.nodes[id];
+        let b = &self.bodies[id];
+        let keywords: Vec<u64> = self.keywords.by_node[id].iter().map(|&k| refs[k]).collect();
+        fingerprint(&(
+            links[id],
+            n.doc.src.hash,
+            &n.doc.fm.doc_type,
+            &b.summary,
+            &b.field_html,
+            keywords,
+        ))
+    }
+
+    pub(super) fn page(&self, id: usize) -> PageView<'a> {
+        self.note(Read::Page(id));
+        let n: &'a Node = &self.site.nodes[id];
+        let b: &'a Body = &self.bodies[id];
+        let (fields, field_labels, field_types) = self.fields(id);
+        PageView {
+            title: &n.doc.fm.title,
+            description: &n.doc.fm.description,
+            permalink: self.permalink(&n.path),
+            path: &n.path,
+            slug: n
+                .path
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or(""),
+            date: n.doc.fm.date.as_ref().map(DateView::from),
+            updated: n.doc.fm.updated.as_ref().map(DateView::from),
+            weight: n.doc.fm.weight,
+            draft: n.doc.fm.draft,
+            intern: n.doc.fm.intern,
+            content: &b.html,
+            summary: &b.summary,
+            toc: &b.toc,
+            word_count: b.word_count,
+            reading_time: b.word_count.div_ceil(200).max(1),
+            doc_type: n.doc.fm.doc_type.as_deref(),
+            type_label: n
+                .doc
+                .fm
+                .doc_type
+                .as_ref()
+                .and_then(|t| self.settings.types.get(t))
+                .map(|t| t.label.as_str()),
+            fields,
+            field_labels,
+            field_types,
+            suchworte: self.keyword_refs(id),
+            breadcrumbs: ancestors(&self.site.nodes, id)
+                .into_iter()
+                .map(|a| self.link(a))
+                .collect(),
+            section: n.parent.map(|p| self.link(p)),
+            prev: n.prev.map(|p| self.link(p)),
+            next: n.next.map(|p| self.link(p)),
+            backlinks: b.backlinks.iter().map(|&x| self.link(x)).collect(),
+            assets: n.assets.iter().map(|a| self.permalink(a)).collect(),
+            extra: if n.doc.fm.extra.is_null() {
+                &NULL
+            } else {
+                &n.doc.fm.extra
+            },
+        }
+    }
+
+    /// What [`Ctx::page`] shows besides the summary (the linked nodes are read as links):
+    /// the body, what resolve decided (intern, neighbours, children, assets), the backlinks.
+    pub(super) fn page_print(&self, id: usize, summaries: &[u64]) -> u64 {
+        let n = &self.site.nodes[id];
+        let b = &self.bodies[id];
+        fingerprint(&(
+            summaries[id],
+            b.hash,
+            n.doc.fm.intern,
+            (n.parent, n.prev, n.next),
+            (&n.pages, &n.subsections, &n.assets),
+            &b.backlinks,
+        ))
+    }
+
+    /// What templates see of the site as a whole (`site`).
+    pub(super) fn site_view(&self) -> SiteView<'a> {
+        let settings = self.settings;
+        let mut view = SiteView {
+            title: &settings.title,
+            description: &settings.description,
+            language: &settings.language,
+            base_url: &settings.base_url,
+            root: &settings.base_url,
+            keywords_url: self.permalink(&self.keyword_index_path()),
+            menu: self.menu(),
+            keywords_in_menu: false,
+            extra: &settings.extra,
+            feed_url: self.permalink("/atom.xml"),
+            search_url: settings.target.search.then(|| self.permalink(SEARCH_PATH)),
+            search_bundle_url: settings
+                .target
+                .search
+                .then(|| self.permalink(&format!("/{}/", crate::model::BUNDLE_DIR))),
+            target: TargetView {
+                name: &settings.target.name,
+                intern: settings.target.include_intern,
+                relative: settings.target.relative,
+            },
+        };
+        view.keywords_in_menu = view.menu.iter().any(|l| l.permalink == view.keywords_url);
+        view
+    }
+}
+
+fn money_json(cents: i64, currency: &str) -> Value {
+    let euro_cents = match currency {
+        "DM" => Some(dm_to_euro_cents(cents)),
+        "EUR" | "€" => Some(cents),
+        _ => None,
+    };
+    let amount = format_de(cents);
+    json!({
+        "cents": cents,
+        "amount": amount,
+        "currency": currency,
+        "display": format!("{amount} {currency}"),
+        "euro_cents": euro_cents,
+        "euro": euro_cents.map(format_de),
+        "euro_display": euro_cents.map(|e| format!("{} €", format_de(e))),
+    })
+}
