@@ -84,7 +84,8 @@ def simple_corpus(root: Path, pages: int, seed: int, shape: str) -> None:
     if root.exists():
         shutil.rmtree(root)
     (root / "themes").mkdir(parents=True)
-    os.symlink(REPO / "themes" / "default", root / "themes" / "default")
+    # Copied: wegweiser refuses a theme linked from outside the site.
+    shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")
     (root / "config.toml").write_text(
         'title = "Benchmark"\nbase_url = "http://127.0.0.1/"\nlanguage = "de"\n'
         'theme = "default"\nsearch = false\n', encoding="utf-8")

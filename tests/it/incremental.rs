@@ -59,6 +59,16 @@ enum Edit {
         doc: usize,
         title: usize,
     },
+    /// The last URL segment set or removed (the file stays where it is).
+    Slug {
+        doc: usize,
+        slug: Option<usize>,
+    },
+    /// Listings show it.
+    Description {
+        doc: usize,
+        text: Option<usize>,
+    },
     Weight {
         doc: usize,
         weight: Option<i64>,
@@ -145,6 +155,9 @@ fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         4 => (i(), 0..7usize).prop_map(|(doc, how)| Edit::Body { doc, how }),
         3 => (i(), 0..TITLES.len()).prop_map(|(doc, title)| Edit::Title { doc, title }),
+        1 => (i(), proptest::option::of(0..TITLES.len()))
+            .prop_map(|(doc, text)| Edit::Description { doc, text }),
+        1 => (i(), proptest::option::of(0..NAMES.len())).prop_map(|(doc, slug)| Edit::Slug { doc, slug }),
         2 => (i(), proptest::option::of(0..4i64)).prop_map(|(doc, weight)| Edit::Weight { doc, weight }),
         2 => (i(), proptest::option::of(0..DATES.len())).prop_map(|(doc, date)| Edit::Date { doc, date }),
         3 => (i(), 0..KEYWORDS.len()).prop_map(|(doc, keyword)| Edit::KeywordAdd { doc, keyword }),
@@ -352,6 +365,20 @@ fn apply(f: &Fixture, e: &Edit) -> Vec<PathBuf> {
         Edit::Title { doc, title } => pick(&f.docs(), doc).map(|d| {
             f.with_front(d, |fm| {
                 drop(fm.insert("title".into(), TITLES[title].into()))
+            })
+        }),
+        Edit::Slug { doc, slug } => pick(&f.docs(), doc).map(|d| {
+            f.with_front(d, |fm| match slug {
+                Some(s) => drop(fm.insert("slug".into(), format!("{}-x", NAMES[s]).into())),
+                None => drop(fm.remove("slug")),
+            })
+        }),
+        Edit::Description { doc, text } => pick(&f.docs(), doc).map(|d| {
+            f.with_front(d, |fm| match text {
+                Some(t) => {
+                    drop(fm.insert("description".into(), format!("Über {}", TITLES[t]).into()))
+                }
+                None => drop(fm.remove("description")),
             })
         }),
         Edit::Weight { doc, weight } => pick(&f.docs(), doc).map(|d| {
@@ -663,10 +690,12 @@ fn options(root: &Path, target: &str) -> BuildOptions {
     }
 }
 
-/// At most this many lines of a diff per output.
+/// At most this many lines of a diff per output, and characters of a line.
 const DIFF_LINES: usize = 8;
+const DIFF_WIDTH: usize = 160;
 
-/// The differing middle of two texts: the lines of each between the common head and tail.
+/// The differing middle of two texts: the lines of each between the common head and tail,
+/// long lines cut to a window from a little before their first difference.
 fn line_diff(a: &[u8], b: &[u8]) -> String {
     let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
     let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
@@ -677,10 +706,16 @@ fn line_diff(a: &[u8], b: &[u8]) -> String {
         .zip(b[head..].iter().rev())
         .take_while(|(x, y)| x == y)
         .count();
-    let mut out = format!("    @@ line {}\n", head + 1);
+    let (first_a, first_b) = (a.get(head).copied(), b.get(head).copied());
+    let same = first_a.zip(first_b).map_or(0, |(x, y)| {
+        x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count()
+    });
+    let from = same.saturating_sub(DIFF_WIDTH / 4);
+    let mut out = format!("    @@ line {}, from column {}\n", head + 1, from + 1);
     for (sign, lines) in [("-", &a), ("+", &b)] {
         for l in lines[head..lines.len() - tail].iter().take(DIFF_LINES) {
-            out.push_str(&format!("    {sign} {l}\n"));
+            let cut: String = l.chars().skip(from).take(DIFF_WIDTH).collect();
+            out.push_str(&format!("    {sign} {cut}\n"));
         }
     }
     out
