@@ -514,10 +514,12 @@ fn link_table(site: &Site) -> u64 {
     for n in &site.nodes {
         (&n.doc.src.rel, &n.path).hash(&mut h);
     }
-    let mut left_out: Vec<&String> = site.drafts.iter().chain(&site.intern_excluded).collect();
-    left_out.sort();
-    left_out.hash(&mut h);
-    site.drafts.len().hash(&mut h);
+    // A link to either is an error, with a message that says which.
+    for left_out in [&site.drafts, &site.intern_excluded] {
+        let mut sorted: Vec<&String> = left_out.iter().collect();
+        sorted.sort();
+        sorted.hash(&mut h);
+    }
     h.finish()
 }
 

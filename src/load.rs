@@ -124,11 +124,11 @@ fn read_markdown(rel: &str, abs: &Path) -> (Option<SourceFile>, Vec<Diagnostic>)
 /// everything is loaded with [`load`], whose walk checks what the site may contain.
 pub(crate) fn reload(
     settings: &Settings,
-    prev: &Sources,
+    prev: Sources,
     changed: &[PathBuf],
 ) -> Option<(Sources, Vec<Diagnostic>)> {
     let content_dir = settings.root.join("content");
-    let mut sources = prev.clone();
+    let mut sources = prev;
     let mut diags = Vec::new();
     for abs in changed {
         let rel = abs
@@ -137,10 +137,8 @@ pub(crate) fn reload(
             .to_str()?
             .replace('\\', "/");
         let meta = std::fs::symlink_metadata(abs).ok()?;
-        let i = sources
-            .content
-            .iter()
-            .position(|f| f.rel == crate::slug::nfc(&rel))?;
+        let key = crate::slug::nfc(&rel);
+        let i = sources.content.iter().position(|f| f.rel == key)?;
         if !meta.is_file() || !rel.ends_with(".md") {
             return None;
         }

@@ -33,6 +33,8 @@ pub(crate) struct Run {
     pub pages: usize,
     pub sections: usize,
     pub keywords: usize,
+    /// Built on the memo of a previous run with the same settings.
+    pub incremental: bool,
 }
 
 /// What a run keeps for the next one (the dev server). A one-off build passes
@@ -62,8 +64,9 @@ impl Memo {
         }
     }
 
-    /// Forgets everything made with other settings.
-    fn for_settings(&mut self, settings: &Settings) {
+    /// Forgets everything made with other settings; whether a previous run's results with
+    /// these settings are there to build on.
+    fn for_settings(&mut self, settings: &Settings) -> bool {
         let key = format!("{settings:?}");
         if self.settings != key {
             *self = Memo {
@@ -72,10 +75,6 @@ impl Memo {
                 ..Memo::default()
             };
         }
-    }
-
-    /// Whether a run has filled the memo (with the settings it was made with).
-    pub(crate) fn has_run(&self) -> bool {
         self.sources.is_some()
     }
 
@@ -134,7 +133,7 @@ pub(crate) fn run(
     progress: Progress,
     out_dir: Option<&std::path::Path>,
 ) -> Result<Run, BuildError> {
-    memo.for_settings(settings);
+    let incremental = memo.for_settings(settings);
     let mut clock = Clock::new();
     let mut diags = Diagnostics::new();
     // 1. load: the files, and the templates compiled.
@@ -199,6 +198,7 @@ pub(crate) fn run(
         pages,
         sections: site.nodes.len() - pages,
         keywords: keywords.list.len(),
+        incremental,
     })
 }
 
@@ -220,7 +220,7 @@ fn load_stage(
 ) -> Result<Sources, BuildError> {
     // Taken out: a run that fails from here on leaves no stale sources behind.
     let prev = memo.sources.take();
-    let reloaded = match (&prev, changed) {
+    let reloaded = match (prev, changed) {
         (Some(prev), Some(changed)) => load::reload(settings, prev, changed),
         _ => None,
     };
@@ -364,7 +364,6 @@ fn publish_stage(
     clock: &mut Clock,
 ) -> Result<(Vec<Output>, Copies), BuildError> {
     let settings = s.settings;
-    let summaries: Vec<String> = s.bodies.iter().map(|b| b.summary.clone()).collect();
     let own: Vec<&str> = s
         .sources
         .static_files
@@ -377,7 +376,7 @@ fn publish_stage(
     } else {
         (Vec::new(), rendered)
     };
-    let mut outputs = publish::publish(settings, s.site, &summaries, &own, rendered);
+    let mut outputs = publish::publish(settings, s.site, s.bodies, &own, rendered);
     if settings.target.search && !diags.has_errors() {
         let index = match memo.search.take() {
             Some(index) => index,

@@ -20,14 +20,14 @@ const FEED_ENTRIES: usize = 30;
 pub(crate) fn publish(
     settings: &Settings,
     site: &Site,
-    summaries: &[String],
+    bodies: &[std::sync::Arc<crate::model::Body>],
     own_files: &[&str],
     mut outputs: Vec<Output>,
 ) -> Vec<Output> {
     for generated in [
         sitemap(settings, site),
         robots(settings),
-        feed(settings, site, summaries),
+        feed(settings, site, bodies),
     ] {
         if !own_files.contains(&generated.rel.as_str()) {
             outputs.push(generated);
@@ -118,7 +118,7 @@ fn robots(settings: &Settings) -> Output {
 }
 
 /// New and updated pages: every document with a date, newest change first.
-fn feed(settings: &Settings, site: &Site, summaries: &[String]) -> Output {
+fn feed(settings: &Settings, site: &Site, bodies: &[std::sync::Arc<crate::model::Body>]) -> Output {
     let mut dated: Vec<(Date, usize)> = site
         .nodes
         .iter()
@@ -148,7 +148,7 @@ fn feed(settings: &Settings, site: &Site, summaries: &[String]) -> Output {
         let n = &site.nodes[i];
         let url = escape::xml(&format!("{base}{}", &n.path[1..]));
         let summary = if n.doc.fm.description.is_empty() {
-            summaries.get(i).map_or("", String::as_str)
+            bodies.get(i).map_or("", |b| b.summary.as_str())
         } else {
             &n.doc.fm.description
         };

@@ -235,7 +235,6 @@ impl Rebuilder {
     fn rebuild(&mut self, shared: &Shared, cause: Option<&[&PathBuf]>) {
         let started = Instant::now();
         let changed: Option<Vec<PathBuf>> = cause.map(|c| c.iter().map(|p| (*p).clone()).collect());
-        let incremental = cause.is_some() && self.memo.has_run();
         let result = guarded(&self.cause_text(cause), || {
             test_hook::panic_if_changed(cause.unwrap_or_default(), "before");
             let settings = self.settings()?;
@@ -251,7 +250,7 @@ impl Rebuilder {
         });
         match result {
             Ok((settings, run)) => {
-                let incremental = incremental && self.memo.has_run();
+                let incremental = run.incremental;
                 self.install(
                     shared,
                     &settings,

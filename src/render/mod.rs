@@ -273,8 +273,15 @@ fn run(
             || base.clone(),
             |c, job| {
                 let recorder = reads::recorder(record);
-                let ctx = ctx.recording(recorder.clone());
-                let out = render_job(&ctx, templates, c, keyword_html, job, menu);
+                let recording;
+                let ctx = match &recorder {
+                    Some(r) => {
+                        recording = ctx.recording(Some(r.clone()));
+                        &recording
+                    }
+                    None => ctx,
+                };
+                let out = render_job(ctx, templates, c, keyword_html, job, menu);
                 progress.inc(1);
                 let out = match (out, emit) {
                     (Ok(o), Some(emit)) => {
