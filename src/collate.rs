@@ -23,7 +23,7 @@ use icu_locale_core::locale;
 pub(crate) struct GermanCollator {
     inner: Inner,
     /// Sort keys computed so far: the dev server sorts the same titles on every run.
-    keys: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+    keys: std::sync::Mutex<crate::hash::HashMap<String, Vec<u8>>>,
 }
 
 /// Beyond this many cached keys the cache starts afresh (a long preview session).

@@ -28,6 +28,7 @@ pub(crate) mod config;
 pub mod error;
 pub(crate) mod escape;
 pub(crate) mod files;
+pub(crate) mod hash;
 pub(crate) mod links;
 pub(crate) mod load;
 pub(crate) mod markdown;

@@ -4,7 +4,8 @@
 //! rendered Markdown fields and backlinks. `@/path.md#anchor` and relative `.md` links become
 //! page URLs; a missing page or anchor is an error at the link's line and column.
 
-use std::collections::{BTreeSet, HashMap};
+use crate::hash::HashMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -403,6 +404,9 @@ pub(crate) fn render_bodies(
     let sources: Vec<usize> = (0..bodies.len()).collect();
     diags.extend(check_anchors(site, &bodies, &sources));
     set_backlinks(site, &mut bodies);
+    // The memo keeps the bodies with their backlinks: next run, a body is copied again only
+    // if its backlinks change.
+    memo.keep_backlinks(site, &bodies);
     (bodies, diags)
 }
 
@@ -496,6 +500,19 @@ impl Memo {
             .collect();
         self.bodies = fresh.into_iter().collect();
         outs
+    }
+}
+
+impl Memo {
+    /// Replaces each memoized body by the same body with its backlinks set.
+    fn keep_backlinks(&mut self, site: &Site, bodies: &[Arc<Body>]) {
+        for (n, b) in site.nodes.iter().zip(bodies) {
+            if let Some(m) = self.bodies.get_mut(&n.doc.src.rel) {
+                if !Arc::ptr_eq(&m.body, b) {
+                    m.body = b.clone();
+                }
+            }
+        }
     }
 }
 

@@ -102,6 +102,9 @@ enum Command {
         /// rebinding); on any other address, requests for any host name
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
+        /// Print the time each stage took, after every rebuild
+        #[arg(long)]
+        timings: bool,
     },
 }
 
@@ -117,7 +120,12 @@ fn main() -> ExitCode {
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     match cli.command {
-        Command::Serve { common, port, bind } => serve(common, port, bind, color),
+        Command::Serve {
+            common,
+            port,
+            bind,
+            timings,
+        } => serve(common, port, bind, timings, color),
         Command::Init { dir } => init(&dir, color),
         Command::New { kind, path, root } => new_page(&root, &kind, &path, color),
         Command::Build {
@@ -286,7 +294,13 @@ fn report_error(e: BuildError, color: bool) -> ExitCode {
     }
 }
 
-fn serve(common: Common, port: u16, bind: std::net::IpAddr, color: bool) -> ExitCode {
+fn serve(
+    common: Common,
+    port: u16,
+    bind: std::net::IpAddr,
+    timings: bool,
+    color: bool,
+) -> ExitCode {
     if common.format == Format::Json {
         eprintln!("error: serve has no JSON output");
         eprintln!("  = hint: drop --format json; `wegweiser check --format json` reports as JSON");
@@ -312,6 +326,7 @@ fn serve(common: Common, port: u16, bind: std::net::IpAddr, color: bool) -> Exit
         bind,
         port,
         color,
+        timings,
     };
     match wegweiser::serve::serve(&opts) {
         Ok(()) => ExitCode::SUCCESS,

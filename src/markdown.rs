@@ -3,7 +3,7 @@
 //! This is the only module that knows pulldown-cmark and syntect; everything it
 //! hands out is plain data.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 use std::ops::Range;
 
 use pulldown_cmark::{
@@ -454,7 +454,7 @@ impl<'s, 'o> Pass<'s, 'o> {
         let mut ids = Ids {
             used: opts.reserved_ids.iter().cloned().collect(),
             reserved,
-            next: HashMap::new(),
+            next: HashMap::default(),
         };
         let footnotes = footnote_ids(events, &mut ids);
         Pass {
@@ -464,7 +464,7 @@ impl<'s, 'o> Pass<'s, 'o> {
             rendered: Rendered::default(),
             ids,
             footnotes,
-            defined: HashSet::new(),
+            defined: HashSet::default(),
             flat_toc: Vec::new(),
             out: Vec::with_capacity(events.len() + 4),
             heading: None,
@@ -931,7 +931,7 @@ fn footnote_key(label: &str) -> String {
 /// A valid, unique id for every footnote label (`fn-` and its slug), in order of first use, so
 /// that the numbers stay as they were; reserved before the headings take theirs.
 fn footnote_ids(events: &[(Event<'_>, Range<usize>)], ids: &mut Ids) -> HashMap<String, String> {
-    let mut map = HashMap::new();
+    let mut map = HashMap::default();
     for (event, _) in events {
         let label = match event {
             Event::FootnoteReference(label) | Event::Start(Tag::FootnoteDefinition(label)) => label,

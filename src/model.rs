@@ -4,7 +4,8 @@
 //! value to its own; the values are defined here so that no stage imports another stage's
 //! module for its types. Nothing here does work beyond small accessors.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+pub(crate) use crate::hash::{HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 

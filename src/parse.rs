@@ -4,7 +4,8 @@
 //! Takes the [`SourceFile`]s of stage 1 and returns one [`Document`] per file that parsed, plus
 //! every problem found (all of them, not just the first).
 
-use std::collections::{BTreeMap, HashMap};
+use crate::hash::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;

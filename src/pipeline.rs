@@ -187,6 +187,7 @@ pub(crate) fn run(
         &mut diags,
         &mut clock,
     )?;
+    clock.lap("publish");
     gate(&mut diags)?;
     let pages = site.nodes.iter().filter(|n| !n.is_section()).count();
     Ok(Run {

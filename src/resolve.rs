@@ -4,7 +4,7 @@
 //! parent section, the sorted pages and subsections of each section, prev/next within a section,
 //! and where each bundle asset goes. Duplicate URLs and unsafe slugs are errors.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::collate::GermanCollator;
@@ -77,8 +77,8 @@ impl Hidden {
 fn partition(settings: &Settings, docs: Vec<Arc<Document>>) -> Partition {
     let kw_prefix = format!("{}/", settings.keywords.path);
     let mut hidden = Hidden {
-        drafts: HashSet::new(),
-        intern_excluded: HashSet::new(),
+        drafts: HashSet::default(),
+        intern_excluded: HashSet::default(),
         intern_dirs: docs
             .iter()
             .filter(|d| d.kind == Kind::Section && d.fm.intern)
@@ -102,7 +102,8 @@ fn partition(settings: &Settings, docs: Vec<Arc<Document>>) -> Partition {
             kept.push(d);
         }
     }
-    kept.sort_by_key(|d| {
+    // Each key made once, not per comparison (the preview runs this for every edit).
+    kept.sort_by_cached_key(|d| {
         (
             d.kind != Kind::Section,
             d.src.rel.matches('/').count(),

@@ -14,7 +14,8 @@
 //! Only GET and HEAD are answered, and on loopback only requests for a loopback host name
 //! (`checks`).
 
-use std::collections::{BTreeSet, HashMap};
+use crate::hash::HashMap;
+use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -40,6 +41,8 @@ pub struct ServeOptions {
     pub port: u16,
     /// Print coloured diagnostics.
     pub color: bool,
+    /// Print the time each stage took, after every rebuild.
+    pub timings: bool,
 }
 
 /// What the server serves, shared between the HTTP threads and the rebuild loop.
@@ -66,8 +69,8 @@ struct Live {
 impl Live {
     fn new(prefix: String) -> Self {
         Live {
-            files: HashMap::new(),
-            copies: HashMap::new(),
+            files: HashMap::default(),
+            copies: HashMap::default(),
             version: 0,
             errors: Vec::new(),
             good: false,
@@ -128,7 +131,7 @@ pub fn serve(opts: &ServeOptions) -> Result<(), BuildError> {
     });
 
     let origin = format!("http://{host}:{}", opts.port);
-    let mut state = Rebuilder::new(build_opts, opts.color, origin);
+    let mut state = Rebuilder::new(build_opts, opts.color, opts.timings, origin);
     // Watch before the first build, so a file saved while it runs is not missed.
     let (mut watcher, events) = SourceWatcher::start(&state.opts.root)?;
     state.rebuild(&shared, None);
@@ -209,6 +212,7 @@ pub(crate) fn preview_settings(
 struct Rebuilder {
     opts: BuildOptions,
     color: bool,
+    timings: bool,
     /// Where the server listens (`http://127.0.0.1:1111`): served pages link there.
     origin: String,
     /// What the last run kept for the next; emptied when a rebuild panicked (it may have been
@@ -217,10 +221,11 @@ struct Rebuilder {
 }
 
 impl Rebuilder {
-    fn new(opts: BuildOptions, color: bool, origin: String) -> Self {
+    fn new(opts: BuildOptions, color: bool, timings: bool, origin: String) -> Self {
         Rebuilder {
             opts,
             color,
+            timings,
             origin,
             memo: Memo::keeping(),
         }
@@ -278,6 +283,7 @@ impl Rebuilder {
         started: Instant,
         incremental: Option<&[&PathBuf]>,
     ) {
+        let timings = self.timings.then(|| run.timings.clone());
         let files: HashMap<String, Arc<Vec<u8>>> =
             run.outputs.into_iter().map(|o| (o.rel, o.bytes)).collect();
         let copies: HashMap<String, PathBuf> = run
@@ -316,6 +322,9 @@ impl Rebuilder {
                 self.shown(cause).join(", ")
             ),
             None => eprintln!("built {total} files in {} ms", ms as u64),
+        }
+        if let Some(timings) = timings {
+            print_timings(&timings, ms);
         }
     }
 
@@ -402,6 +411,19 @@ impl Rebuilder {
             self.rebuild(shared, Some(&changed));
         }
     }
+}
+
+/// `serve --timings`: each stage, and what the rebuild took besides (serving it included).
+fn print_timings(timings: &[(&'static str, std::time::Duration)], total_ms: f64) {
+    let mut stages = 0.0;
+    let mut line = String::from("  timings:");
+    for (stage, t) in timings {
+        let ms = t.as_secs_f64() * 1000.0;
+        stages += ms;
+        line.push_str(&format!(" {stage} {ms:.1}"));
+    }
+    line.push_str(&format!(" | other {:.1} ms", total_ms - stages));
+    eprintln!("{line}");
 }
 
 /// How many files differ between two served versions (changed, added or removed).

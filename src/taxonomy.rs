@@ -5,7 +5,8 @@
 //! pages carrying it, co-occurring keywords and "siehe auch" references. Slug collisions are
 //! errors naming both keywords; near-duplicates are warnings.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::collate::GermanCollator;
 use crate::config::{KeywordSettings, Settings};
@@ -138,11 +139,11 @@ fn gather(
     site: &Site,
     diags: &mut Vec<Diagnostic>,
 ) -> (HashMap<String, Uses>, Vec<Vec<String>>) {
-    let mut uses: HashMap<String, Uses> = HashMap::new();
+    let mut uses: HashMap<String, Uses> = HashMap::default();
     let mut node_keys: Vec<Vec<String>> = vec![Vec::new(); site.nodes.len()];
     for (id, node) in site.nodes.iter().enumerate() {
         let doc = &node.doc;
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::default();
         for At { value, offset } in &doc.fm.suchworte {
             let name = match vocabulary.name_of(value, doc, *offset) {
                 Ok(name) => name,
@@ -305,7 +306,7 @@ fn keywords_by_node(node_keys: &[Vec<String>], of_key: &HashMap<String, usize>) 
 
 /// Related keywords by co-occurrence: the `max` sharing the most pages.
 fn relate(keywords: &mut [Keyword], by_node: &[Vec<usize>], max: usize) {
-    let mut co: Vec<HashMap<usize, usize>> = vec![HashMap::new(); keywords.len()];
+    let mut co: Vec<HashMap<usize, usize>> = vec![HashMap::default(); keywords.len()];
     for ks in by_node {
         for &a in ks {
             for &b in ks {

@@ -12,8 +12,8 @@ use std::sync::{Mutex, PoisonError};
 use rayon::prelude::*;
 
 use crate::error::{BuildError, Diagnostic};
+use crate::hash::HashMap;
 use crate::model::Output;
-use std::collections::HashMap;
 
 /// What to put into the output: generated files and files copied from disk.
 pub(crate) struct Plan {
@@ -355,7 +355,7 @@ pub(crate) fn check_collisions<'a>(
     copies: &[(PathBuf, String)],
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    let mut seen: HashMap<&str, PathBuf> = HashMap::new();
+    let mut seen: HashMap<&str, PathBuf> = HashMap::default();
     for o in outputs {
         if let Some(prev) = seen.insert(o.rel.as_str(), o.source.clone()) {
             diags.push(

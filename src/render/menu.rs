@@ -1,6 +1,6 @@
 //! The main menu, rendered once per [`MenuState`] instead of once per page.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
@@ -52,7 +52,7 @@ impl<'a> MenuCache<'a> {
             base,
             paths: site.menu.iter().map(|l| l.path).collect(),
             keywords_url: &site.keywords_url,
-            rendered: Mutex::new(HashMap::new()),
+            rendered: Mutex::new(HashMap::default()),
         }
     }
 

@@ -7,7 +7,7 @@
 //! fingerprints of everything it read (and of the templates, translations and settings, which
 //! every output reads) are unchanged; else it is rendered again.
 
-use std::collections::HashMap;
+use crate::hash::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::views::Ctx;
@@ -170,7 +170,7 @@ impl Memo {
     }
 
     pub(super) fn retain(&mut self, jobs: &[Job]) {
-        let live: std::collections::HashSet<&Job> = jobs.iter().collect();
+        let live: HashSet<&Job> = jobs.iter().collect();
         self.outputs.retain(|j, _| live.contains(j));
     }
 }

@@ -12,7 +12,7 @@ const STAGES: [&str; 10] = [
 ];
 
 /// Shared code with no stage of its own: it may use the model and other utilities only.
-const UTILITIES: [&str; 11] = [
+const UTILITIES: [&str; 12] = [
     "model",
     "error",
     "escape",
@@ -24,6 +24,7 @@ const UTILITIES: [&str; 11] = [
     "template_guard",
     "files",
     "text",
+    "hash",
 ];
 
 /// What runs the stages: may use anything.
