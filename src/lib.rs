@@ -386,7 +386,13 @@ ziel = { type = "markdown" }
             let (docs, d) = parse::parse(settings(), &files, &mut parse::Memo::default());
             assert!(d.is_empty(), "{d:?}");
             let collator = collate::GermanCollator::new();
-            let (site, d) = resolve::resolve(settings(), &collator, docs, Vec::new());
+            let (site, d) = resolve::resolve(
+                settings(),
+                &collator,
+                docs,
+                Vec::new(),
+                &mut resolve::Memo::default(),
+            );
             assert!(d.is_empty(), "{d:?}");
             site
         })
@@ -518,7 +524,14 @@ ziel = { type = "markdown" }
         let bar = indicatif::ProgressBar::hidden();
         let (bodies, _) = links::render_bodies(site, &env, &bar, None, &mut links::Memo::default());
         let collator = collate::GermanCollator::new();
-        let (keywords, _) = crate::taxonomy::collect(s, &collator, site, Vec::new(), false);
+        let (keywords, _) = crate::taxonomy::collect(
+            s,
+            &collator,
+            site,
+            Vec::new(),
+            false,
+            &mut crate::taxonomy::Memo::default(),
+        );
         let translations = std::collections::BTreeMap::new();
         let kw_html = crate::render::KeywordHtml::default();
         let (outputs, diags) = crate::render::render(

@@ -527,7 +527,7 @@ fn same_document(a: &Arc<Document>, b: &Arc<Document>) -> bool {
 /// and which documents are left out as drafts or internal.
 fn link_table(site: &Site) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = crate::model::print_hasher();
     for n in &site.nodes {
         (&n.doc.src.rel, &n.path).hash(&mut h);
     }

@@ -40,10 +40,19 @@ impl SourceFile {
 
 /// A 64-bit fingerprint of a value (the same within one process).
 pub(crate) fn fingerprint<T: std::hash::Hash + ?Sized>(v: &T) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    v.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    // Fixed seed: equal inputs give equal prints for the whole process. foldhash, not SipHash:
+    // the dev server prints every page's inputs on every edit.
+    PRINTS.hash_one(v)
+}
+
+const PRINTS: foldhash::quality::FixedState =
+    foldhash::quality::FixedState::with_seed(0x7765_6777_6569_7365);
+
+/// A hasher for a [`fingerprint`] made piece by piece.
+pub(crate) fn print_hasher() -> impl std::hash::Hasher {
+    use std::hash::BuildHasher;
+    PRINTS.build_hasher()
 }
 
 /// A non-Markdown file of `content/` (page bundle assets), copied beside its page.

@@ -47,6 +47,8 @@ pub(crate) struct Memo {
     sources: Option<Sources>,
     templates: Option<(Vec<Template>, Arc<render::Templates>)>,
     parsed: parse::Memo,
+    resolved: resolve::Memo,
+    keywords: taxonomy::Memo,
     bodies: links::Memo,
     renders: render::Memo,
     collator: Option<Arc<collate::GermanCollator>>,
@@ -146,7 +148,13 @@ pub(crate) fn run(
     clock.lap("parse");
     // 3. resolve
     let collator = memo.collator();
-    let (mut site, d) = resolve::resolve(settings, &collator, docs, sources.assets.clone());
+    let (mut site, d) = resolve::resolve(
+        settings,
+        &collator,
+        docs,
+        sources.assets.clone(),
+        &mut memo.resolved,
+    );
     diags.extend(d);
     clock.lap("resolve");
     gate(&mut diags)?;
@@ -190,6 +198,12 @@ pub(crate) fn run(
     clock.lap("publish");
     gate(&mut diags)?;
     let pages = site.nodes.iter().filter(|n| !n.is_section()).count();
+    let (sections, keyword_count) = (site.nodes.len() - pages, keywords.list.len());
+    if memo.keep {
+        // The next run sorts this tree and these keywords again if nothing else changed.
+        memo.resolved.keep(site);
+        memo.keywords.keep(keywords);
+    }
     Ok(Run {
         outputs,
         staging,
@@ -197,8 +211,8 @@ pub(crate) fn run(
         warnings: diags.into_sorted(),
         timings: clock.timings,
         pages,
-        sections: site.nodes.len() - pages,
-        keywords: keywords.list.len(),
+        sections,
+        keywords: keyword_count,
         incremental,
     })
 }
@@ -303,10 +317,11 @@ fn links_and_keywords(
     let keyword_docs = std::mem::take(&mut site.keyword_docs);
     let collator = memo.collator();
     let bodies_memo = &mut memo.bodies;
+    let keywords_memo = &mut memo.keywords;
     let site: &Site = site;
     let ((bodies, d), (keywords, kd)) = rayon::join(
         || links::render_bodies(site, env, &stage.bar, texts, bodies_memo),
-        || taxonomy::collect(settings, &collator, site, keyword_docs, true),
+        || taxonomy::collect(settings, &collator, site, keyword_docs, true, keywords_memo),
     );
     stage.finish();
     diags.extend(d);

@@ -20,23 +20,31 @@ pub(crate) fn resolve(
     collator: &GermanCollator,
     docs: Vec<Arc<Document>>,
     assets: Vec<AssetFile>,
+    memo: &mut Memo,
 ) -> (Site, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
+    let print = placement_print(&docs, &assets);
     let parts = partition(settings, docs);
-    let mut tree = Tree::default();
-    for doc in parts.kept {
-        if let Err(d) = tree.place(settings, collator, doc) {
-            diags.push(d);
-        }
+    let previous = memo.placed.take().filter(|p| p.print == print);
+    memo.print = None;
+    let (placed, diags) = match previous {
+        Some(p) if p.nodes.len() == parts.kept.len() => (p.reorder(collator, parts.kept), vec![]),
+        _ => place_all(settings, collator, parts.kept, &parts.hidden, assets),
+    };
+    if diags.is_empty() {
+        memo.print = Some(print);
     }
-    tree.link_children();
-    let home = tree.by_rel.get("_index.md").copied().unwrap_or(0);
-    let asset_copies = tree.place_assets(settings, &parts.hidden, assets, &mut diags);
+    let Placed {
+        nodes,
+        home,
+        by_rel,
+        asset_copies,
+        ..
+    } = placed;
     (
         Site {
-            nodes: tree.nodes,
+            nodes,
             home,
-            by_rel: tree.by_rel,
+            by_rel,
             drafts: parts.hidden.drafts,
             intern_excluded: parts.hidden.intern_excluded,
             keyword_docs: parts.keyword_docs,
@@ -44,6 +52,108 @@ pub(crate) fn resolve(
         },
         diags,
     )
+}
+
+/// What resolve keeps for the next run (the dev server): the tree of the last run that placed
+/// every document, to be sorted again if nothing that places a document changed.
+#[derive(Default)]
+pub(crate) struct Memo {
+    /// The print of the current run's placement, if it had no problems.
+    print: Option<u64>,
+    placed: Option<Placed>,
+}
+
+impl Memo {
+    /// Takes the site back after a successful run, for the next one.
+    pub(crate) fn keep(&mut self, site: Site) {
+        if let Some(print) = self.print {
+            self.placed = Some(Placed {
+                print,
+                nodes: site.nodes,
+                home: site.home,
+                by_rel: site.by_rel,
+                asset_copies: site.asset_copies,
+            });
+        }
+    }
+}
+
+/// The placed nodes (URLs, parents, assets) and where they are.
+struct Placed {
+    print: u64,
+    nodes: Vec<Node>,
+    home: usize,
+    by_rel: HashMap<String, usize>,
+    asset_copies: Vec<(AssetFile, String)>,
+}
+
+/// A print of everything that decides where a document goes and whether it is in the build:
+/// source paths, kinds, slugs, `intern` and `draft`, and the assets. Titles, weights and
+/// dates only order the tree ([`link_children`]), which runs every time.
+fn placement_print(docs: &[Arc<Document>], assets: &[AssetFile]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = crate::model::print_hasher();
+    for d in docs {
+        let slug = d.fm.slug.as_ref().map(|s| &s.value);
+        (
+            &d.src.rel,
+            d.kind == Kind::Section,
+            slug,
+            d.fm.intern,
+            d.fm.draft,
+        )
+            .hash(&mut h);
+    }
+    for a in assets {
+        (&a.rel, &a.abs).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Places every document and asset anew.
+fn place_all(
+    settings: &Settings,
+    collator: &GermanCollator,
+    kept: Vec<Arc<Document>>,
+    hidden: &Hidden,
+    assets: Vec<AssetFile>,
+) -> (Placed, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut tree = Tree::default();
+    for doc in kept {
+        if let Err(d) = tree.place(settings, collator, doc) {
+            diags.push(d);
+        }
+    }
+    link_children(&mut tree.nodes);
+    let home = tree.by_rel.get("_index.md").copied().unwrap_or(0);
+    let asset_copies = tree.place_assets(settings, hidden, assets, &mut diags);
+    let placed = Placed {
+        print: 0,
+        nodes: tree.nodes,
+        home,
+        by_rel: tree.by_rel,
+        asset_copies,
+    };
+    (placed, diags)
+}
+
+impl Placed {
+    /// The same tree with this run's documents (in the same order), sorted again.
+    fn reorder(mut self, collator: &GermanCollator, kept: Vec<Arc<Document>>) -> Placed {
+        for (node, doc) in self.nodes.iter_mut().zip(kept) {
+            if node.doc.fm.title != doc.fm.title {
+                node.title_key = collator.sort_key(&doc.fm.title);
+            }
+            node.doc = doc;
+            node.pages.clear();
+            node.subsections.clear();
+            node.prev = None;
+            node.next = None;
+        }
+        link_children(&mut self.nodes);
+        self
+    }
 }
 
 /// The documents of this build, sorted for placing, and what is left out of it.
@@ -219,35 +329,6 @@ impl Tree {
         Ok(())
     }
 
-    /// Children lists, sorted; prev/next within each section.
-    fn link_children(&mut self) {
-        let nodes = &mut self.nodes;
-        for id in 0..nodes.len() {
-            if let Some(p) = nodes[id].parent {
-                if nodes[id].is_section() {
-                    nodes[p].subsections.push(id);
-                } else {
-                    nodes[p].pages.push(id);
-                }
-            }
-        }
-        for id in 0..nodes.len() {
-            if !nodes[id].is_section() {
-                continue;
-            }
-            let mut pages = std::mem::take(&mut nodes[id].pages);
-            sort_pages(nodes, &mut pages, nodes[id].doc.fm.sort_by);
-            for (i, &p) in pages.iter().enumerate() {
-                nodes[p].prev = i.checked_sub(1).map(|j| pages[j]);
-                nodes[p].next = pages.get(i + 1).copied();
-            }
-            nodes[id].pages = pages;
-            let mut subs = std::mem::take(&mut nodes[id].subsections);
-            sort_pages(nodes, &mut subs, SortBy::Weight);
-            nodes[id].subsections = subs;
-        }
-    }
-
     /// Assets go beside the page bundle or section of their folder, else keep their path; an
     /// asset is as unpublished as the page or section it belongs to.
     fn place_assets(
@@ -291,6 +372,34 @@ impl Tree {
             asset_copies.push((a, dest));
         }
         asset_copies
+    }
+}
+
+/// Children lists, sorted; prev/next within each section.
+fn link_children(nodes: &mut [Node]) {
+    for id in 0..nodes.len() {
+        if let Some(p) = nodes[id].parent {
+            if nodes[id].is_section() {
+                nodes[p].subsections.push(id);
+            } else {
+                nodes[p].pages.push(id);
+            }
+        }
+    }
+    for id in 0..nodes.len() {
+        if !nodes[id].is_section() {
+            continue;
+        }
+        let mut pages = std::mem::take(&mut nodes[id].pages);
+        sort_pages(nodes, &mut pages, nodes[id].doc.fm.sort_by);
+        for (i, &p) in pages.iter().enumerate() {
+            nodes[p].prev = i.checked_sub(1).map(|j| pages[j]);
+            nodes[p].next = pages.get(i + 1).copied();
+        }
+        nodes[id].pages = pages;
+        let mut subs = std::mem::take(&mut nodes[id].subsections);
+        sort_pages(nodes, &mut subs, SortBy::Weight);
+        nodes[id].subsections = subs;
     }
 }
 

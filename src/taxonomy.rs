@@ -34,6 +34,70 @@ pub(crate) fn collect(
     site: &Site,
     keyword_docs: Vec<std::sync::Arc<Document>>,
     lint: bool,
+    memo: &mut Memo,
+) -> (Keywords, Vec<Diagnostic>) {
+    let print = keyword_print(site, &keyword_docs, lint);
+    let previous = memo.kept.take().filter(|(p, _)| *p == print);
+    memo.print = Some(print);
+    if let Some((_, mut keywords)) = previous {
+        // Only the order of each keyword's pages can differ: titles changed, or paths.
+        for k in &mut keywords.list {
+            crate::resolve::sort_by_title(&site.nodes, &mut k.pages);
+        }
+        return (keywords, Vec::new());
+    }
+    let (keywords, diags) = collect_all(settings, collator, site, keyword_docs, lint);
+    if !diags.is_empty() {
+        memo.print = None;
+    }
+    (keywords, diags)
+}
+
+/// What the keyword stage keeps for the next run (the dev server): the keywords of the last
+/// run, if it found no problem in them.
+#[derive(Default)]
+pub(crate) struct Memo {
+    print: Option<u64>,
+    kept: Option<(u64, Keywords)>,
+}
+
+impl Memo {
+    /// Takes the keywords back after a successful run, for the next one.
+    pub(crate) fn keep(&mut self, keywords: Keywords) {
+        if let Some(print) = self.print {
+            self.kept = Some((print, keywords));
+        }
+    }
+}
+
+/// A print of everything the keywords are made of: which nodes there are (their ids), the
+/// keywords each carries (values, not positions: positions only show in problems, and a run
+/// with problems is not kept), and the description files. Titles only order each keyword's
+/// pages, which is done again on every run.
+fn keyword_print(site: &Site, keyword_docs: &[std::sync::Arc<Document>], lint: bool) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = crate::model::print_hasher();
+    lint.hash(&mut h);
+    for n in &site.nodes {
+        n.doc.src.rel.hash(&mut h);
+        n.doc.fm.suchworte.len().hash(&mut h);
+        for s in &n.doc.fm.suchworte {
+            s.value.hash(&mut h);
+        }
+    }
+    for d in keyword_docs {
+        (&d.src.rel, &*d.src.text).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The keywords, made anew.
+fn collect_all(
+    settings: &Settings,
+    collator: &GermanCollator,
+    site: &Site,
+    keyword_docs: Vec<std::sync::Arc<Document>>,
+    lint: bool,
 ) -> (Keywords, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let kw = &settings.keywords;
