@@ -42,6 +42,19 @@ pub(crate) fn html_into(out: &mut String, input: &str) {
 /// Text or attribute value for XML; characters XML 1.0 does not allow at all (control
 /// characters, U+FFFE, U+FFFF) are dropped, since no escape can represent them.
 pub(crate) fn xml(s: &str) -> String {
+    // Most text has nothing to escape: a byte scan decides that (0xC2 starts U+0080..U+00BF,
+    // C1 controls among them; 0xEF starts U+F000..U+FFFF, U+FFFE and U+FFFF among them).
+    let plain = !s.bytes().any(|b| {
+        matches!(b, b'&' | b'<' | b'>' | b'"' | 0x7f | 0xc2 | 0xef)
+            || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    });
+    if plain {
+        return s.to_string();
+    }
+    xml_each_char(s)
+}
+
+fn xml_each_char(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -118,6 +131,29 @@ mod tests {
             xml("a<b>&\"c'\u{0}\u{1b}[31m\u{fffe}\u{ffff}\t\n"),
             "a&lt;b&gt;&amp;&quot;c'[31m\t\n"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn xml_fast_path_agrees_with_the_escaper(s in proptest::prelude::any::<String>()) {
+            proptest::prop_assert_eq!(xml(&s), xml_each_char(&s));
+        }
+    }
+
+    #[test]
+    fn xml_fast_path_sees_what_must_go() {
+        for s in [
+            "a\u{85}b",
+            "\u{fffe}",
+            "x\u{ffff}",
+            "\u{7f}",
+            "\u{1b}",
+            "a&b",
+            "§ °",
+        ] {
+            assert_eq!(xml(s), xml_each_char(s), "{s:?}");
+        }
+        assert_eq!(xml("a\u{85}b\u{9f}"), "ab");
     }
 
     #[test]

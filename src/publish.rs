@@ -81,13 +81,13 @@ fn sitemap(settings: &Settings, site: &Site) -> Output {
     );
     let mut nodes: Vec<&crate::resolve::Node> = site.nodes.iter().collect();
     nodes.sort_by(|a, b| a.path.cmp(&b.path));
+    // The escape works character by character, so base and path are escaped apart.
+    let base = escape::xml(&settings.base_url);
+    xml.reserve(nodes.len() * (base.len() + 80));
     for n in nodes {
         xml.push_str("  <url><loc>");
-        xml.push_str(&escape::xml(&format!(
-            "{}{}",
-            settings.base_url,
-            &n.path[1..]
-        )));
+        xml.push_str(&base);
+        xml.push_str(&escape::xml(&n.path[1..]));
         xml.push_str("</loc>");
         if let Some(d) = lastmod(n.doc.fm.date, n.doc.fm.updated) {
             xml.push_str(&format!("<lastmod>{}</lastmod>", d.iso()));
