@@ -5,7 +5,6 @@
 //! page URLs; a missing page or anchor is an error at the link's line and column.
 
 use crate::hash::HashMap;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -475,31 +474,34 @@ impl Memo {
             self.bodies.clear();
             self.table = Some(table);
         }
-        let mut old = std::mem::take(&mut self.bodies);
-        let previous: Vec<Option<Memoized>> = site
+        let kept = &self.bodies;
+        let rendered: Vec<Option<Memoized>> = site
             .nodes
-            .iter()
-            .map(|n| old.remove(&n.doc.src.rel))
-            .collect();
-        let fresh: Vec<(String, Memoized)> = previous
-            .into_par_iter()
+            .par_iter()
             .enumerate()
-            .map(|(id, m)| {
-                let doc = &site.nodes[id].doc;
-                let m = match m {
-                    Some(m) if same_document(&m.doc, doc) => m,
-                    _ => render_memoized(site, env, id),
-                };
+            .map(|(id, n)| {
+                let same = kept
+                    .get(&n.doc.src.rel)
+                    .is_some_and(|m| same_document(&m.doc, &n.doc));
                 progress.inc(1);
-                (site.nodes[id].doc.src.rel.clone(), m)
+                (!same).then(|| render_memoized(site, env, id))
             })
             .collect();
-        let outs = fresh
+        for (n, m) in site.nodes.iter().zip(rendered) {
+            if let Some(m) = m {
+                self.bodies.insert(n.doc.src.rel.clone(), m);
+            }
+        }
+        if self.bodies.len() != site.nodes.len() {
+            self.bodies.retain(|rel, _| site.by_rel.contains_key(rel));
+        }
+        site.nodes
             .iter()
-            .map(|(_, m)| (m.body.clone(), m.diags.clone()))
-            .collect();
-        self.bodies = fresh.into_iter().collect();
-        outs
+            .map(|n| match self.bodies.get(&n.doc.src.rel) {
+                Some(m) => (m.body.clone(), m.diags.clone()),
+                None => (Arc::default(), Vec::new()),
+            })
+            .collect()
     }
 }
 
@@ -660,16 +662,17 @@ impl<'a> Places<'a> {
 /// Fills every body's backlinks from the links of all bodies, sorted by title (a body is
 /// copied only if its list changed).
 pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>]) {
-    let mut backlinks: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); bodies.len()];
+    let mut backlinks: Vec<Vec<usize>> = vec![Vec::new(); bodies.len()];
     for (src, b) in bodies.iter().enumerate() {
         for (_, t) in &b.links {
             if t.page != src {
-                backlinks[t.page].insert(src);
+                backlinks[t.page].push(src);
             }
         }
     }
-    for (b, set) in bodies.iter_mut().zip(backlinks) {
-        let mut list: Vec<usize> = set.into_iter().collect();
+    for (b, mut list) in bodies.iter_mut().zip(backlinks) {
+        list.sort_unstable();
+        list.dedup();
         crate::resolve::sort_by_title(&site.nodes, &mut list);
         if b.backlinks != list {
             Arc::make_mut(b).backlinks = list;

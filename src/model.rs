@@ -121,7 +121,7 @@ pub(crate) enum SortBy {
     Date,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Date {
     pub year: u16,
     pub month: u8,

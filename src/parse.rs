@@ -4,7 +4,7 @@
 //! Takes the [`SourceFile`]s of stage 1 and returns one [`Document`] per file that parsed, plus
 //! every problem found (all of them, not just the first).
 
-use crate::hash::HashMap;
+use crate::hash::{HashMap, HashSet};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -59,27 +59,35 @@ pub(crate) fn parse(
         }
     }
     // 3. Validate each file's keys against its type, unless the memo has the same case.
-    let results: Vec<Parsed> = files
+    let kept = &*memo;
+    let fresh: Vec<Option<Parsed>> = files
         .par_iter()
         .zip(splits)
         .enumerate()
         .map(|(index, (f, s))| {
-            let inherited = inherited_type(&section_types, parent_dir(&f.rel)).cloned();
-            match memo.same_text(f) {
-                Some(m) if m.inherited == inherited => m.clone(),
-                _ => parse_one(settings, &section_types, f, s, index, inherited),
+            let inherited = inherited_type(&section_types, parent_dir(&f.rel));
+            match kept.same_text(f) {
+                Some(m) if m.inherited.as_ref() == inherited => None,
+                _ => Some(parse_one(
+                    settings,
+                    &section_types,
+                    f,
+                    s,
+                    index,
+                    inherited.cloned(),
+                )),
             }
         })
         .collect();
-    let mut docs = Vec::new();
+    memo.update(files, fresh);
+    let mut docs = Vec::with_capacity(files.len());
     let mut diags = Vec::new();
-    for p in &results {
+    for p in files.iter().filter_map(|f| memo.files.get(&f.rel)) {
         match &p.result {
             Ok(d) => docs.push(d.clone()),
             Err(d) => diags.extend(d.iter().cloned()),
         }
     }
-    memo.files = files.iter().map(|f| f.rel.clone()).zip(results).collect();
     (docs, diags)
 }
 
@@ -125,6 +133,19 @@ struct Parsed {
 }
 
 impl Memo {
+    /// Keeps the files parsed anew, and forgets files that are gone.
+    fn update(&mut self, files: &[SourceFile], fresh: Vec<Option<Parsed>>) {
+        for (f, p) in files.iter().zip(fresh) {
+            if let Some(p) = p {
+                self.files.insert(f.rel.clone(), p);
+            }
+        }
+        if self.files.len() != files.len() {
+            let live: HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+            self.files.retain(|rel, _| live.contains(rel.as_str()));
+        }
+    }
+
     /// The previous parse of `f`, if its text is the same.
     fn same_text(&self, f: &SourceFile) -> Option<&Parsed> {
         self.files

@@ -51,6 +51,7 @@ pub(crate) struct Memo {
     keywords: taxonomy::Memo,
     bodies: links::Memo,
     renders: render::Memo,
+    published: publish::Memo,
     collator: Option<Arc<collate::GermanCollator>>,
     highlighter: Option<Arc<markdown::Highlighter>>,
     /// The search index of the first run (rebuilt when the settings change).
@@ -392,7 +393,14 @@ fn publish_stage(
     } else {
         (Vec::new(), rendered)
     };
-    let mut outputs = publish::publish(settings, s.site, s.bodies, &own, rendered);
+    let mut outputs = publish::publish(
+        settings,
+        s.site,
+        s.bodies,
+        &own,
+        rendered,
+        &mut memo.published,
+    );
     if settings.target.search && !diags.has_errors() {
         let index = match memo.search.take() {
             Some(index) => index,

@@ -23,9 +23,10 @@ pub(crate) fn publish(
     bodies: &[std::sync::Arc<crate::model::Body>],
     own_files: &[&str],
     mut outputs: Vec<Output>,
+    memo: &mut Memo,
 ) -> Vec<Output> {
     for generated in [
-        sitemap(settings, site),
+        memo.sitemap(settings, site),
         robots(settings),
         feed(settings, site, bodies),
     ] {
@@ -72,6 +73,34 @@ fn lastmod(date: Option<Date>, updated: Option<Date>) -> Option<Date> {
     match (date, updated) {
         (Some(d), Some(u)) => Some(d.max(u)),
         (d, u) => d.or(u),
+    }
+}
+
+/// What publish keeps for the next run (the dev server): the sitemap, which lists every page.
+#[derive(Default)]
+pub(crate) struct Memo {
+    sitemap: Option<(u64, Output)>,
+}
+
+impl Memo {
+    /// The sitemap, the last one if no URL or date in it changed (the settings are the same
+    /// for a memo's lifetime).
+    fn sitemap(&mut self, settings: &Settings, site: &Site) -> Output {
+        let print = crate::model::fingerprint(
+            &site
+                .nodes
+                .iter()
+                .map(|n| (&n.path, lastmod(n.doc.fm.date, n.doc.fm.updated)))
+                .collect::<Vec<_>>(),
+        );
+        if let Some((p, out)) = &self.sitemap {
+            if *p == print {
+                return out.clone();
+            }
+        }
+        let out = sitemap(settings, site);
+        self.sitemap = Some((print, out.clone()));
+        out
     }
 }
 
@@ -125,11 +154,17 @@ fn feed(settings: &Settings, site: &Site, bodies: &[std::sync::Arc<crate::model:
         .enumerate()
         .filter_map(|(i, n)| lastmod(n.doc.fm.date, n.doc.fm.updated).map(|d| (d, i)))
         .collect();
-    dated.sort_by(|a, b| {
+    let newest_first = |a: &(Date, usize), b: &(Date, usize)| {
         b.0.cmp(&a.0)
             .then(site.nodes[a.1].path.cmp(&site.nodes[b.1].path))
-    });
-    dated.truncate(FEED_ENTRIES);
+    };
+    // The newest entries picked first, then sorted: not a sort of every dated page (paths are
+    // unique, so the order is total and the result the same).
+    if dated.len() > FEED_ENTRIES {
+        dated.select_nth_unstable_by(FEED_ENTRIES - 1, newest_first);
+        dated.truncate(FEED_ENTRIES);
+    }
+    dated.sort_by(newest_first);
     let stamp = |d: Date| format!("{}T00:00:00Z", d.iso());
     let base = &settings.base_url;
     // A feed without dated pages still needs an `updated`; the Unix epoch says "unknown".

@@ -212,14 +212,20 @@ fn partition(settings: &Settings, docs: Vec<Arc<Document>>) -> Partition {
             kept.push(d);
         }
     }
-    // Each key made once, not per comparison (the preview runs this for every edit).
-    kept.sort_by_cached_key(|d| {
-        (
-            d.kind != Kind::Section,
-            d.src.rel.matches('/').count(),
-            d.src.rel.clone(),
-        )
-    });
+    // Keys made once, and by reference (the dev server runs this on every edit); source
+    // paths are unique, so the order is total.
+    let mut order: Vec<(bool, usize, &str, usize)> = kept
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let rel = d.src.rel.as_str();
+            (d.kind != Kind::Section, rel.matches('/').count(), rel, i)
+        })
+        .collect();
+    order.sort_unstable();
+    let ids: Vec<usize> = order.into_iter().map(|(.., i)| i).collect();
+    let mut slots: Vec<Option<Arc<Document>>> = kept.into_iter().map(Some).collect();
+    let mut kept: Vec<Arc<Document>> = ids.into_iter().filter_map(|i| slots[i].take()).collect();
     if !kept.iter().any(|d| d.src.rel == "_index.md") {
         kept.insert(0, Arc::new(synthetic_home(settings)));
     }

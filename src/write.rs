@@ -355,9 +355,9 @@ pub(crate) fn check_collisions<'a>(
     copies: &[(PathBuf, String)],
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    let mut seen: HashMap<&str, PathBuf> = HashMap::default();
+    let mut seen: HashMap<&str, &std::path::Path> = HashMap::default();
     for o in outputs {
-        if let Some(prev) = seen.insert(o.rel.as_str(), o.source.clone()) {
+        if let Some(prev) = seen.insert(o.rel.as_str(), &o.source) {
             diags.push(
                 Diagnostic::error(
                     &o.source,

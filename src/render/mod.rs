@@ -129,7 +129,7 @@ fn render_on_this_pool(
     });
     // Each job's output: kept from the last run, or to render (`None`).
     let kept: Vec<Option<Output>> = jobs
-        .iter()
+        .par_iter()
         .map(|j| {
             memo.as_deref()
                 .zip(prints.as_ref())

@@ -10,6 +10,8 @@
 use crate::hash::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use rayon::prelude::*;
+
 use super::views::Ctx;
 use super::{Job, KeywordHtml, Templates};
 use crate::model::{fingerprint, Output};
@@ -70,12 +72,21 @@ impl Prints {
         let keyword_ref: Vec<u64> = (0..ctx.keyword_count())
             .map(|k| ctx.keyword_ref_print(k))
             .collect();
-        let link: Vec<u64> = nodes.clone().map(|n| ctx.link_print(n)).collect();
+        // Every node's, on every run: in parallel.
+        let link: Vec<u64> = nodes
+            .clone()
+            .into_par_iter()
+            .map(|n| ctx.link_print(n))
+            .collect();
         let summary: Vec<u64> = nodes
             .clone()
+            .into_par_iter()
             .map(|n| ctx.summary_print(n, &link, &keyword_ref))
             .collect();
-        let page = nodes.map(|n| ctx.page_print(n, &summary)).collect();
+        let page = nodes
+            .into_par_iter()
+            .map(|n| ctx.page_print(n, &summary))
+            .collect();
         let keyword = (0..ctx.keyword_count())
             .map(|k| ctx.keyword_print(k, &keyword_ref))
             .collect();
@@ -92,19 +103,21 @@ impl Prints {
 
     /// The fingerprint of everything `reads` names, with what every output reads.
     fn of(&self, reads: &[Read]) -> u64 {
+        use std::hash::Hasher;
         let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(u64::MAX);
-        let each: Vec<u64> = reads
-            .iter()
-            .map(|r| match *r {
+        let mut h = crate::model::print_hasher();
+        h.write_u64(self.global);
+        for r in reads {
+            h.write_u64(match *r {
                 Read::Link(n) => get(&self.link, n),
                 Read::Summary(n) => get(&self.summary, n),
                 Read::Page(n) => get(&self.page, n),
                 Read::KeywordRef(k) => get(&self.keyword_ref, k),
                 Read::Keyword(k) => get(&self.keyword, k),
                 Read::Tree => self.tree,
-            })
-            .collect();
-        fingerprint(&(self.global, each))
+            });
+        }
+        h.finish()
     }
 }
 

@@ -205,6 +205,9 @@ fn timings_flag_prints_the_stages() {
         .collect();
     assert_eq!(
         stages,
-        ["load", "parse", "resolve", "markdown", "keywords", "render", "write", "total"]
+        [
+            "load", "parse", "resolve", "markdown", "keywords", "render", "publish", "write",
+            "total"
+        ]
     );
 }

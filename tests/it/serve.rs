@@ -473,6 +473,58 @@ fn a_site_without_a_sub_path_is_served_at_the_root() {
 // (a), (b) Edits.
 
 #[test]
+fn timings_flag_prints_each_rebuilds_stages() {
+    let site = SiteTest::new("serve");
+    let serve = Serve::start(&site, &["--timings"]);
+    site.write(APFEL, apfel("Apfel", "\"Kernobst\"", "Drei Äpfel."));
+    serve.wait_for(APFEL_URL, "the new text", |r| {
+        r.content() == "<p>Drei Äpfel.</p>"
+    });
+    let stages = |line: &str| -> Vec<String> {
+        let (stages, other) = line.split_once(" | ").unwrap_or((line, ""));
+        assert!(
+            other.starts_with("other ") && other.ends_with(" ms"),
+            "{line}"
+        );
+        stages
+            .trim_start_matches("  timings:")
+            .split_whitespace()
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    // The first build's line, the start-up probe's and the edit's; the log may lag the
+    // served page a little.
+    let started = std::time::Instant::now();
+    while !serve.log().contains("updated content/obst/apfel.md") && started.elapsed() < EDIT_LIMIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = serve.log();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("  timings:"))
+        .collect();
+    let edit = log
+        .lines()
+        .position(|l| l.starts_with("updated content/obst/apfel.md"));
+    assert!(
+        edit.is_some_and(|i| log
+            .lines()
+            .nth(i + 1)
+            .is_some_and(|l| l.starts_with("  timings:"))),
+        "{log}"
+    );
+    assert!(lines.len() >= 2, "{log}");
+    for line in &lines {
+        assert_eq!(
+            stages(line),
+            ["load", "parse", "resolve", "markdown", "keywords", "render", "publish"],
+            "{line}"
+        );
+    }
+}
+
+#[test]
 fn a_body_edit_is_served_within_seconds() {
     let site = SiteTest::new("serve");
     let serve = Serve::start(&site, &[]);
