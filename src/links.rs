@@ -10,11 +10,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::error::{did_you_mean, Diagnostic};
-use crate::markdown::{self, Highlighter, LinkError, LinkResolver, LinkTarget, Rendered};
-pub(crate) use crate::model::Body;
-use crate::model::Document;
-use crate::parse::{parent_dir, FieldValue};
-use crate::resolve::Site;
+use crate::markdown::{self, Highlighter, LinkError, LinkResolver, Rendered};
+use crate::model::{Body, Document, FieldValue, LinkTarget, Site};
+use crate::parse::parent_dir;
 
 /// Resolves link destinations written in the document at `rel`.
 struct Resolver<'a> {
@@ -145,7 +143,7 @@ pub(crate) struct Env<'a> {
 fn fill_placeholders(
     html: String,
     env: &Env<'_>,
-    doc: &crate::parse::Document,
+    doc: &crate::model::Document,
     text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> String {
@@ -194,7 +192,7 @@ fn fill_placeholders(
 /// of the text: each is looked for after the last one, and positions are counted from there
 /// (many of them stay linear).
 struct PlaceholderErrors<'a> {
-    doc: &'a crate::parse::Document,
+    doc: &'a crate::model::Document,
     text: &'a str,
     /// Where the previous placeholder found ended.
     cursor: usize,
@@ -710,7 +708,7 @@ fn count_words(html: &str) -> usize {
 pub(crate) fn render_detached(
     site: &Site,
     env: &Env<'_>,
-    doc: &crate::parse::Document,
+    doc: &crate::model::Document,
 ) -> (String, Vec<Diagnostic>) {
     let resolver = Resolver {
         site,

@@ -8,9 +8,7 @@
 
 use crate::config::{Robots, Settings};
 use crate::escape;
-use crate::parse::Date;
-use crate::render::Output;
-use crate::resolve::Site;
+use crate::model::{Date, Output, Site};
 
 /// Entries in the Atom feed.
 const FEED_ENTRIES: usize = 30;
@@ -108,7 +106,7 @@ fn sitemap(settings: &Settings, site: &Site) -> Output {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    let mut nodes: Vec<&crate::resolve::Node> = site.nodes.iter().collect();
+    let mut nodes: Vec<&crate::model::Node> = site.nodes.iter().collect();
     nodes.sort_by(|a, b| a.path.cmp(&b.path));
     // The escape works character by character, so base and path are escaped apart.
     let base = escape::xml(&settings.base_url);

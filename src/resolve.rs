@@ -10,9 +10,8 @@ use std::sync::Arc;
 use crate::collate::GermanCollator;
 use crate::config::Settings;
 use crate::error::Diagnostic;
-use crate::load::AssetFile;
-pub(crate) use crate::model::{Node, Site};
-use crate::parse::{parent_dir, Document, Kind, SortBy};
+use crate::model::{AssetFile, Document, Kind, Node, Site, SortBy};
+use crate::parse::parent_dir;
 use crate::slug::slugify;
 
 pub(crate) fn resolve(
@@ -583,13 +582,13 @@ fn check_asset_path(a: &AssetFile, dest: &str) -> Option<Diagnostic> {
 
 fn synthetic_home(settings: &Settings) -> Document {
     Document {
-        src: crate::load::SourceFile::new(
+        src: crate::model::SourceFile::new(
             "_index.md".into(),
             "content/_index.md".into(),
             String::new(),
         ),
         kind: Kind::Section,
-        fm: crate::parse::FrontMatter {
+        fm: crate::model::FrontMatter {
             title: settings.title.clone(),
             description: settings.description.clone(),
             ..Default::default()

@@ -9,12 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Settings;
 use crate::error::BuildError;
-use crate::links::Body;
-use crate::parse::FieldValue;
-use crate::render::Output;
-use crate::resolve::Site;
-
-use crate::model::BUNDLE_DIR;
+use crate::model::{Body, FieldValue, Output, Site, BUNDLE_DIR};
 
 /// Plain text of HTML: tags dropped, entities for the common characters decoded.
 fn text_of(html: &str) -> String {

@@ -11,9 +11,7 @@ use std::collections::BTreeMap;
 use crate::collate::GermanCollator;
 use crate::config::{KeywordSettings, Settings};
 use crate::error::{did_you_mean, Diagnostic};
-pub(crate) use crate::model::{Keyword, Keywords};
-use crate::parse::{At, Document};
-use crate::resolve::Site;
+use crate::model::{At, Document, Keyword, Keywords, Site};
 use crate::slug::{nfc, slugify};
 use crate::text::is_blank;
 

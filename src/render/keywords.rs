@@ -11,7 +11,7 @@ use super::views::{Ctx, KeywordView, LinkView};
 use super::Prepared;
 use crate::config::Settings;
 
-pub(crate) use crate::model::KeywordHtml;
+use crate::model::KeywordHtml;
 
 /// A keyword's page. Serialised once into the context: the listed summaries are borrowed.
 #[derive(Serialize)]

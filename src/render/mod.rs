@@ -28,15 +28,12 @@ use tera::{Context, Tera};
 
 use crate::config::Settings;
 use crate::error::Diagnostic;
-use crate::links::Body;
-use crate::resolve::Site;
-use crate::taxonomy::Keywords;
+use crate::model::{Body, KeywordHtml, Keywords, Output, Site};
 use crate::template_guard as guard;
 use failure::{failure, merge_failures, render_capped, Failure};
 use menu::MenuCache;
 use views::Ctx;
 
-pub(crate) use keywords::KeywordHtml;
 pub(crate) use menu::MENU_TEMPLATE;
 pub(crate) use reads::Memo;
 pub(crate) use templates::{templates, Templates};
@@ -48,8 +45,6 @@ pub(crate) use crate::escape::{css_string, csv_field, html as escape_html};
 pub(crate) use filters::{dm_to_euro_cents, format_de};
 #[allow(unused_imports)]
 pub(crate) use special::SEARCH_PATH;
-
-pub(crate) use crate::model::Output;
 
 /// One output file to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,8 +9,7 @@ use super::templates::Templates;
 use super::views::{Ctx, PageView};
 use super::{Job, Prepared};
 use crate::error::{did_you_mean, Diagnostic};
-use crate::parse::At;
-use crate::resolve::Node;
+use crate::model::{At, Node};
 
 #[derive(Serialize)]
 struct PaginatorView {

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rayon::prelude::*;
 
 use super::views::Ctx;
-use super::{Job, KeywordHtml, Templates};
-use crate::model::{fingerprint, Output};
+use super::{Job, Templates};
+use crate::model::{fingerprint, KeywordHtml, Output};
 
 /// One thing a job read, by node or keyword index (valid while the node and keyword lists
 /// stay the same; the memo is emptied when they change).

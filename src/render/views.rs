@@ -5,17 +5,14 @@
 use std::sync::Arc;
 
 use super::reads::{Read, Recorder};
-use crate::model::fingerprint;
+use crate::model::{fingerprint, Body, Date, FieldValue, Keyword, Keywords, Node, Site};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::filters::{dm_to_euro_cents, format_de};
 use super::special::SEARCH_PATH;
 use crate::config::Settings;
-use crate::links::Body;
-use crate::parse::{Date, FieldValue};
-use crate::resolve::{all_pages, ancestors, Node, Site};
-use crate::taxonomy::{Keyword, Keywords};
+use crate::resolve::{all_pages, ancestors};
 
 #[derive(Serialize)]
 pub(super) struct LinkView<'a> {
@@ -80,7 +77,7 @@ pub(super) struct PageView<'a> {
     intern: bool,
     content: &'a str,
     summary: &'a str,
-    toc: &'a [crate::markdown::TocEntry],
+    toc: &'a [crate::model::TocEntry],
     word_count: usize,
     reading_time: usize,
     #[serde(rename = "type")]
