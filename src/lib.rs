@@ -436,7 +436,7 @@ ziel = { type = "markdown" }
             }
             Ok(Some(LinkTarget {
                 url: format!("/{rest}"),
-                page: 0,
+                page: model::NodeId::new(0),
                 anchor: rest.split_once('#').map(|(_, a)| a.to_string()),
             }))
         }

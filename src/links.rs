@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::error::{did_you_mean, Diagnostic};
 use crate::markdown::{self, Highlighter, LinkError, LinkResolver, Rendered};
-use crate::model::{Body, Document, FieldValue, LinkTarget, Site};
+use crate::model::{Body, Document, FieldValue, KeywordId, LinkTarget, NodeId, Site};
 use crate::parse::parent_dir;
 
 /// Resolves link destinations written in the document at `rel`.
@@ -23,7 +23,7 @@ struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     /// The resolver for links written in node `id`.
-    fn of(site: &'a Site, env: &Env<'a>, id: usize) -> Self {
+    fn of(site: &'a Site, env: &Env<'a>, id: NodeId) -> Self {
         Resolver {
             site,
             base_url: env.base_url,
@@ -284,7 +284,7 @@ impl TagState {
 fn render_text(
     site: &Site,
     env: &Env<'_>,
-    id: usize,
+    id: NodeId,
     text: &str,
     resolver: &dyn LinkResolver,
 ) -> (Body, Vec<Diagnostic>) {
@@ -386,7 +386,7 @@ pub(crate) fn render_bodies(
             .into_par_iter()
             .enumerate()
             .map(|(id, text)| {
-                let out = render_freeing(site, env, id, &text);
+                let out = render_freeing(site, env, NodeId::new(id), &text);
                 progress.inc(1);
                 out
             })
@@ -398,7 +398,7 @@ pub(crate) fn render_bodies(
         bodies.push(b);
         diags.extend(d);
     }
-    let sources: Vec<usize> = (0..bodies.len()).collect();
+    let sources: Vec<NodeId> = NodeId::all(bodies.len()).collect();
     diags.extend(check_anchors(site, &bodies, &sources));
     set_backlinks(site, &mut bodies);
     // The memo keeps the bodies with their backlinks: next run, a body is copied again only
@@ -412,7 +412,7 @@ pub(crate) fn render_bodies(
 fn render_freeing(
     site: &Site,
     env: &Env<'_>,
-    id: usize,
+    id: NodeId,
     text: &str,
 ) -> (Arc<Body>, Vec<Diagnostic>) {
     let resolver = Resolver::of(site, env, id);
@@ -482,7 +482,7 @@ impl Memo {
                     .get(&n.doc.src.rel)
                     .is_some_and(|m| same_document(&m.doc, &n.doc));
                 progress.inc(1);
-                (!same).then(|| render_memoized(site, env, id))
+                (!same).then(|| render_memoized(site, env, NodeId::new(id)))
             })
             .collect();
         for (n, m) in site.nodes.iter().zip(rendered) {
@@ -541,7 +541,7 @@ fn link_table(site: &Site) -> u64 {
 }
 
 /// Renders one node for the memo.
-fn render_memoized(site: &Site, env: &Env<'_>, id: usize) -> Memoized {
+fn render_memoized(site: &Site, env: &Env<'_>, id: NodeId) -> Memoized {
     let doc = &site.nodes[id].doc;
     let resolver = Resolver::of(site, env, id);
     let (body, diags) = render_text(site, env, id, &doc.src.text, &resolver);
@@ -559,7 +559,7 @@ const MAX_LISTED: usize = 10;
 pub(crate) fn check_anchors(
     site: &Site,
     bodies: &[Arc<Body>],
-    sources: &[usize],
+    sources: &[NodeId],
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for &src in sources {
@@ -660,8 +660,8 @@ impl<'a> Places<'a> {
 /// Fills every body's backlinks from the links of all bodies, sorted by title (a body is
 /// copied only if its list changed).
 pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>]) {
-    let mut backlinks: Vec<Vec<usize>> = vec![Vec::new(); bodies.len()];
-    for (src, b) in bodies.iter().enumerate() {
+    let mut backlinks: Vec<Vec<NodeId>> = vec![Vec::new(); bodies.len()];
+    for (src, b) in NodeId::all(bodies.len()).zip(bodies.iter()) {
         for (_, t) in &b.links {
             if t.page != src {
                 backlinks[t.page].push(src);
@@ -744,7 +744,7 @@ pub(crate) fn keyword_html(
         kw_html.index_title = Some(doc.fm.title.clone());
         kw_html.index_description = doc.fm.description.clone();
     }
-    for (i, k) in keywords.list.iter().enumerate() {
+    for (i, k) in KeywordId::all(keywords.list.len()).zip(&keywords.list) {
         if let Some(doc) = &k.description {
             let (html, d) = render_detached(site, env, doc);
             diags.extend(d);

@@ -6,10 +6,76 @@
 
 pub(crate) use crate::hash::{HashMap, HashSet};
 use std::collections::BTreeMap;
+use std::ops::{Index, IndexMut};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::error::Diagnostic;
+
+// --- Ids: which node, keyword or extra output a value refers to --------------------------
+
+/// Defines an id: a position in one list, typed so that it cannot be mixed up with a count or
+/// with another list's position. Lists (`Vec`s and slices) are indexed by it directly. Hashes
+/// exactly like the `usize` it holds (the render memo fingerprints ids).
+macro_rules! id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        pub(crate) struct $name(usize);
+
+        // Not every id needs every helper.
+        #[allow(dead_code)]
+        impl $name {
+            pub(crate) const fn new(index: usize) -> Self {
+                $name(index)
+            }
+            pub(crate) const fn index(self) -> usize {
+                self.0
+            }
+            /// Every id of a list of `len` items, in order.
+            pub(crate) fn all(len: usize) -> impl DoubleEndedIterator<Item = Self> + ExactSizeIterator {
+                (0..len).map($name)
+            }
+        }
+
+        impl<T> Index<$name> for [T] {
+            type Output = T;
+            fn index(&self, id: $name) -> &T {
+                &self[id.0]
+            }
+        }
+        impl<T> IndexMut<$name> for [T] {
+            fn index_mut(&mut self, id: $name) -> &mut T {
+                &mut self[id.0]
+            }
+        }
+        impl<T> Index<$name> for Vec<T> {
+            type Output = T;
+            fn index(&self, id: $name) -> &T {
+                &self[id.0]
+            }
+        }
+        impl<T> IndexMut<$name> for Vec<T> {
+            fn index_mut(&mut self, id: $name) -> &mut T {
+                &mut self[id.0]
+            }
+        }
+    };
+}
+
+id!(
+    /// A node: its position in [`Site::nodes`], and in every list made per node (the bodies,
+    /// [`Keywords::by_node`]).
+    NodeId
+);
+id!(
+    /// A keyword: its position in [`Keywords::list`].
+    KeywordId
+);
+id!(
+    /// An extra output of a section: its position in the section's [`FrontMatter::outputs`].
+    ExtraId
+);
 
 // --- Stage 1, load: the files of a site ---------------------------------------------------
 
@@ -210,13 +276,13 @@ pub(crate) struct Node {
     pub doc: Arc<Document>,
     /// URL path, starting and ending with `/`, e.g. `/initiativen/equal/`.
     pub path: String,
-    pub parent: Option<usize>,
+    pub parent: Option<NodeId>,
     /// Direct pages of a section, in the section's sort order.
-    pub pages: Vec<usize>,
+    pub pages: Vec<NodeId>,
     /// Direct subsections, by weight then title.
-    pub subsections: Vec<usize>,
-    pub prev: Option<usize>,
-    pub next: Option<usize>,
+    pub subsections: Vec<NodeId>,
+    pub prev: Option<NodeId>,
+    pub next: Option<NodeId>,
     /// Output-relative paths of this document's bundle assets.
     pub assets: Vec<String>,
     /// Collation sort key of the title: sorting by title compares these bytes.
@@ -229,12 +295,12 @@ impl Node {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Site {
     pub nodes: Vec<Node>,
-    pub home: usize,
-    /// Content-relative source path → node index.
-    pub by_rel: HashMap<String, usize>,
+    pub home: NodeId,
+    /// Content-relative source path → node.
+    pub by_rel: HashMap<String, NodeId>,
     /// Source paths of drafts left out of this build, for clearer link errors.
     pub drafts: HashSet<String>,
     /// Source paths of internal documents left out of this target's build.
@@ -256,7 +322,7 @@ pub(crate) struct Body {
     /// HTML of the document's Markdown fields, by field name.
     pub field_html: Vec<(String, String)>,
     /// Nodes that link here, without duplicates, sorted by title (German collation).
-    pub backlinks: Vec<usize>,
+    pub backlinks: Vec<NodeId>,
     /// Internal links written here: (byte offset in the file, target).
     pub links: Vec<(usize, LinkTarget)>,
     /// Heading ids of the body.
@@ -278,10 +344,10 @@ pub(crate) struct Keyword {
     pub name: String,
     pub slug: String,
     /// Pages carrying it, sorted by title (German collation).
-    pub pages: Vec<usize>,
-    /// Co-occurring keywords (index into [`Keywords::list`]) and how many pages they share.
-    pub related: Vec<(usize, usize)>,
-    pub see_also: Vec<usize>,
+    pub pages: Vec<NodeId>,
+    /// Co-occurring keywords and how many pages they share.
+    pub related: Vec<(KeywordId, usize)>,
+    pub see_also: Vec<KeywordId>,
     /// `content/<keywords.path>/<slug>.md`, if the editors wrote one.
     pub description: Option<Arc<Document>>,
 }
@@ -290,8 +356,8 @@ pub(crate) struct Keyword {
 pub(crate) struct Keywords {
     /// In German collation order.
     pub list: Vec<Keyword>,
-    /// For each node, its keywords (indices into `list`) in collation order.
-    pub by_node: Vec<Vec<usize>>,
+    /// For each node (by [`NodeId`]), its keywords in collation order.
+    pub by_node: Vec<Vec<KeywordId>>,
     /// `content/<keywords.path>/_index.md`: title and text of the index page.
     pub index_doc: Option<Arc<Document>>,
 }
@@ -302,8 +368,7 @@ pub(crate) struct KeywordHtml {
     pub index: String,
     pub index_title: Option<String>,
     pub index_description: String,
-    /// By keyword index.
-    pub descriptions: HashMap<usize, String>,
+    pub descriptions: HashMap<KeywordId, String>,
 }
 
 // --- Markdown rendering results, read by stage 4 and the templates ------------------------------
@@ -313,8 +378,8 @@ pub(crate) struct KeywordHtml {
 pub(crate) struct LinkTarget {
     /// The href to write, including "#anchor" if any.
     pub(crate) url: String,
-    /// Index of the target page.
-    pub(crate) page: usize,
+    /// The target page.
+    pub(crate) page: NodeId,
     pub(crate) anchor: Option<String>,
 }
 
