@@ -406,3 +406,27 @@ pub(crate) struct Output {
     /// The source this file was made from, for collision messages.
     pub source: PathBuf,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_hashes_like_its_position() {
+        // The render memo's fingerprints hash ids; they must stay what a `usize` gave.
+        assert_eq!(fingerprint(&NodeId::new(7)), fingerprint(&7usize));
+        assert_eq!(fingerprint(&KeywordId::new(3)), fingerprint(&3usize));
+        assert_ne!(fingerprint(&NodeId::new(7)), fingerprint(&NodeId::new(8)));
+    }
+
+    #[test]
+    fn lists_are_indexed_by_ids() {
+        let mut v = Vec::from(["a", "b", "c"]);
+        let id = NodeId::new(1);
+        assert_eq!(v[id], "b");
+        v[id] = "x";
+        assert_eq!(v[..][id], "x");
+        let ids: Vec<usize> = NodeId::all(3).map(NodeId::index).collect();
+        assert_eq!(ids, [0, 1, 2]);
+    }
+}
