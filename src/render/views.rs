@@ -386,7 +386,12 @@ impl<'a> Ctx<'a> {
         let n = &self.site.nodes[id];
         let b = &self.bodies[id];
         let keywords: Vec<u64> = self.keywords.by_node[id].iter().map(|&k| refs[k]).collect();
-        let front = n.doc.src.text.get(..n.doc.body_offset).unwrap_or(&n.doc.src.text);
+        let front = n
+            .doc
+            .src
+            .text
+            .get(..n.doc.body_offset)
+            .unwrap_or(&n.doc.src.text);
         fingerprint(&(
             links[id],
             front,
