@@ -4,7 +4,6 @@
 //! rendered Markdown fields and backlinks. `@/path.md#anchor` and relative `.md` links become
 //! page URLs; a missing page or anchor is an error at the link's line and column.
 
-use crate::hash::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -403,7 +402,7 @@ pub(crate) fn render_bodies(
     set_backlinks(site, &mut bodies);
     // The memo keeps the bodies with their backlinks: next run, a body is copied again only
     // if its backlinks change.
-    memo.keep_backlinks(site, &bodies);
+    memo.keep_backlinks(&bodies);
     (bodies, diags)
 }
 
@@ -440,8 +439,8 @@ fn render_freeing(
 pub(crate) struct Memo {
     /// The Markdown options the bodies were rendered with; other ones render all anew.
     options: Option<markdown::Options>,
-    /// By source path.
-    bodies: HashMap<String, Memoized>,
+    /// By node index: while the link table is the same, so are the nodes and their order.
+    bodies: Vec<Memoized>,
     /// The [`link_table`] of the site they were rendered in.
     table: Option<u64>,
 }
@@ -472,45 +471,42 @@ impl Memo {
             self.bodies.clear();
             self.table = Some(table);
         }
+        if self.bodies.len() != site.nodes.len() {
+            self.bodies.clear();
+        }
         let kept = &self.bodies;
         let rendered: Vec<Option<Memoized>> = site
             .nodes
             .par_iter()
             .enumerate()
             .map(|(id, n)| {
-                let same = kept
-                    .get(&n.doc.src.rel)
-                    .is_some_and(|m| same_document(&m.doc, &n.doc));
+                let same = kept.get(id).is_some_and(|m| same_document(&m.doc, &n.doc));
                 progress.inc(1);
                 (!same).then(|| render_memoized(site, env, NodeId::new(id)))
             })
             .collect();
-        for (n, m) in site.nodes.iter().zip(rendered) {
-            if let Some(m) = m {
-                self.bodies.insert(n.doc.src.rel.clone(), m);
-            }
-        }
-        if self.bodies.len() != site.nodes.len() {
-            self.bodies.retain(|rel, _| site.by_rel.contains_key(rel));
-        }
-        site.nodes
-            .iter()
-            .map(|n| match self.bodies.get(&n.doc.src.rel) {
-                Some(m) => (m.body.clone(), m.diags.clone()),
-                None => (Arc::default(), Vec::new()),
+        // A node not rendered anew has its memo entry at the same index.
+        let mut previous = std::mem::take(&mut self.bodies).into_iter();
+        self.bodies = rendered
+            .into_iter()
+            .filter_map(|fresh| {
+                let prev = previous.next();
+                fresh.or(prev)
             })
+            .collect();
+        self.bodies
+            .iter()
+            .map(|m| (m.body.clone(), m.diags.clone()))
             .collect()
     }
 }
 
 impl Memo {
     /// Replaces each memoized body by the same body with its backlinks set.
-    fn keep_backlinks(&mut self, site: &Site, bodies: &[Arc<Body>]) {
-        for (n, b) in site.nodes.iter().zip(bodies) {
-            if let Some(m) = self.bodies.get_mut(&n.doc.src.rel) {
-                if !Arc::ptr_eq(&m.body, b) {
-                    m.body = b.clone();
-                }
+    fn keep_backlinks(&mut self, bodies: &[Arc<Body>]) {
+        for (m, b) in self.bodies.iter_mut().zip(bodies) {
+            if !Arc::ptr_eq(&m.body, b) {
+                m.body = b.clone();
             }
         }
     }

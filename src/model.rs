@@ -89,8 +89,6 @@ pub(crate) struct SourceFile {
     /// Text without a leading byte order mark; shared, so that the dev server's next run and
     /// the documents made from it need no copy.
     pub text: Arc<str>,
-    /// A fingerprint of `text`, for the render stage's record of what an output read.
-    pub hash: u64,
 }
 
 impl SourceFile {
@@ -98,7 +96,6 @@ impl SourceFile {
         SourceFile {
             rel,
             shown,
-            hash: fingerprint(&text),
             text: text.into(),
         }
     }

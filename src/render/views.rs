@@ -378,15 +378,22 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// What [`Ctx::summary`] shows: the front matter (from the file's text and the content
-    /// type), the Markdown's summary and fields, the keywords.
+    /// What [`Ctx::summary`] shows: the front matter (from the file's front matter text and
+    /// the content type; not the body's text, so that an edit of the text re-renders the
+    /// listings only if the summary changes), the Markdown's summary and fields, the keywords.
     pub(super) fn summary_print(&self, id: NodeId, links: &[u64], refs: &[u64]) -> u64 {
         let n = &self.site.nodes[id];
         let b = &self.bodies[id];
         let keywords: Vec<u64> = self.keywords.by_node[id].iter().map(|&k| refs[k]).collect();
+        let front = n
+            .doc
+            .src
+            .text
+            .get(..n.doc.body_offset)
+            .unwrap_or(&n.doc.src.text);
         fingerprint(&(
             links[id],
-            n.doc.src.hash,
+            front,
             &n.doc.fm.doc_type,
             &b.summary,
             &b.field_html,
