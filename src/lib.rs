@@ -305,8 +305,9 @@ pub mod fuzz_api {
     use std::path::{Path, PathBuf};
     use std::sync::OnceLock;
 
-    use crate::markdown::{self, LinkError, LinkResolver, LinkTarget};
-    use crate::{collate, config, links, load, parse, resolve, slug};
+    use crate::markdown::{self, LinkError, LinkResolver};
+    use crate::model::LinkTarget;
+    use crate::{collate, config, links, model, parse, resolve, slug};
 
     /// Base URL of the in-memory site; internal links resolve below it.
     pub const BASE_URL: &str = "https://example.org/sub/";
@@ -355,13 +356,13 @@ ziel = { type = "markdown" }
         H.get_or_init(|| markdown::Highlighter::new().expect("syntaxes load"))
     }
 
-    fn source(rel: &str, text: &str) -> load::SourceFile {
-        load::SourceFile::new(rel.into(), PathBuf::from("content").join(rel), text.into())
+    fn source(rel: &str, text: &str) -> model::SourceFile {
+        model::SourceFile::new(rel.into(), PathBuf::from("content").join(rel), text.into())
     }
 
     /// A tiny site: home, a section, a page, a draft and an internal page (left out).
-    fn site() -> &'static resolve::Site {
-        static SITE: OnceLock<resolve::Site> = OnceLock::new();
+    fn site() -> &'static model::Site {
+        static SITE: OnceLock<model::Site> = OnceLock::new();
         SITE.get_or_init(|| {
             let files = [
                 ("_index.md", "+++\ntitle = \"Start\"\n+++\n## Einleitung\n"),
@@ -435,7 +436,7 @@ ziel = { type = "markdown" }
             }
             Ok(Some(LinkTarget {
                 url: format!("/{rest}"),
-                page: 0,
+                page: model::NodeId::new(0),
                 anchor: rest.split_once('#').map(|(_, a)| a.to_string()),
             }))
         }
@@ -502,9 +503,9 @@ ziel = { type = "markdown" }
             list.push((crate::render::MENU_TEMPLATE, menu));
         }
         list.extend(TEMPLATES);
-        let templates: Vec<load::Template> = list
+        let templates: Vec<model::Template> = list
             .into_iter()
-            .map(|(name, text)| load::Template {
+            .map(|(name, text)| model::Template {
                 name: name.into(),
                 shown: PathBuf::from("templates").join(name),
                 text: text.into(),
@@ -533,7 +534,7 @@ ziel = { type = "markdown" }
             &mut crate::taxonomy::Memo::default(),
         );
         let translations = std::collections::BTreeMap::new();
-        let kw_html = crate::render::KeywordHtml::default();
+        let kw_html = crate::model::KeywordHtml::default();
         let (outputs, diags) = crate::render::render(
             &crate::render::Inputs {
                 settings: s,
@@ -575,10 +576,10 @@ ziel = { type = "markdown" }
             text.push(c);
         }
         text.push_str(">)\n");
-        let doc = parse::Document {
+        let doc = model::Document {
             src: source("initiativen/neu.md", &text),
-            kind: parse::Kind::Page,
-            fm: parse::FrontMatter::default(),
+            kind: model::Kind::Page,
+            fm: model::FrontMatter::default(),
             body_offset,
         };
         let s = settings();

@@ -4,17 +4,14 @@
 //! rendered Markdown fields and backlinks. `@/path.md#anchor` and relative `.md` links become
 //! page URLs; a missing page or anchor is an error at the link's line and column.
 
-use crate::hash::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::error::{did_you_mean, Diagnostic};
-use crate::markdown::{self, Highlighter, LinkError, LinkResolver, LinkTarget, Rendered};
-pub(crate) use crate::model::Body;
-use crate::model::Document;
-use crate::parse::{parent_dir, FieldValue};
-use crate::resolve::Site;
+use crate::markdown::{self, Highlighter, LinkError, LinkResolver, Rendered};
+use crate::model::{Body, Document, FieldValue, KeywordId, LinkTarget, NodeId, Site};
+use crate::parse::parent_dir;
 
 /// Resolves link destinations written in the document at `rel`.
 struct Resolver<'a> {
@@ -25,7 +22,7 @@ struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     /// The resolver for links written in node `id`.
-    fn of(site: &'a Site, env: &Env<'a>, id: usize) -> Self {
+    fn of(site: &'a Site, env: &Env<'a>, id: NodeId) -> Self {
         Resolver {
             site,
             base_url: env.base_url,
@@ -145,7 +142,7 @@ pub(crate) struct Env<'a> {
 fn fill_placeholders(
     html: String,
     env: &Env<'_>,
-    doc: &crate::parse::Document,
+    doc: &crate::model::Document,
     text: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> String {
@@ -194,7 +191,7 @@ fn fill_placeholders(
 /// of the text: each is looked for after the last one, and positions are counted from there
 /// (many of them stay linear).
 struct PlaceholderErrors<'a> {
-    doc: &'a crate::parse::Document,
+    doc: &'a crate::model::Document,
     text: &'a str,
     /// Where the previous placeholder found ended.
     cursor: usize,
@@ -286,7 +283,7 @@ impl TagState {
 fn render_text(
     site: &Site,
     env: &Env<'_>,
-    id: usize,
+    id: NodeId,
     text: &str,
     resolver: &dyn LinkResolver,
 ) -> (Body, Vec<Diagnostic>) {
@@ -388,7 +385,7 @@ pub(crate) fn render_bodies(
             .into_par_iter()
             .enumerate()
             .map(|(id, text)| {
-                let out = render_freeing(site, env, id, &text);
+                let out = render_freeing(site, env, NodeId::new(id), &text);
                 progress.inc(1);
                 out
             })
@@ -400,12 +397,12 @@ pub(crate) fn render_bodies(
         bodies.push(b);
         diags.extend(d);
     }
-    let sources: Vec<usize> = (0..bodies.len()).collect();
+    let sources: Vec<NodeId> = NodeId::all(bodies.len()).collect();
     diags.extend(check_anchors(site, &bodies, &sources));
     set_backlinks(site, &mut bodies);
     // The memo keeps the bodies with their backlinks: next run, a body is copied again only
     // if its backlinks change.
-    memo.keep_backlinks(site, &bodies);
+    memo.keep_backlinks(&bodies);
     (bodies, diags)
 }
 
@@ -414,7 +411,7 @@ pub(crate) fn render_bodies(
 fn render_freeing(
     site: &Site,
     env: &Env<'_>,
-    id: usize,
+    id: NodeId,
     text: &str,
 ) -> (Arc<Body>, Vec<Diagnostic>) {
     let resolver = Resolver::of(site, env, id);
@@ -442,8 +439,8 @@ fn render_freeing(
 pub(crate) struct Memo {
     /// The Markdown options the bodies were rendered with; other ones render all anew.
     options: Option<markdown::Options>,
-    /// By source path.
-    bodies: HashMap<String, Memoized>,
+    /// By node index: while the link table is the same, so are the nodes and their order.
+    bodies: Vec<Memoized>,
     /// The [`link_table`] of the site they were rendered in.
     table: Option<u64>,
 }
@@ -474,45 +471,42 @@ impl Memo {
             self.bodies.clear();
             self.table = Some(table);
         }
+        if self.bodies.len() != site.nodes.len() {
+            self.bodies.clear();
+        }
         let kept = &self.bodies;
         let rendered: Vec<Option<Memoized>> = site
             .nodes
             .par_iter()
             .enumerate()
             .map(|(id, n)| {
-                let same = kept
-                    .get(&n.doc.src.rel)
-                    .is_some_and(|m| same_document(&m.doc, &n.doc));
+                let same = kept.get(id).is_some_and(|m| same_document(&m.doc, &n.doc));
                 progress.inc(1);
-                (!same).then(|| render_memoized(site, env, id))
+                (!same).then(|| render_memoized(site, env, NodeId::new(id)))
             })
             .collect();
-        for (n, m) in site.nodes.iter().zip(rendered) {
-            if let Some(m) = m {
-                self.bodies.insert(n.doc.src.rel.clone(), m);
-            }
-        }
-        if self.bodies.len() != site.nodes.len() {
-            self.bodies.retain(|rel, _| site.by_rel.contains_key(rel));
-        }
-        site.nodes
-            .iter()
-            .map(|n| match self.bodies.get(&n.doc.src.rel) {
-                Some(m) => (m.body.clone(), m.diags.clone()),
-                None => (Arc::default(), Vec::new()),
+        // A node not rendered anew has its memo entry at the same index.
+        let mut previous = std::mem::take(&mut self.bodies).into_iter();
+        self.bodies = rendered
+            .into_iter()
+            .filter_map(|fresh| {
+                let prev = previous.next();
+                fresh.or(prev)
             })
+            .collect();
+        self.bodies
+            .iter()
+            .map(|m| (m.body.clone(), m.diags.clone()))
             .collect()
     }
 }
 
 impl Memo {
     /// Replaces each memoized body by the same body with its backlinks set.
-    fn keep_backlinks(&mut self, site: &Site, bodies: &[Arc<Body>]) {
-        for (n, b) in site.nodes.iter().zip(bodies) {
-            if let Some(m) = self.bodies.get_mut(&n.doc.src.rel) {
-                if !Arc::ptr_eq(&m.body, b) {
-                    m.body = b.clone();
-                }
+    fn keep_backlinks(&mut self, bodies: &[Arc<Body>]) {
+        for (m, b) in self.bodies.iter_mut().zip(bodies) {
+            if !Arc::ptr_eq(&m.body, b) {
+                m.body = b.clone();
             }
         }
     }
@@ -543,7 +537,7 @@ fn link_table(site: &Site) -> u64 {
 }
 
 /// Renders one node for the memo.
-fn render_memoized(site: &Site, env: &Env<'_>, id: usize) -> Memoized {
+fn render_memoized(site: &Site, env: &Env<'_>, id: NodeId) -> Memoized {
     let doc = &site.nodes[id].doc;
     let resolver = Resolver::of(site, env, id);
     let (body, diags) = render_text(site, env, id, &doc.src.text, &resolver);
@@ -561,7 +555,7 @@ const MAX_LISTED: usize = 10;
 pub(crate) fn check_anchors(
     site: &Site,
     bodies: &[Arc<Body>],
-    sources: &[usize],
+    sources: &[NodeId],
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for &src in sources {
@@ -662,8 +656,8 @@ impl<'a> Places<'a> {
 /// Fills every body's backlinks from the links of all bodies, sorted by title (a body is
 /// copied only if its list changed).
 pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>]) {
-    let mut backlinks: Vec<Vec<usize>> = vec![Vec::new(); bodies.len()];
-    for (src, b) in bodies.iter().enumerate() {
+    let mut backlinks: Vec<Vec<NodeId>> = vec![Vec::new(); bodies.len()];
+    for (src, b) in NodeId::all(bodies.len()).zip(bodies.iter()) {
         for (_, t) in &b.links {
             if t.page != src {
                 backlinks[t.page].push(src);
@@ -710,7 +704,7 @@ fn count_words(html: &str) -> usize {
 pub(crate) fn render_detached(
     site: &Site,
     env: &Env<'_>,
-    doc: &crate::parse::Document,
+    doc: &crate::model::Document,
 ) -> (String, Vec<Diagnostic>) {
     let resolver = Resolver {
         site,
@@ -746,7 +740,7 @@ pub(crate) fn keyword_html(
         kw_html.index_title = Some(doc.fm.title.clone());
         kw_html.index_description = doc.fm.description.clone();
     }
-    for (i, k) in keywords.list.iter().enumerate() {
+    for (i, k) in KeywordId::all(keywords.list.len()).zip(&keywords.list) {
         if let Some(doc) = &k.description {
             let (html, d) = render_detached(site, env, doc);
             diags.extend(d);

@@ -11,7 +11,7 @@ use walkdir::WalkDir;
 
 use crate::config::Settings;
 use crate::error::{BuildError, Diagnostic};
-pub(crate) use crate::model::{AssetFile, SourceFile, Sources, StaticFile, Template};
+use crate::model::{AssetFile, SourceFile, Sources, StaticFile, Template};
 
 /// Reads everything the build needs. Problems with single files are diagnostics; a missing
 /// `content/` or theme stops the build.

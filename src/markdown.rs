@@ -13,7 +13,7 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::{SyntaxDefinition, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
-pub(crate) use crate::model::{LinkTarget, TocEntry};
+use crate::model::{LinkTarget, TocEntry};
 use crate::slug::slugify;
 
 /// Our own TOML syntax; syntect's default set has none.

@@ -6,10 +6,76 @@
 
 pub(crate) use crate::hash::{HashMap, HashSet};
 use std::collections::BTreeMap;
+use std::ops::{Index, IndexMut};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::error::Diagnostic;
+
+// --- Ids: which node, keyword or extra output a value refers to --------------------------
+
+/// Defines an id: a position in one list, typed so that it cannot be mixed up with a count or
+/// with another list's position. Lists (`Vec`s and slices) are indexed by it directly. Hashes
+/// exactly like the `usize` it holds (the render memo fingerprints ids).
+macro_rules! id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        pub(crate) struct $name(usize);
+
+        // Not every id needs every helper.
+        #[allow(dead_code)]
+        impl $name {
+            pub(crate) const fn new(index: usize) -> Self {
+                $name(index)
+            }
+            pub(crate) const fn index(self) -> usize {
+                self.0
+            }
+            /// Every id of a list of `len` items, in order.
+            pub(crate) fn all(len: usize) -> impl DoubleEndedIterator<Item = Self> + ExactSizeIterator {
+                (0..len).map($name)
+            }
+        }
+
+        impl<T> Index<$name> for [T] {
+            type Output = T;
+            fn index(&self, id: $name) -> &T {
+                &self[id.0]
+            }
+        }
+        impl<T> IndexMut<$name> for [T] {
+            fn index_mut(&mut self, id: $name) -> &mut T {
+                &mut self[id.0]
+            }
+        }
+        impl<T> Index<$name> for Vec<T> {
+            type Output = T;
+            fn index(&self, id: $name) -> &T {
+                &self[id.0]
+            }
+        }
+        impl<T> IndexMut<$name> for Vec<T> {
+            fn index_mut(&mut self, id: $name) -> &mut T {
+                &mut self[id.0]
+            }
+        }
+    };
+}
+
+id!(
+    /// A node: its position in [`Site::nodes`], and in every list made per node (the bodies,
+    /// [`Keywords::by_node`]).
+    NodeId
+);
+id!(
+    /// A keyword: its position in [`Keywords::list`].
+    KeywordId
+);
+id!(
+    /// An extra output of a section: its position in the section's [`FrontMatter::outputs`].
+    ExtraId
+);
 
 // --- Stage 1, load: the files of a site ---------------------------------------------------
 
@@ -23,8 +89,6 @@ pub(crate) struct SourceFile {
     /// Text without a leading byte order mark; shared, so that the dev server's next run and
     /// the documents made from it need no copy.
     pub text: Arc<str>,
-    /// A fingerprint of `text`, for the render stage's record of what an output read.
-    pub hash: u64,
 }
 
 impl SourceFile {
@@ -32,7 +96,6 @@ impl SourceFile {
         SourceFile {
             rel,
             shown,
-            hash: fingerprint(&text),
             text: text.into(),
         }
     }
@@ -210,13 +273,13 @@ pub(crate) struct Node {
     pub doc: Arc<Document>,
     /// URL path, starting and ending with `/`, e.g. `/initiativen/equal/`.
     pub path: String,
-    pub parent: Option<usize>,
+    pub parent: Option<NodeId>,
     /// Direct pages of a section, in the section's sort order.
-    pub pages: Vec<usize>,
+    pub pages: Vec<NodeId>,
     /// Direct subsections, by weight then title.
-    pub subsections: Vec<usize>,
-    pub prev: Option<usize>,
-    pub next: Option<usize>,
+    pub subsections: Vec<NodeId>,
+    pub prev: Option<NodeId>,
+    pub next: Option<NodeId>,
     /// Output-relative paths of this document's bundle assets.
     pub assets: Vec<String>,
     /// Collation sort key of the title: sorting by title compares these bytes.
@@ -229,12 +292,12 @@ impl Node {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Site {
     pub nodes: Vec<Node>,
-    pub home: usize,
-    /// Content-relative source path → node index.
-    pub by_rel: HashMap<String, usize>,
+    pub home: NodeId,
+    /// Content-relative source path → node.
+    pub by_rel: HashMap<String, NodeId>,
     /// Source paths of drafts left out of this build, for clearer link errors.
     pub drafts: HashSet<String>,
     /// Source paths of internal documents left out of this target's build.
@@ -256,7 +319,7 @@ pub(crate) struct Body {
     /// HTML of the document's Markdown fields, by field name.
     pub field_html: Vec<(String, String)>,
     /// Nodes that link here, without duplicates, sorted by title (German collation).
-    pub backlinks: Vec<usize>,
+    pub backlinks: Vec<NodeId>,
     /// Internal links written here: (byte offset in the file, target).
     pub links: Vec<(usize, LinkTarget)>,
     /// Heading ids of the body.
@@ -278,10 +341,10 @@ pub(crate) struct Keyword {
     pub name: String,
     pub slug: String,
     /// Pages carrying it, sorted by title (German collation).
-    pub pages: Vec<usize>,
-    /// Co-occurring keywords (index into [`Keywords::list`]) and how many pages they share.
-    pub related: Vec<(usize, usize)>,
-    pub see_also: Vec<usize>,
+    pub pages: Vec<NodeId>,
+    /// Co-occurring keywords and how many pages they share.
+    pub related: Vec<(KeywordId, usize)>,
+    pub see_also: Vec<KeywordId>,
     /// `content/<keywords.path>/<slug>.md`, if the editors wrote one.
     pub description: Option<Arc<Document>>,
 }
@@ -290,8 +353,8 @@ pub(crate) struct Keyword {
 pub(crate) struct Keywords {
     /// In German collation order.
     pub list: Vec<Keyword>,
-    /// For each node, its keywords (indices into `list`) in collation order.
-    pub by_node: Vec<Vec<usize>>,
+    /// For each node (by [`NodeId`]), its keywords in collation order.
+    pub by_node: Vec<Vec<KeywordId>>,
     /// `content/<keywords.path>/_index.md`: title and text of the index page.
     pub index_doc: Option<Arc<Document>>,
 }
@@ -302,8 +365,7 @@ pub(crate) struct KeywordHtml {
     pub index: String,
     pub index_title: Option<String>,
     pub index_description: String,
-    /// By keyword index.
-    pub descriptions: HashMap<usize, String>,
+    pub descriptions: HashMap<KeywordId, String>,
 }
 
 // --- Markdown rendering results, read by stage 4 and the templates ------------------------------
@@ -313,8 +375,8 @@ pub(crate) struct KeywordHtml {
 pub(crate) struct LinkTarget {
     /// The href to write, including "#anchor" if any.
     pub(crate) url: String,
-    /// Index of the target page.
-    pub(crate) page: usize,
+    /// The target page.
+    pub(crate) page: NodeId,
     pub(crate) anchor: Option<String>,
 }
 
@@ -340,4 +402,28 @@ pub(crate) struct Output {
     pub bytes: Arc<Vec<u8>>,
     /// The source this file was made from, for collision messages.
     pub source: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_hashes_like_its_position() {
+        // The render memo's fingerprints hash ids; they must stay what a `usize` gave.
+        assert_eq!(fingerprint(&NodeId::new(7)), fingerprint(&7usize));
+        assert_eq!(fingerprint(&KeywordId::new(3)), fingerprint(&3usize));
+        assert_ne!(fingerprint(&NodeId::new(7)), fingerprint(&NodeId::new(8)));
+    }
+
+    #[test]
+    fn lists_are_indexed_by_ids() {
+        let mut v = Vec::from(["a", "b", "c"]);
+        let id = NodeId::new(1);
+        assert_eq!(v[id], "b");
+        v[id] = "x";
+        assert_eq!(v[..][id], "x");
+        let ids: Vec<usize> = NodeId::all(3).map(NodeId::index).collect();
+        assert_eq!(ids, [0, 1, 2]);
+    }
 }

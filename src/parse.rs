@@ -14,9 +14,8 @@ use toml::Spanned;
 
 use crate::config::{ContentType, FieldDef, FieldKind, Settings};
 use crate::error::{did_you_mean, Diagnostic};
-use crate::load::SourceFile;
-pub(crate) use crate::model::{
-    At, Date, Document, FieldValue, FrontMatter, Kind, SortBy, RESERVED_KEYS,
+use crate::model::{
+    At, Date, Document, FieldValue, FrontMatter, Kind, SortBy, SourceFile, RESERVED_KEYS,
 };
 use crate::text;
 

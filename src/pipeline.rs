@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Settings;
 use crate::error::{BuildError, Diagnostic, Diagnostics};
-use crate::model::{Keywords, Output, Site, Sources, Template};
+use crate::model::{KeywordHtml, Keywords, Output, Site, Sources, Template};
 use crate::{collate, links, load, markdown, parse, publish, render, resolve, search, taxonomy};
 use crate::{write, Progress, StageProgress};
 
@@ -335,7 +335,7 @@ fn render_stage(
     s: &Staged<'_>,
     memo: &mut Memo,
     templates: &render::Templates,
-    kw_html: &render::KeywordHtml,
+    kw_html: &KeywordHtml,
     progress: Progress,
     sink: Option<&write::Staging>,
     diags: &mut Diagnostics,

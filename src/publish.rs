@@ -8,9 +8,7 @@
 
 use crate::config::{Robots, Settings};
 use crate::escape;
-use crate::parse::Date;
-use crate::render::Output;
-use crate::resolve::Site;
+use crate::model::{Date, NodeId, Output, Site};
 
 /// Entries in the Atom feed.
 const FEED_ENTRIES: usize = 30;
@@ -108,7 +106,7 @@ fn sitemap(settings: &Settings, site: &Site) -> Output {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    let mut nodes: Vec<&crate::resolve::Node> = site.nodes.iter().collect();
+    let mut nodes: Vec<&crate::model::Node> = site.nodes.iter().collect();
     nodes.sort_by(|a, b| a.path.cmp(&b.path));
     // The escape works character by character, so base and path are escaped apart.
     let base = escape::xml(&settings.base_url);
@@ -148,13 +146,11 @@ fn robots(settings: &Settings) -> Output {
 
 /// New and updated pages: every document with a date, newest change first.
 fn feed(settings: &Settings, site: &Site, bodies: &[std::sync::Arc<crate::model::Body>]) -> Output {
-    let mut dated: Vec<(Date, usize)> = site
-        .nodes
-        .iter()
-        .enumerate()
+    let mut dated: Vec<(Date, NodeId)> = NodeId::all(site.nodes.len())
+        .zip(&site.nodes)
         .filter_map(|(i, n)| lastmod(n.doc.fm.date, n.doc.fm.updated).map(|d| (d, i)))
         .collect();
-    let newest_first = |a: &(Date, usize), b: &(Date, usize)| {
+    let newest_first = |a: &(Date, NodeId), b: &(Date, NodeId)| {
         b.0.cmp(&a.0)
             .then(site.nodes[a.1].path.cmp(&site.nodes[b.1].path))
     };
@@ -183,7 +179,7 @@ fn feed(settings: &Settings, site: &Site, bodies: &[std::sync::Arc<crate::model:
         let n = &site.nodes[i];
         let url = escape::xml(&format!("{base}{}", &n.path[1..]));
         let summary = if n.doc.fm.description.is_empty() {
-            bodies.get(i).map_or("", |b| b.summary.as_str())
+            bodies.get(i.index()).map_or("", |b| b.summary.as_str())
         } else {
             &n.doc.fm.description
         };

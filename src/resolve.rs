@@ -10,9 +10,8 @@ use std::sync::Arc;
 use crate::collate::GermanCollator;
 use crate::config::Settings;
 use crate::error::Diagnostic;
-use crate::load::AssetFile;
-pub(crate) use crate::model::{Node, Site};
-use crate::parse::{parent_dir, Document, Kind, SortBy};
+use crate::model::{AssetFile, Document, Kind, Node, NodeId, Site, SortBy};
+use crate::parse::parent_dir;
 use crate::slug::slugify;
 
 pub(crate) fn resolve(
@@ -82,8 +81,8 @@ impl Memo {
 struct Placed {
     print: u64,
     nodes: Vec<Node>,
-    home: usize,
-    by_rel: HashMap<String, usize>,
+    home: NodeId,
+    by_rel: HashMap<String, NodeId>,
     asset_copies: Vec<(AssetFile, String)>,
 }
 
@@ -126,7 +125,11 @@ fn place_all(
         }
     }
     link_children(&mut tree.nodes);
-    let home = tree.by_rel.get("_index.md").copied().unwrap_or(0);
+    let home = tree
+        .by_rel
+        .get("_index.md")
+        .copied()
+        .unwrap_or(NodeId::new(0));
     let asset_copies = tree.place_assets(settings, hidden, assets, &mut diags);
     let placed = Placed {
         print: 0,
@@ -240,9 +243,9 @@ fn partition(settings: &Settings, docs: Vec<Arc<Document>>) -> Partition {
 #[derive(Default)]
 struct Tree {
     nodes: Vec<Node>,
-    section_of_dir: HashMap<String, usize>,
-    by_path: HashMap<String, usize>,
-    by_rel: HashMap<String, usize>,
+    section_of_dir: HashMap<String, NodeId>,
+    by_path: HashMap<String, NodeId>,
+    by_rel: HashMap<String, NodeId>,
 }
 
 /// Where a document goes: the folder whose section is its parent, and the URL segment it adds.
@@ -274,7 +277,7 @@ impl Tree {
             None => base,
         };
         self.check_path(settings, &doc, &path)?;
-        let id = self.nodes.len();
+        let id = NodeId::new(self.nodes.len());
         if doc.kind == Kind::Section {
             self.section_of_dir.insert(place.dir.clone(), id);
         } else if place.is_bundle {
@@ -383,7 +386,7 @@ impl Tree {
 
 /// Children lists, sorted; prev/next within each section.
 fn link_children(nodes: &mut [Node]) {
-    for id in 0..nodes.len() {
+    for id in NodeId::all(nodes.len()) {
         if let Some(p) = nodes[id].parent {
             if nodes[id].is_section() {
                 nodes[p].subsections.push(id);
@@ -392,7 +395,7 @@ fn link_children(nodes: &mut [Node]) {
             }
         }
     }
-    for id in 0..nodes.len() {
+    for id in NodeId::all(nodes.len()) {
         if !nodes[id].is_section() {
             continue;
         }
@@ -411,7 +414,7 @@ fn link_children(nodes: &mut [Node]) {
 
 /// Where a document goes (see [`Place`]); a bundle in a section's folder, an invalid slug or a
 /// name without letters is an error.
-fn place_of(doc: &Document, section_of_dir: &HashMap<String, usize>) -> Result<Place, Diagnostic> {
+fn place_of(doc: &Document, section_of_dir: &HashMap<String, NodeId>) -> Result<Place, Diagnostic> {
     let dir = parent_dir(&doc.src.rel).to_string();
     let stem = doc
         .src
@@ -583,13 +586,13 @@ fn check_asset_path(a: &AssetFile, dest: &str) -> Option<Diagnostic> {
 
 fn synthetic_home(settings: &Settings) -> Document {
     Document {
-        src: crate::load::SourceFile::new(
+        src: crate::model::SourceFile::new(
             "_index.md".into(),
             "content/_index.md".into(),
             String::new(),
         ),
         kind: Kind::Section,
-        fm: crate::parse::FrontMatter {
+        fm: crate::model::FrontMatter {
             title: settings.title.clone(),
             description: settings.description.clone(),
             ..Default::default()
@@ -617,7 +620,7 @@ fn check_slug(slug: &str) -> Result<String, String> {
     Ok(s)
 }
 
-fn nearest_section(section_of_dir: &HashMap<String, usize>, dir: &str) -> Option<usize> {
+fn nearest_section(section_of_dir: &HashMap<String, NodeId>, dir: &str) -> Option<NodeId> {
     let mut d = dir;
     loop {
         if let Some(&id) = section_of_dir.get(d) {
@@ -631,7 +634,7 @@ fn nearest_section(section_of_dir: &HashMap<String, usize>, dir: &str) -> Option
 }
 
 /// URL path of a folder: its section's path, or its parent's path plus its slugified name.
-fn dir_path(section_of_dir: &HashMap<String, usize>, nodes: &[Node], dir: &str) -> String {
+fn dir_path(section_of_dir: &HashMap<String, NodeId>, nodes: &[Node], dir: &str) -> String {
     if let Some(&id) = section_of_dir.get(dir) {
         return nodes[id].path.clone();
     }
@@ -648,8 +651,8 @@ fn dir_path(section_of_dir: &HashMap<String, usize>, nodes: &[Node], dir: &str) 
     }
 }
 
-pub(crate) fn sort_pages(nodes: &[Node], ids: &mut [usize], by: SortBy) {
-    let title_cmp = |a: &usize, b: &usize| {
+pub(crate) fn sort_pages(nodes: &[Node], ids: &mut [NodeId], by: SortBy) {
+    let title_cmp = |a: &NodeId, b: &NodeId| {
         nodes[*a]
             .title_key
             .cmp(&nodes[*b].title_key)
@@ -675,7 +678,7 @@ pub(crate) fn sort_pages(nodes: &[Node], ids: &mut [usize], by: SortBy) {
 }
 
 /// Sorts node ids by title (German collation), then path.
-pub(crate) fn sort_by_title(nodes: &[Node], ids: &mut [usize]) {
+pub(crate) fn sort_by_title(nodes: &[Node], ids: &mut [NodeId]) {
     ids.sort_by(|a, b| {
         nodes[*a]
             .title_key
@@ -685,7 +688,7 @@ pub(crate) fn sort_by_title(nodes: &[Node], ids: &mut [usize]) {
 }
 
 /// Every page below a section, recursively, in tree order.
-pub(crate) fn all_pages(nodes: &[Node], section: usize) -> Vec<usize> {
+pub(crate) fn all_pages(nodes: &[Node], section: NodeId) -> Vec<NodeId> {
     let mut out = nodes[section].pages.clone();
     for &s in &nodes[section].subsections {
         out.extend(all_pages(nodes, s));
@@ -694,7 +697,7 @@ pub(crate) fn all_pages(nodes: &[Node], section: usize) -> Vec<usize> {
 }
 
 /// Ancestors of a node from the home page down to its parent.
-pub(crate) fn ancestors(nodes: &[Node], id: usize) -> Vec<usize> {
+pub(crate) fn ancestors(nodes: &[Node], id: NodeId) -> Vec<NodeId> {
     let mut out = Vec::new();
     let mut cur = nodes[id].parent;
     while let Some(p) = cur {

@@ -9,12 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Settings;
 use crate::error::BuildError;
-use crate::links::Body;
-use crate::parse::FieldValue;
-use crate::render::Output;
-use crate::resolve::Site;
-
-use crate::model::BUNDLE_DIR;
+use crate::model::{Body, FieldValue, Output, Site, BUNDLE_DIR};
 
 /// Plain text of HTML: tags dropped, entities for the common characters decoded.
 fn text_of(html: &str) -> String {
@@ -63,7 +58,7 @@ pub(crate) fn index(
             .force_language(settings.language.clone())
             .build();
         let mut idx = pagefind::api::PagefindIndex::new(Some(options)).map_err(fail)?;
-        for (i, node) in site.nodes.iter().enumerate() {
+        for (node, body) in site.nodes.iter().zip(bodies) {
             let fm = &node.doc.fm;
             let mut content = String::new();
             let mut parts: Vec<String> = vec![fm.title.clone(), fm.description.clone()];
@@ -82,11 +77,11 @@ pub(crate) fn index(
                 }
                 content.push(' ');
             }
-            for (_, html) in &bodies[i].field_html {
+            for (_, html) in &body.field_html {
                 content.push_str(&text_of(html));
                 content.push(' ');
             }
-            content.push_str(&text_of(&bodies[i].html));
+            content.push_str(&text_of(&body.html));
             let mut meta = BTreeMap::new();
             meta.insert("title".to_string(), fm.title.clone());
             if let Some(p) = node.parent {

@@ -11,9 +11,7 @@ use std::collections::BTreeMap;
 use crate::collate::GermanCollator;
 use crate::config::{KeywordSettings, Settings};
 use crate::error::{did_you_mean, Diagnostic};
-pub(crate) use crate::model::{Keyword, Keywords};
-use crate::parse::{At, Document};
-use crate::resolve::Site;
+use crate::model::{At, Document, Keyword, KeywordId, Keywords, NodeId, Site};
 use crate::slug::{nfc, slugify};
 use crate::text::is_blank;
 
@@ -193,8 +191,8 @@ impl Vocabulary {
 /// The uses of one keyword (by folded form): spellings with counts, first use, pages.
 struct Uses {
     spellings: BTreeMap<String, usize>,
-    first_use: (usize, usize),
-    pages: Vec<usize>,
+    first_use: (NodeId, usize),
+    pages: Vec<NodeId>,
 }
 
 /// Every keyword the pages carry, by folded form, and each node's folded keywords.
@@ -205,7 +203,7 @@ fn gather(
 ) -> (HashMap<String, Uses>, Vec<Vec<String>>) {
     let mut uses: HashMap<String, Uses> = HashMap::default();
     let mut node_keys: Vec<Vec<String>> = vec![Vec::new(); site.nodes.len()];
-    for (id, node) in site.nodes.iter().enumerate() {
+    for (id, node) in NodeId::all(site.nodes.len()).zip(&site.nodes) {
         let doc = &node.doc;
         let mut seen: HashSet<String> = HashSet::default();
         for At { value, offset } in &doc.fm.suchworte {
@@ -259,8 +257,8 @@ fn by_display_name(
 /// Where each kept keyword is in the list: by URL slug and by folded key.
 #[derive(Default)]
 struct Index {
-    by_slug: HashMap<String, usize>,
-    of_key: HashMap<String, usize>,
+    by_slug: HashMap<String, KeywordId>,
+    of_key: HashMap<String, KeywordId>,
 }
 
 /// The keywords that can have a page (slugs unique and non-empty), in the order given.
@@ -296,8 +294,9 @@ fn assign_slugs(
         }
         let mut pages = a.pages;
         crate::resolve::sort_by_title(&site.nodes, &mut pages);
-        index.by_slug.insert(slug.clone(), keywords.len());
-        index.of_key.insert(key, keywords.len());
+        let id = KeywordId::new(keywords.len());
+        index.by_slug.insert(slug.clone(), id);
+        index.of_key.insert(key, id);
         keywords.push(Keyword {
             name,
             slug,
@@ -338,7 +337,7 @@ fn slug_problem(
         );
     }
     let other = clash?;
-    let place = |(id, off): (usize, usize)| {
+    let place = |(id, off): (NodeId, usize)| {
         let doc = &site.nodes[id].doc;
         let (line, col, _) = crate::error::position(&doc.src.text, off);
         format!("{}:{line}:{col}", doc.src.shown.display())
@@ -356,9 +355,12 @@ fn slug_problem(
     )
 }
 
-/// For each node, its keywords (indices into the list) in collation order (the index order).
-fn keywords_by_node(node_keys: &[Vec<String>], of_key: &HashMap<String, usize>) -> Vec<Vec<usize>> {
-    let mut by_node: Vec<Vec<usize>> = node_keys
+/// For each node, its keywords in collation order (the order of their ids).
+fn keywords_by_node(
+    node_keys: &[Vec<String>],
+    of_key: &HashMap<String, KeywordId>,
+) -> Vec<Vec<KeywordId>> {
+    let mut by_node: Vec<Vec<KeywordId>> = node_keys
         .iter()
         .map(|keys| keys.iter().filter_map(|k| of_key.get(k).copied()).collect())
         .collect();
@@ -369,8 +371,8 @@ fn keywords_by_node(node_keys: &[Vec<String>], of_key: &HashMap<String, usize>) 
 }
 
 /// Related keywords by co-occurrence: the `max` sharing the most pages.
-fn relate(keywords: &mut [Keyword], by_node: &[Vec<usize>], max: usize) {
-    let mut co: Vec<HashMap<usize, usize>> = vec![HashMap::default(); keywords.len()];
+fn relate(keywords: &mut [Keyword], by_node: &[Vec<KeywordId>], max: usize) {
+    let mut co: Vec<HashMap<KeywordId, usize>> = vec![HashMap::default(); keywords.len()];
     for ks in by_node {
         for &a in ks {
             for &b in ks {
@@ -380,18 +382,18 @@ fn relate(keywords: &mut [Keyword], by_node: &[Vec<usize>], max: usize) {
             }
         }
     }
-    for (i, counts) in co.into_iter().enumerate() {
-        let mut rel: Vec<(usize, usize)> = counts.into_iter().collect();
+    for (keyword, counts) in keywords.iter_mut().zip(co) {
+        let mut rel: Vec<(KeywordId, usize)> = counts.into_iter().collect();
         rel.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
         rel.truncate(max);
-        keywords[i].related = rel;
+        keyword.related = rel;
     }
 }
 
 /// "Siehe auch" from the config; a keyword no page carries is warned about and left out.
 fn see_also(
     settings: &Settings,
-    of_key: &HashMap<String, usize>,
+    of_key: &HashMap<String, KeywordId>,
     keywords: &mut [Keyword],
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -423,7 +425,7 @@ fn see_also(
 /// (title and text of the index page) is returned.
 fn attach_descriptions(
     keyword_docs: Vec<std::sync::Arc<Document>>,
-    by_slug: &HashMap<String, usize>,
+    by_slug: &HashMap<String, KeywordId>,
     keywords: &mut [Keyword],
     kw: &KeywordSettings,
     diags: &mut Vec<Diagnostic>,
@@ -454,7 +456,7 @@ fn attach_descriptions(
 /// A warning for a description whose keyword no page of this build carries: the description is
 /// simply not published, and in a public target a keyword of internal pages legitimately has
 /// no pages.
-fn undescribed(slug: &str, by_slug: &HashMap<String, usize>, d: &Document) -> Diagnostic {
+fn undescribed(slug: &str, by_slug: &HashMap<String, KeywordId>, d: &Document) -> Diagnostic {
     // Sorted: with a tie in distance the hint must not follow the hash map's order.
     let mut slugs: Vec<&str> = by_slug.keys().map(String::as_str).collect();
     slugs.sort_unstable();
@@ -470,8 +472,8 @@ fn undescribed(slug: &str, by_slug: &HashMap<String, usize>, d: &Document) -> Di
     .with_hint(hint)
 }
 
-fn first_use_of(site: &Site, k: &Keyword) -> (usize, usize) {
-    let id = k.pages.first().copied().unwrap_or(0);
+fn first_use_of(site: &Site, k: &Keyword) -> (NodeId, usize) {
+    let id = k.pages.first().copied().unwrap_or(NodeId::new(0));
     let key = fold(&k.name);
     let off = site.nodes[id]
         .doc

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::NodeId;
 
 /// Knows two pages: `ziel.md` (page 1) and `andere.md` (page 2). Other `.md`
 /// destinations are broken; everything else is left alone.
@@ -11,8 +12,8 @@ impl LinkResolver for MockResolver {
             None => (dest, None),
         };
         let (page, url) = match path {
-            "ziel.md" => (1, "/ziel/"),
-            "andere.md" | "bild.png" => (2, "/andere/"),
+            "ziel.md" => (NodeId::new(1), "/ziel/"),
+            "andere.md" | "bild.png" => (NodeId::new(2), "/andere/"),
             p if p.ends_with(".md") => {
                 return Err(LinkError {
                     message: format!("Seite „{p}“ gibt es nicht"),
@@ -361,7 +362,7 @@ fn internal_link_is_rewritten_with_offset() {
         target,
         &LinkTarget {
             url: "/ziel/#anfang".to_owned(),
-            page: 1,
+            page: NodeId::new(1),
             anchor: Some("anfang".to_owned()),
         }
     );

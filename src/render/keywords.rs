@@ -11,7 +11,7 @@ use super::views::{Ctx, KeywordView, LinkView};
 use super::Prepared;
 use crate::config::Settings;
 
-pub(crate) use crate::model::KeywordHtml;
+use crate::model::{KeywordHtml, KeywordId};
 
 /// A keyword's page. Serialised once into the context: the listed summaries are borrowed.
 #[derive(Serialize)]
@@ -81,9 +81,9 @@ pub(super) fn index(ctx: &Ctx<'_>, kw_html: &KeywordHtml, c: &mut Context) -> Pr
 
 /// The keywords by index letter, in the keywords' order within a letter; "#" (digits,
 /// symbols) after Z, as in printed indexes.
-fn letter_groups(ctx: &Ctx<'_>) -> Vec<(String, Vec<usize>)> {
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for i in 0..ctx.keyword_count() {
+fn letter_groups(ctx: &Ctx<'_>) -> Vec<(String, Vec<KeywordId>)> {
+    let mut groups: Vec<(String, Vec<KeywordId>)> = Vec::new();
+    for i in KeywordId::all(ctx.keyword_count()) {
         let l = crate::collate::index_letter(&ctx.keyword(i).name);
         match groups.iter_mut().find(|(g, _)| *g == l) {
             Some((_, v)) => v.push(i),
@@ -104,7 +104,12 @@ fn anchor(l: &str) -> String {
 }
 
 /// Puts keyword `k`'s page view into the context (`keyword`).
-pub(super) fn page(ctx: &Ctx<'_>, kw_html: &KeywordHtml, c: &mut Context, k: usize) -> Prepared {
+pub(super) fn page(
+    ctx: &Ctx<'_>,
+    kw_html: &KeywordHtml,
+    c: &mut Context,
+    k: KeywordId,
+) -> Prepared {
     let kw = ctx.keyword(k);
     let path = ctx.keyword_path(&kw.slug);
     let index_path = ctx.keyword_index_path();

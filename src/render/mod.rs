@@ -28,15 +28,12 @@ use tera::{Context, Tera};
 
 use crate::config::Settings;
 use crate::error::Diagnostic;
-use crate::links::Body;
-use crate::resolve::Site;
-use crate::taxonomy::Keywords;
+use crate::model::{Body, ExtraId, KeywordHtml, KeywordId, Keywords, NodeId, Output, Site};
 use crate::template_guard as guard;
 use failure::{failure, merge_failures, render_capped, Failure};
 use menu::MenuCache;
 use views::Ctx;
 
-pub(crate) use keywords::KeywordHtml;
 pub(crate) use menu::MENU_TEMPLATE;
 pub(crate) use reads::Memo;
 pub(crate) use templates::{templates, Templates};
@@ -49,17 +46,16 @@ pub(crate) use filters::{dm_to_euro_cents, format_de};
 #[allow(unused_imports)]
 pub(crate) use special::SEARCH_PATH;
 
-pub(crate) use crate::model::Output;
-
 /// One output file to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Job {
-    Node(usize),
+    Node(NodeId),
     /// An extra output of a section, e.g. `projekte.csv`.
-    Extra(usize, usize),
-    SectionPage(usize, usize),
+    Extra(NodeId, ExtraId),
+    /// Page 2, 3, … (the number) of a paginated section.
+    SectionPage(NodeId, usize),
     KeywordIndex,
-    Keyword(usize),
+    Keyword(KeywordId),
     /// A page made from a template alone: (template, URL path).
     Special(&'static str, &'static str),
 }
@@ -185,14 +181,14 @@ fn merge_kept(kept: Vec<Option<Output>>, fresh: Vec<Output>) -> Vec<Output> {
 fn jobs(ctx: &Ctx<'_>, tera: &Tera) -> Result<Vec<Job>, Vec<Diagnostic>> {
     let mut jobs = Vec::new();
     let mut diags = Vec::new();
-    for id in 0..ctx.node_count() {
+    for id in NodeId::all(ctx.node_count()) {
         diags.extend(node::jobs(ctx, tera, id, &mut jobs));
     }
     if !diags.is_empty() {
         return Err(diags);
     }
     jobs.push(Job::KeywordIndex);
-    jobs.extend((0..ctx.keyword_count()).map(Job::Keyword));
+    jobs.extend(KeywordId::all(ctx.keyword_count()).map(Job::Keyword));
     jobs.extend(special::jobs(ctx.settings, tera));
     Ok(jobs)
 }
@@ -231,10 +227,10 @@ fn summaries_needed(ctx: &Ctx<'_>, templates: &Templates, selected: &[&Job]) -> 
 /// Computes (in parallel) the needed summaries that `store` does not hold yet (`Null`).
 fn fill_summaries(ctx: &Ctx<'_>, store: &mut Vec<Value>, needed: &[bool]) {
     store.resize(needed.len(), Value::Null);
-    let missing: Vec<usize> = (0..needed.len())
+    let missing: Vec<NodeId> = NodeId::all(needed.len())
         .filter(|&i| needed[i] && store[i].is_null())
         .collect();
-    let computed: Vec<(usize, Value)> = missing
+    let computed: Vec<(NodeId, Value)> = missing
         .par_iter()
         .map(|&id| {
             (

@@ -9,8 +9,7 @@ use super::templates::Templates;
 use super::views::{Ctx, PageView};
 use super::{Job, Prepared};
 use crate::error::{did_you_mean, Diagnostic};
-use crate::parse::At;
-use crate::resolve::Node;
+use crate::model::{At, ExtraId, Node, NodeId};
 
 #[derive(Serialize)]
 struct PaginatorView {
@@ -42,7 +41,7 @@ struct SectionView<'a> {
 
 /// The jobs of node `id`: its page, the section's further pages and its extra outputs.
 /// Errors: an extra output or a `template` that names no usable template.
-pub(super) fn jobs(ctx: &Ctx<'_>, tera: &Tera, id: usize, jobs: &mut Vec<Job>) -> Vec<Diagnostic> {
+pub(super) fn jobs(ctx: &Ctx<'_>, tera: &Tera, id: NodeId, jobs: &mut Vec<Job>) -> Vec<Diagnostic> {
     let n = ctx.node(id);
     let mut diags = Vec::new();
     jobs.push(Job::Node(id));
@@ -52,7 +51,7 @@ pub(super) fn jobs(ctx: &Ctx<'_>, tera: &Tera, id: usize, jobs: &mut Vec<Job>) -
             jobs.push(Job::SectionPage(id, p));
         }
     }
-    for (i, o) in n.doc.fm.outputs.iter().enumerate() {
+    for (i, o) in ExtraId::all(n.doc.fm.outputs.len()).zip(&n.doc.fm.outputs) {
         if tera.get_template_names().any(|x| x == o.value) {
             jobs.push(Job::Extra(id, i));
         } else {
@@ -102,7 +101,7 @@ fn check_page_template(n: &Node, t: &At<String>, tera: &Tera) -> Option<Diagnost
 
 /// The template a node's job renders with: an extra output's own, the front matter's, the
 /// content type's (`projekt.html`) if the theme has it, or the default for its kind.
-pub(super) fn node_template(ctx: &Ctx<'_>, tera: &Tera, job: &Job, id: usize) -> String {
+pub(super) fn node_template(ctx: &Ctx<'_>, tera: &Tera, job: &Job, id: NodeId) -> String {
     let n = ctx.node(id);
     if let Job::Extra(_, i) = *job {
         return n.doc.fm.outputs[i].value.clone();
@@ -137,7 +136,7 @@ pub(super) fn prepare(
     templates: &Templates,
     c: &mut Context,
     job: &Job,
-    id: usize,
+    id: NodeId,
     page_no: usize,
 ) -> Prepared {
     let n = ctx.node(id);
@@ -158,7 +157,7 @@ pub(super) fn prepare(
 
 /// A section's view on page `page_no`: its pages (this page's slice of them when paginated),
 /// subsections, and `all_pages` only where the template reads it.
-fn section_view<'a>(ctx: &Ctx<'a>, id: usize, page_no: usize, all_pages: bool) -> SectionView<'a> {
+fn section_view<'a>(ctx: &Ctx<'a>, id: NodeId, page_no: usize, all_pages: bool) -> SectionView<'a> {
     let n = ctx.node(id);
     let per = n.doc.fm.paginate_by;
     let (slice, paginator) = if per > 0 {

@@ -13,23 +13,23 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rayon::prelude::*;
 
 use super::views::Ctx;
-use super::{Job, KeywordHtml, Templates};
-use crate::model::{fingerprint, Output};
+use super::{Job, Templates};
+use crate::model::{fingerprint, KeywordHtml, KeywordId, NodeId, Output};
 
-/// One thing a job read, by node or keyword index (valid while the node and keyword lists
-/// stay the same; the memo is emptied when they change).
+/// One thing a job read, by node or keyword id (valid while the node and keyword lists stay
+/// the same; the memo is emptied when they change).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) enum Read {
     /// A node's title and URL.
-    Link(usize),
+    Link(NodeId),
     /// What a listing shows of a node.
-    Summary(usize),
+    Summary(NodeId),
     /// Everything of a node.
-    Page(usize),
+    Page(NodeId),
     /// A keyword's name, URL and count.
-    KeywordRef(usize),
+    KeywordRef(KeywordId),
     /// Everything of a keyword.
-    Keyword(usize),
+    Keyword(KeywordId),
     /// Which node is below which (for `all_pages`).
     Tree,
 }
@@ -68,26 +68,27 @@ pub(super) struct Prints {
 
 impl Prints {
     pub(super) fn new(ctx: &Ctx<'_>, global: u64) -> Self {
+        // Positions, not ids: a range splits for rayon.
         let nodes = 0..ctx.node_count();
-        let keyword_ref: Vec<u64> = (0..ctx.keyword_count())
+        let keyword_ref: Vec<u64> = KeywordId::all(ctx.keyword_count())
             .map(|k| ctx.keyword_ref_print(k))
             .collect();
         // Every node's, on every run: in parallel.
         let link: Vec<u64> = nodes
             .clone()
             .into_par_iter()
-            .map(|n| ctx.link_print(n))
+            .map(|n| ctx.link_print(NodeId::new(n)))
             .collect();
         let summary: Vec<u64> = nodes
             .clone()
             .into_par_iter()
-            .map(|n| ctx.summary_print(n, &link, &keyword_ref))
+            .map(|n| ctx.summary_print(NodeId::new(n), &link, &keyword_ref))
             .collect();
         let page = nodes
             .into_par_iter()
-            .map(|n| ctx.page_print(n, &summary))
+            .map(|n| ctx.page_print(NodeId::new(n), &summary))
             .collect();
-        let keyword = (0..ctx.keyword_count())
+        let keyword = KeywordId::all(ctx.keyword_count())
             .map(|k| ctx.keyword_print(k, &keyword_ref))
             .collect();
         Prints {
@@ -109,11 +110,11 @@ impl Prints {
         h.write_u64(self.global);
         for r in reads {
             h.write_u64(match *r {
-                Read::Link(n) => get(&self.link, n),
-                Read::Summary(n) => get(&self.summary, n),
-                Read::Page(n) => get(&self.page, n),
-                Read::KeywordRef(k) => get(&self.keyword_ref, k),
-                Read::Keyword(k) => get(&self.keyword, k),
+                Read::Link(n) => get(&self.link, n.index()),
+                Read::Summary(n) => get(&self.summary, n.index()),
+                Read::Page(n) => get(&self.page, n.index()),
+                Read::KeywordRef(k) => get(&self.keyword_ref, k.index()),
+                Read::Keyword(k) => get(&self.keyword, k.index()),
                 Read::Tree => self.tree,
             });
         }
@@ -139,10 +140,10 @@ struct Kept {
 impl Memo {
     /// Forgets everything if the nodes or keywords are not the ones the reads refer to.
     pub(super) fn sync(&mut self, ctx: &Ctx<'_>) {
-        let nodes: Vec<&str> = (0..ctx.node_count())
+        let nodes: Vec<&str> = NodeId::all(ctx.node_count())
             .map(|n| ctx.node(n).doc.src.rel.as_str())
             .collect();
-        let keywords: Vec<&str> = (0..ctx.keyword_count())
+        let keywords: Vec<&str> = KeywordId::all(ctx.keyword_count())
             .map(|k| ctx.keyword(k).slug.as_str())
             .collect();
         if !self
@@ -197,7 +198,7 @@ pub(super) fn global_print(
     kw_html: &KeywordHtml,
 ) -> u64 {
     let site = serde_json::to_string(&ctx.site_view()).unwrap_or_default();
-    let descriptions: std::collections::BTreeMap<&usize, &String> =
+    let descriptions: std::collections::BTreeMap<&KeywordId, &String> =
         kw_html.descriptions.iter().collect();
     fingerprint(&(
         format!("{:?}", ctx.settings),

@@ -5,17 +5,16 @@
 use std::sync::Arc;
 
 use super::reads::{Read, Recorder};
-use crate::model::fingerprint;
+use crate::model::{
+    fingerprint, Body, Date, FieldValue, Keyword, KeywordId, Keywords, Node, NodeId, Site,
+};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::filters::{dm_to_euro_cents, format_de};
 use super::special::SEARCH_PATH;
 use crate::config::Settings;
-use crate::links::Body;
-use crate::parse::{Date, FieldValue};
-use crate::resolve::{all_pages, ancestors, Node, Site};
-use crate::taxonomy::{Keyword, Keywords};
+use crate::resolve::{all_pages, ancestors};
 
 #[derive(Serialize)]
 pub(super) struct LinkView<'a> {
@@ -80,7 +79,7 @@ pub(super) struct PageView<'a> {
     intern: bool,
     content: &'a str,
     summary: &'a str,
-    toc: &'a [crate::markdown::TocEntry],
+    toc: &'a [crate::model::TocEntry],
     word_count: usize,
     reading_time: usize,
     #[serde(rename = "type")]
@@ -192,7 +191,7 @@ impl<'a> Ctx<'a> {
         format!("{}{}", self.settings.base_url, path.trim_start_matches('/'))
     }
 
-    pub(super) fn link(&self, id: usize) -> LinkView<'a> {
+    pub(super) fn link(&self, id: NodeId) -> LinkView<'a> {
         self.note(Read::Link(id));
         let n: &'a Node = &self.site.nodes[id];
         LinkView {
@@ -203,13 +202,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// What [`Ctx::link`] shows of a node.
-    pub(super) fn link_print(&self, id: usize) -> u64 {
+    pub(super) fn link_print(&self, id: NodeId) -> u64 {
         let n = &self.site.nodes[id];
         fingerprint(&(&n.doc.fm.title, &n.path))
     }
 
     /// The node a job renders or schedules: its path, front matter, source and child ids.
-    pub(super) fn node(&self, id: usize) -> &'a Node {
+    pub(super) fn node(&self, id: NodeId) -> &'a Node {
         self.note(Read::Page(id));
         &self.site.nodes[id]
     }
@@ -218,12 +217,12 @@ impl<'a> Ctx<'a> {
         self.site.nodes.len()
     }
 
-    pub(super) fn home(&self) -> usize {
+    pub(super) fn home(&self) -> NodeId {
         self.site.home
     }
 
     /// Length of a node's rendered body (the output cap grows with it).
-    pub(super) fn content_len(&self, id: usize) -> usize {
+    pub(super) fn content_len(&self, id: NodeId) -> usize {
         self.note(Read::Page(id));
         self.bodies[id].html.len()
     }
@@ -231,13 +230,13 @@ impl<'a> Ctx<'a> {
     /// The main menu: the home page's subsections.
     pub(super) fn menu(&self) -> Vec<LinkView<'a>> {
         let home = self.site.home;
-        let mut menu: Vec<usize> = self.site.nodes[home].subsections.clone();
+        let mut menu: Vec<NodeId> = self.site.nodes[home].subsections.clone();
         menu.retain(|&s| s != home);
         menu.into_iter().map(|s| self.link(s)).collect()
     }
 
     /// The listed summaries of `ids` (computed beforehand for every listing a job prints).
-    pub(super) fn listed(&self, ids: &[usize]) -> Vec<&'a Value> {
+    pub(super) fn listed(&self, ids: &[NodeId]) -> Vec<&'a Value> {
         for &p in ids {
             self.note(Read::Summary(p));
         }
@@ -245,19 +244,19 @@ impl<'a> Ctx<'a> {
     }
 
     /// The listed summaries of every page below section `id`, for `all_pages`.
-    pub(super) fn all_pages(&self, id: usize) -> Vec<&'a Value> {
+    pub(super) fn all_pages(&self, id: NodeId) -> Vec<&'a Value> {
         self.listed(&self.all_page_ids(id))
     }
 
     /// Ids of every page below section `id`.
-    pub(super) fn all_page_ids(&self, id: usize) -> Vec<usize> {
+    pub(super) fn all_page_ids(&self, id: NodeId) -> Vec<NodeId> {
         self.note(Read::Tree);
         all_pages(&self.site.nodes, id)
     }
 
     /// What [`Ctx::all_page_ids`] reads: the tree of the whole site.
     pub(super) fn tree_print(&self) -> u64 {
-        let tree: Vec<(Option<usize>, &[usize], &[usize])> = self
+        let tree: Vec<(Option<NodeId>, &[NodeId], &[NodeId])> = self
             .site
             .nodes
             .iter()
@@ -267,14 +266,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// The keyword a keyword page is about: name, slug, pages, related keywords, description.
-    pub(super) fn keyword(&self, k: usize) -> &'a Keyword {
+    pub(super) fn keyword(&self, k: KeywordId) -> &'a Keyword {
         self.note(Read::Keyword(k));
         &self.keywords.list[k]
     }
 
     /// What a keyword page shows of [`Ctx::keyword`] (its listed pages and related keywords
     /// are read as their own summaries and references).
-    pub(super) fn keyword_print(&self, k: usize, refs: &[u64]) -> u64 {
+    pub(super) fn keyword_print(&self, k: KeywordId, refs: &[u64]) -> u64 {
         let kw = &self.keywords.list[k];
         fingerprint(&(refs[k], &kw.pages, &kw.related, &kw.see_also))
     }
@@ -296,14 +295,14 @@ impl<'a> Ctx<'a> {
         format!("/{}/{slug}/", self.settings.keywords.path)
     }
 
-    fn keyword_refs(&self, id: usize) -> Vec<KeywordView<'a>> {
+    fn keyword_refs(&self, id: NodeId) -> Vec<KeywordView<'a>> {
         self.keywords.by_node[id]
             .iter()
             .map(|&k| self.keyword_view(k))
             .collect()
     }
 
-    pub(super) fn keyword_view(&self, k: usize) -> KeywordView<'a> {
+    pub(super) fn keyword_view(&self, k: KeywordId) -> KeywordView<'a> {
         self.note(Read::KeywordRef(k));
         let kw = &self.keywords.list[k];
         KeywordView {
@@ -315,12 +314,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// What [`Ctx::keyword_view`] shows.
-    pub(super) fn keyword_ref_print(&self, k: usize) -> u64 {
+    pub(super) fn keyword_ref_print(&self, k: KeywordId) -> u64 {
         let kw = &self.keywords.list[k];
         fingerprint(&(&kw.name, &kw.slug, kw.pages.len()))
     }
 
-    fn fields(&self, id: usize) -> (Value, Value, Value) {
+    fn fields(&self, id: NodeId) -> (Value, Value, Value) {
         let n = &self.site.nodes[id];
         let mut fields = serde_json::Map::new();
         let mut labels = serde_json::Map::new();
@@ -360,7 +359,7 @@ impl<'a> Ctx<'a> {
         )
     }
 
-    pub(super) fn summary(&self, id: usize) -> SummaryView<'a> {
+    pub(super) fn summary(&self, id: NodeId) -> SummaryView<'a> {
         self.note(Read::Summary(id));
         let n: &'a Node = &self.site.nodes[id];
         let (fields, _, field_types) = self.fields(id);
@@ -379,15 +378,22 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// What [`Ctx::summary`] shows: the front matter (from the file's text and the content
-    /// type), the Markdown's summary and fields, the keywords.
-    pub(super) fn summary_print(&self, id: usize, links: &[u64], refs: &[u64]) -> u64 {
+    /// What [`Ctx::summary`] shows: the front matter (from the file's front matter text and
+    /// the content type; not the body's text, so that an edit of the text re-renders the
+    /// listings only if the summary changes), the Markdown's summary and fields, the keywords.
+    pub(super) fn summary_print(&self, id: NodeId, links: &[u64], refs: &[u64]) -> u64 {
         let n = &self.site.nodes[id];
         let b = &self.bodies[id];
         let keywords: Vec<u64> = self.keywords.by_node[id].iter().map(|&k| refs[k]).collect();
+        let front = n
+            .doc
+            .src
+            .text
+            .get(..n.doc.body_offset)
+            .unwrap_or(&n.doc.src.text);
         fingerprint(&(
             links[id],
-            n.doc.src.hash,
+            front,
             &n.doc.fm.doc_type,
             &b.summary,
             &b.field_html,
@@ -395,7 +401,7 @@ impl<'a> Ctx<'a> {
         ))
     }
 
-    pub(super) fn page(&self, id: usize) -> PageView<'a> {
+    pub(super) fn page(&self, id: NodeId) -> PageView<'a> {
         self.note(Read::Page(id));
         let n: &'a Node = &self.site.nodes[id];
         let b: &'a Body = &self.bodies[id];
@@ -452,7 +458,7 @@ impl<'a> Ctx<'a> {
 
     /// What [`Ctx::page`] shows besides the summary (the linked nodes are read as links):
     /// the body, what resolve decided (intern, neighbours, children, assets), the backlinks.
-    pub(super) fn page_print(&self, id: usize, summaries: &[u64]) -> u64 {
+    pub(super) fn page_print(&self, id: NodeId, summaries: &[u64]) -> u64 {
         let n = &self.site.nodes[id];
         let b = &self.bodies[id];
         fingerprint(&(

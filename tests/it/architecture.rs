@@ -141,3 +141,40 @@ fn the_check_sees_uses_in_every_form() {
     );
     assert_eq!(used, ["error", "config", "parse", "load"]);
 }
+
+#[test]
+fn the_model_types_are_imported_from_the_model_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong: Vec<String> = walkdir(&src)
+        .into_iter()
+        .filter(|p| !p.ends_with("model.rs"))
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            re_exports_model(&text)
+        })
+        .map(|p| p.strip_prefix(&src).unwrap_or(&p).display().to_string())
+        .collect();
+    wrong.sort();
+    assert!(
+        wrong.is_empty(),
+        "these modules re-export model types (import them from crate::model instead): {}",
+        wrong.join(", ")
+    );
+}
+
+/// Whether a source file re-exports something of `crate::model` (`pub use`, `pub(crate) use`).
+fn re_exports_model(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("pub") && l.contains(" use crate::model")
+    })
+}
+
+#[test]
+fn the_re_export_check_sees_re_exports() {
+    assert!(re_exports_model(
+        "pub(crate) use crate::model::{Node, Site};\n"
+    ));
+    assert!(re_exports_model("    pub use crate::model::Body;\n"));
+    assert!(!re_exports_model("use crate::model::{Node, Site};\n"));
+}
