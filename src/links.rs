@@ -399,7 +399,7 @@ pub(crate) fn render_bodies(
     }
     let sources: Vec<NodeId> = NodeId::all(bodies.len()).collect();
     diags.extend(check_anchors(site, &bodies, &sources));
-    set_backlinks(site, &mut bodies);
+    set_backlinks(site, &mut bodies, memo);
     // The memo keeps the bodies with their backlinks: next run, a body is copied again only
     // if its backlinks change.
     memo.keep_backlinks(&bodies);
@@ -443,6 +443,12 @@ pub(crate) struct Memo {
     bodies: Vec<Memoized>,
     /// The [`link_table`] of the site they were rendered in.
     table: Option<u64>,
+    /// Of this run, by node: rendered anew; and its title changed since the last run (which
+    /// may move it in every backlink list it is in). Empty: everything may have changed.
+    fresh: Vec<bool>,
+    retitled: Vec<bool>,
+    /// The last run's backlinks by node, in id order (before the sort by title).
+    incoming: Vec<Vec<NodeId>>,
 }
 
 /// One rendered body and the document it was rendered from.
@@ -475,6 +481,7 @@ impl Memo {
             self.bodies.clear();
         }
         let kept = &self.bodies;
+        let valid = kept.len() == site.nodes.len();
         let rendered: Vec<Option<Memoized>> = site
             .nodes
             .par_iter()
@@ -485,6 +492,14 @@ impl Memo {
                 (!same).then(|| render_memoized(site, env, NodeId::new(id)))
             })
             .collect();
+        self.fresh = rendered.iter().map(Option::is_some).collect();
+        self.retitled = if valid {
+            (kept.iter().zip(&rendered))
+                .map(|(m, r)| r.as_ref().is_some_and(|r| r.doc.fm.title != m.doc.fm.title))
+                .collect()
+        } else {
+            Vec::new()
+        };
         // A node not rendered anew has its memo entry at the same index.
         let mut previous = std::mem::take(&mut self.bodies).into_iter();
         self.bodies = rendered
@@ -654,24 +669,39 @@ impl<'a> Places<'a> {
 }
 
 /// Fills every body's backlinks from the links of all bodies, sorted by title (a body is
-/// copied only if its list changed).
-pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>]) {
-    let mut backlinks: Vec<Vec<NodeId>> = vec![Vec::new(); bodies.len()];
+/// copied only if its list changed). A list is kept as the memo's last run sorted it when
+/// the same nodes link there, none of them has a new title and the body was not rendered
+/// anew (the memo's flags are empty in a build: everything is sorted).
+pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>], memo: &mut Memo) {
+    let mut incoming: Vec<Vec<NodeId>> = vec![Vec::new(); bodies.len()];
     for (src, b) in NodeId::all(bodies.len()).zip(bodies.iter()) {
         for (_, t) in &b.links {
             if t.page != src {
-                backlinks[t.page].push(src);
+                incoming[t.page].push(src);
             }
         }
     }
-    for (b, mut list) in bodies.iter_mut().zip(backlinks) {
+    let known = memo.retitled.len() == bodies.len() && memo.incoming.len() == bodies.len();
+    for ((id, b), list) in NodeId::all(bodies.len())
+        .zip(bodies.iter_mut())
+        .zip(&mut incoming)
+    {
         list.sort_unstable();
         list.dedup();
-        crate::resolve::sort_by_title(&site.nodes, &mut list);
-        if b.backlinks != list {
-            Arc::make_mut(b).backlinks = list;
+        let kept = known
+            && !memo.fresh[id]
+            && memo.incoming[id] == *list
+            && !list.iter().any(|&x| memo.retitled[x]);
+        if kept {
+            continue;
+        }
+        let mut sorted = list.clone();
+        crate::resolve::sort_by_title(&site.nodes, &mut sorted);
+        if b.backlinks != sorted {
+            Arc::make_mut(b).backlinks = sorted;
         }
     }
+    memo.incoming = incoming;
 }
 
 /// Words of the visible text, for reading time.

@@ -218,6 +218,10 @@ struct Rebuilder {
     /// What the last run kept for the next; emptied when a rebuild panicked (it may have been
     /// left half-updated), so the next run starts from the files.
     memo: Memo,
+    /// The files last served, in the run's order. The next run's files are compared with
+    /// them one by one (an unchanged output shares its bytes), so that an edit touches only
+    /// the entries of the served map that changed.
+    served: Vec<(String, Arc<Vec<u8>>)>,
 }
 
 impl Rebuilder {
@@ -228,6 +232,7 @@ impl Rebuilder {
             timings,
             origin,
             memo: Memo::keeping(),
+            served: Vec::new(),
         }
     }
 
@@ -284,8 +289,12 @@ impl Rebuilder {
         incremental: Option<&[&PathBuf]>,
     ) {
         let timings = self.timings.then(|| run.timings.clone());
-        let files: HashMap<String, Arc<Vec<u8>>> =
+        let files: Vec<(String, Arc<Vec<u8>>)> =
             run.outputs.into_iter().map(|o| (o.rel, o.bytes)).collect();
+        // The same paths in the same order: only the entries that differ change; else a new map.
+        let delta = same_paths(&self.served, &files).then(|| differing(&self.served, &files));
+        let fresh: Option<HashMap<String, Arc<Vec<u8>>>> =
+            delta.is_none().then(|| files.iter().cloned().collect());
         let copies: HashMap<String, PathBuf> = run
             .copies
             .iter()
@@ -303,8 +312,21 @@ impl Rebuilder {
             );
         }
         let mut live = lock(shared);
-        let updated = changed_files(&live.files, &files);
-        live.files = files;
+        let updated = match (delta, fresh) {
+            (Some(differ), _) => {
+                for &i in &differ {
+                    let (rel, bytes) = &files[i];
+                    live.files.insert(rel.clone(), bytes.clone());
+                }
+                differ.len()
+            }
+            (None, Some(fresh)) => {
+                let n = changed_files(&live.files, &fresh);
+                live.files = fresh;
+                n
+            }
+            (None, None) => 0,
+        };
         live.copies = copies;
         live.errors.clear();
         if moved {
@@ -314,6 +336,7 @@ impl Rebuilder {
         live.version += 1;
         drop(live);
         shared.changed.notify_all();
+        self.served = files;
         self.print(&run.warnings);
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match incremental {
@@ -424,6 +447,18 @@ fn print_timings(timings: &[(&'static str, std::time::Duration)], total_ms: f64)
     }
     line.push_str(&format!(" | other {:.1} ms", total_ms - stages));
     eprintln!("{line}");
+}
+
+/// Whether two runs made files at the same paths, in the same order.
+fn same_paths(old: &[(String, Arc<Vec<u8>>)], new: &[(String, Arc<Vec<u8>>)]) -> bool {
+    old.len() == new.len() && old.iter().zip(new).all(|(a, b)| a.0 == b.0)
+}
+
+/// The positions whose bytes differ between two runs with the same paths.
+fn differing(old: &[(String, Arc<Vec<u8>>)], new: &[(String, Arc<Vec<u8>>)]) -> Vec<usize> {
+    (0..new.len())
+        .filter(|&i| !Arc::ptr_eq(&old[i].1, &new[i].1) && old[i].1 != new[i].1)
+        .collect()
 }
 
 /// How many files differ between two served versions (changed, added or removed).

@@ -118,27 +118,23 @@ fn render_on_this_pool(
         Ok(jobs) => jobs,
         Err(diags) => return (Vec::new(), diags),
     };
-    let prints = memo.as_deref_mut().map(|m| {
+    if let Some(m) = memo.as_deref_mut() {
         m.sync(&ctx);
         let global = reads::global_print(&ctx, templates, inputs.translations, inputs.keyword_html);
-        reads::Prints::new(&ctx, global)
-    });
+        m.compare(reads::Prints::new(&ctx, global));
+    }
     // Each job's output: kept from the last run, or to render (`None`).
-    let kept: Vec<Option<Output>> = jobs
-        .par_iter()
-        .map(|j| {
-            memo.as_deref()
-                .zip(prints.as_ref())
-                .and_then(|(m, p)| m.reusable(j, p))
-        })
-        .collect();
+    let kept: Vec<Option<Output>> = match memo.as_deref() {
+        Some(m) => jobs.par_iter().map(|j| m.reusable(j)).collect(),
+        None => vec![None; jobs.len()],
+    };
     let selected: Vec<&Job> = jobs
         .iter()
         .zip(&kept)
         .filter(|(_, k)| k.is_none())
         .map(|(j, _)| j)
         .collect();
-    let mut summaries = Vec::new();
+    let mut summaries = memo.as_deref_mut().map_or(Vec::new(), Memo::take_summaries);
     fill_summaries(
         &ctx,
         &mut summaries,
@@ -151,14 +147,15 @@ fn render_on_this_pool(
         &base,
         menu.as_ref(),
         &selected,
-        prints.is_some(),
+        memo.is_some(),
     );
-    if let (Some(m), Some(p)) = (memo, &prints) {
+    if let Some(m) = memo {
         for (job, r) in selected.iter().zip(&rendered) {
             if let Ok((o, rec)) = r {
-                m.keep(**job, o, rec, p);
+                m.keep(**job, o, rec);
             }
         }
+        m.keep_summaries(summaries);
         m.retain(&jobs);
     }
     let (fresh, diags) = finish(rendered);

@@ -102,6 +102,38 @@ impl Prints {
         }
     }
 
+    /// What changed since `prev` (the last run's): `None` if everything may have (what every
+    /// output reads, or the number of nodes or keywords, differs), else the reads whose
+    /// fingerprint differs.
+    fn changed_since(&self, prev: &Prints) -> Option<Vec<Read>> {
+        if self.global != prev.global
+            || self.link.len() != prev.link.len()
+            || self.keyword.len() != prev.keyword.len()
+        {
+            return None;
+        }
+        let mut changed = Vec::new();
+        let mut diff = |new: &[u64], old: &[u64], read: fn(usize) -> Read| {
+            let differ = new.iter().zip(old).enumerate().filter(|(_, (a, b))| a != b);
+            changed.extend(differ.map(|(i, _)| read(i)));
+        };
+        diff(&self.link, &prev.link, |i| Read::Link(NodeId::new(i)));
+        diff(&self.summary, &prev.summary, |i| {
+            Read::Summary(NodeId::new(i))
+        });
+        diff(&self.page, &prev.page, |i| Read::Page(NodeId::new(i)));
+        diff(&self.keyword_ref, &prev.keyword_ref, |i| {
+            Read::KeywordRef(KeywordId::new(i))
+        });
+        diff(&self.keyword, &prev.keyword, |i| {
+            Read::Keyword(KeywordId::new(i))
+        });
+        if self.tree != prev.tree {
+            changed.push(Read::Tree);
+        }
+        Some(changed)
+    }
+
     /// The fingerprint of everything `reads` names, with what every output reads.
     fn of(&self, reads: &[Read]) -> u64 {
         use std::hash::Hasher;
@@ -129,6 +161,19 @@ pub(crate) struct Memo {
     nodes: Vec<String>,
     keywords: Vec<String>,
     outputs: HashMap<Job, Kept>,
+    /// Which jobs read what (entries of earlier recordings may remain: they only cost a check).
+    readers: HashMap<Read, Vec<Job>>,
+    /// Entries in `readers`, and reads in `outputs`: the index is made anew from `outputs`
+    /// when stale entries outnumber live ones.
+    indexed: usize,
+    recorded: usize,
+    /// The fingerprints of the last run whose outputs were kept.
+    prints: Option<Prints>,
+    /// The jobs whose reads may have changed since `prints`: all of them when `None`.
+    suspects: Option<HashSet<Job>>,
+    /// Listed summaries by node (`Null`: not made), with the summary prints they were made at.
+    summaries: Vec<serde_json::Value>,
+    summary_prints: Vec<u64>,
 }
 
 struct Kept {
@@ -158,21 +203,65 @@ impl Memo {
                 .eq(keywords.iter().copied())
         {
             self.outputs.clear();
+            self.readers.clear();
+            self.indexed = 0;
+            self.prints = None;
+            self.summaries.clear();
             self.nodes = nodes.into_iter().map(str::to_string).collect();
             self.keywords = keywords.into_iter().map(str::to_string).collect();
         }
     }
 
+    /// Notes which jobs read something whose fingerprint changed since the last run (only
+    /// these need their reads checked), and keeps this run's fingerprints for the next.
+    pub(super) fn compare(&mut self, prints: Prints) {
+        let changed = self.prints.as_ref().and_then(|p| prints.changed_since(p));
+        self.suspects = changed.map(|reads| {
+            let readers = reads.iter().filter_map(|r| self.readers.get(r));
+            readers.flatten().copied().collect()
+        });
+        self.prints = Some(prints);
+    }
+
+    /// The listed summaries of the last runs that are still the same (the others `Null`), to
+    /// fill for this run and give back with [`Memo::keep_summaries`].
+    pub(super) fn take_summaries(&mut self) -> Vec<serde_json::Value> {
+        let mut store = std::mem::take(&mut self.summaries);
+        let now = self.prints.as_ref().map_or(&[][..], |p| &p.summary[..]);
+        store.resize(now.len(), serde_json::Value::Null);
+        for (i, v) in store.iter_mut().enumerate() {
+            if self.summary_prints.get(i) != now.get(i) {
+                *v = serde_json::Value::Null;
+            }
+        }
+        store
+    }
+
+    pub(super) fn keep_summaries(&mut self, store: Vec<serde_json::Value>) {
+        self.summary_prints = self
+            .prints
+            .as_ref()
+            .map_or(Vec::new(), |p| p.summary.clone());
+        self.summaries = store;
+    }
+
     /// The kept output of `job`, if nothing it read changed.
-    pub(super) fn reusable(&self, job: &Job, prints: &Prints) -> Option<Output> {
+    pub(super) fn reusable(&self, job: &Job) -> Option<Output> {
         let kept = self.outputs.get(job)?;
-        (prints.of(&kept.reads) == kept.print).then(|| kept.output.clone())
+        let suspect = self.suspects.as_ref().is_none_or(|s| s.contains(job));
+        let same = !suspect
+            || self
+                .prints
+                .as_ref()
+                .is_some_and(|p| p.of(&kept.reads) == kept.print);
+        same.then(|| kept.output.clone())
     }
 
     /// Keeps what `job` rendered and read; jobs that no longer exist are dropped by `retain`.
-    pub(super) fn keep(&mut self, job: Job, output: &Output, recorder: &Recorder, prints: &Prints) {
+    pub(super) fn keep(&mut self, job: Job, output: &Output, recorder: &Recorder) {
         let reads = recorder.take();
-        let print = prints.of(&reads);
+        let print = self.prints.as_ref().map_or(0, |p| p.of(&reads));
+        self.index(job, &reads);
         self.outputs.insert(
             job,
             Kept {
@@ -186,6 +275,29 @@ impl Memo {
     pub(super) fn retain(&mut self, jobs: &[Job]) {
         let live: HashSet<&Job> = jobs.iter().collect();
         self.outputs.retain(|j, _| live.contains(j));
+        self.recorded = self.outputs.values().map(|k| k.reads.len()).sum();
+        if self.indexed > 2 * self.recorded + 1024 {
+            self.readers.clear();
+            self.indexed = 0;
+            let all: Vec<(Job, Vec<Read>)> = self
+                .outputs
+                .iter()
+                .map(|(j, k)| (*j, k.reads.clone()))
+                .collect();
+            for (job, reads) in all {
+                self.index(job, &reads);
+            }
+        }
+    }
+
+    fn index(&mut self, job: Job, reads: &[Read]) {
+        for r in reads {
+            let jobs = self.readers.entry(*r).or_default();
+            if jobs.last() != Some(&job) {
+                jobs.push(job);
+                self.indexed += 1;
+            }
+        }
     }
 }
 
