@@ -52,6 +52,7 @@ pub(crate) struct Memo {
     bodies: links::Memo,
     renders: render::Memo,
     published: publish::Memo,
+    collisions: write::Collisions,
     collator: Option<Arc<collate::GermanCollator>>,
     highlighter: Option<Arc<markdown::Highlighter>>,
     /// The search index of the first run (rebuilt when the settings change).
@@ -424,10 +425,11 @@ fn publish_stage(
             .iter()
             .map(|(a, dest)| (a.abs.clone(), dest.clone())),
     );
-    diags.extend(write::check_collisions(
-        settings,
-        written.iter().chain(&outputs),
-        &copies,
-    ));
+    let outs = written.iter().chain(&outputs);
+    diags.extend(if memo.keep {
+        memo.collisions.check(settings, outs, &copies)
+    } else {
+        write::check_collisions(settings, outs, &copies)
+    });
     Ok((outputs, copies))
 }

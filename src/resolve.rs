@@ -21,6 +21,11 @@ pub(crate) fn resolve(
     assets: Vec<AssetFile>,
     memo: &mut Memo,
 ) -> (Site, Vec<Diagnostic>) {
+    if let Some(site) = memo.only_texts_changed(&docs, &assets) {
+        return (site, Vec::new());
+    }
+    memo.inputs = docs.clone();
+    memo.assets = assets.clone();
     let print = placement_print(&docs, &assets);
     let parts = partition(settings, docs);
     let previous = memo.placed.take().filter(|p| p.print == print);
@@ -31,6 +36,7 @@ pub(crate) fn resolve(
     };
     if diags.is_empty() {
         memo.print = Some(print);
+        memo.keyword_docs = parts.keyword_docs.clone();
     }
     let Placed {
         nodes,
@@ -60,6 +66,12 @@ pub(crate) struct Memo {
     /// The print of the current run's placement, if it had no problems.
     print: Option<u64>,
     placed: Option<Placed>,
+    /// The documents and assets of the last run that placed anew or reordered, and what it
+    /// left out: while only the texts below the front matter change, the site stays the same.
+    inputs: Vec<Arc<Document>>,
+    assets: Vec<AssetFile>,
+    keyword_docs: Vec<Arc<Document>>,
+    left_out: Option<(HashSet<String>, HashSet<String>)>,
 }
 
 impl Memo {
@@ -73,7 +85,48 @@ impl Memo {
                 by_rel: site.by_rel,
                 asset_copies: site.asset_copies,
             });
+            self.left_out = Some((site.drafts, site.intern_excluded));
         }
+    }
+
+    /// The last run's site with this run's documents, if every document that changed has the
+    /// same path, kind and front matter (the only inputs of placing and ordering) and is in
+    /// the tree, and the assets are the same.
+    fn only_texts_changed(&mut self, docs: &[Arc<Document>], assets: &[AssetFile]) -> Option<Site> {
+        let placed = self.placed.as_ref()?;
+        let same_assets = self.assets.len() == assets.len()
+            && (self.assets.iter().zip(assets)).all(|(a, b)| a.rel == b.rel && a.abs == b.abs);
+        if self.inputs.len() != docs.len() || !same_assets || self.left_out.is_none() {
+            return None;
+        }
+        let mut swaps = Vec::new();
+        for (i, (old, new)) in self.inputs.iter().zip(docs).enumerate() {
+            if Arc::ptr_eq(old, new) {
+                continue;
+            }
+            let same = old.src.rel == new.src.rel && old.kind == new.kind && old.fm == new.fm;
+            let id = placed.by_rel.get(&new.src.rel).copied()?;
+            if !same || !Arc::ptr_eq(&placed.nodes[id].doc, old) {
+                return None;
+            }
+            swaps.push((i, id, new.clone()));
+        }
+        let mut placed = self.placed.take()?;
+        let (drafts, intern_excluded) = self.left_out.take()?;
+        self.print = Some(placed.print);
+        for (i, id, doc) in swaps {
+            placed.nodes[id].doc = doc.clone();
+            self.inputs[i] = doc;
+        }
+        Some(Site {
+            nodes: placed.nodes,
+            home: placed.home,
+            by_rel: placed.by_rel,
+            drafts,
+            intern_excluded,
+            keyword_docs: self.keyword_docs.clone(),
+            asset_copies: placed.asset_copies,
+        })
     }
 }
 

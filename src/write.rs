@@ -348,6 +348,37 @@ fn remove_dir_parallel(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// What the collision check saw last time (the dev server): the same paths from the same
+/// sources and the same copies give the same answer, without building the set again.
+#[derive(Default)]
+pub(crate) struct Collisions {
+    outputs: Vec<(String, PathBuf)>,
+    copies: Vec<(PathBuf, String)>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Collisions {
+    /// [`check_collisions`], from the last answer when its inputs are the same.
+    pub(crate) fn check<'a>(
+        &mut self,
+        settings: &crate::config::Settings,
+        outputs: impl Iterator<Item = &'a Output> + Clone,
+        copies: &[(PathBuf, String)],
+    ) -> Vec<Diagnostic> {
+        let same = self.copies == copies
+            && outputs
+                .clone()
+                .map(|o| (o.rel.as_str(), o.source.as_path()))
+                .eq(self.outputs.iter().map(|(r, s)| (r.as_str(), s.as_path())));
+        if !same {
+            self.diags = check_collisions(settings, outputs.clone(), copies);
+            self.outputs = outputs.map(|o| (o.rel.clone(), o.source.clone())).collect();
+            self.copies = copies.to_vec();
+        }
+        self.diags.clone()
+    }
+}
+
 /// Every output path once; static files and assets may not shadow pages.
 pub(crate) fn check_collisions<'a>(
     settings: &crate::config::Settings,
