@@ -287,7 +287,7 @@ pub mod preview_api {
             .outputs
             .into_iter()
             .filter(|o| !o.rel.starts_with(&format!("{}/", crate::model::BUNDLE_DIR)))
-            .map(|o| (o.rel, o.bytes.to_vec()))
+            .map(|o| (o.rel.to_string(), o.bytes.to_vec()))
             .collect();
         let warnings: Vec<String> = run.warnings.iter().map(|d| d.render(false)).collect();
         all.insert("(warnings)".into(), warnings.concat().into_bytes());
@@ -554,7 +554,12 @@ ziel = { type = "markdown" }
         }
         Ok(outputs
             .into_iter()
-            .map(|o| (o.rel, String::from_utf8_lossy(&o.bytes).into_owned()))
+            .map(|o| {
+                (
+                    o.rel.to_string(),
+                    String::from_utf8_lossy(&o.bytes).into_owned(),
+                )
+            })
             .collect())
     }
 

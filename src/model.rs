@@ -398,10 +398,10 @@ pub(crate) const BUNDLE_DIR: &str = "pagefind";
 /// serves them and keeps them for its next run without a copy.
 #[derive(Debug, Clone)]
 pub(crate) struct Output {
-    pub rel: String,
+    pub rel: Arc<str>,
     pub bytes: Arc<Vec<u8>>,
     /// The source this file was made from, for collision messages.
-    pub source: PathBuf,
+    pub source: Arc<std::path::Path>,
 }
 
 #[cfg(test)]

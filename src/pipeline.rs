@@ -44,7 +44,8 @@ pub(crate) struct Memo {
     keep: bool,
     /// The settings of the memo's contents (their debug form): others invalidate all of it.
     settings: String,
-    sources: Option<Sources>,
+    /// Shared with the run that made it, and taken back whole (not copied) by the next.
+    sources: Option<Arc<Sources>>,
     templates: Option<(Vec<Template>, Arc<render::Templates>)>,
     parsed: parse::Memo,
     resolved: resolve::Memo,
@@ -234,11 +235,14 @@ fn load_stage(
     memo: &mut Memo,
     changed: Option<&[PathBuf]>,
     diags: &mut Diagnostics,
-) -> Result<Sources, BuildError> {
+) -> Result<Arc<Sources>, BuildError> {
     // Taken out: a run that fails from here on leaves no stale sources behind.
     let prev = memo.sources.take();
     let reloaded = match (prev, changed) {
-        (Some(prev), Some(changed)) => load::reload(settings, prev, changed),
+        (Some(prev), Some(changed)) => {
+            let prev = Arc::try_unwrap(prev).unwrap_or_else(|shared| (*shared).clone());
+            load::reload(settings, prev, changed)
+        }
         _ => None,
     };
     let (sources, d) = match reloaded {
@@ -246,6 +250,7 @@ fn load_stage(
         None => load::load(settings)?,
     };
     diags.extend(d);
+    let sources = Arc::new(sources);
     if memo.keep {
         memo.sources = Some(sources.clone());
     }

@@ -6,6 +6,8 @@
 //! link to the site into a relative link to `…/index.html`. Only what this target publishes is
 //! in the site at this point, so internal pages cannot leak into these files.
 
+use std::path::Path;
+
 use crate::config::{Robots, Settings};
 use crate::escape;
 use crate::model::{Date, NodeId, Output, Site};
@@ -28,7 +30,7 @@ pub(crate) fn publish(
         robots(settings),
         feed(settings, site, bodies),
     ] {
-        if !own_files.contains(&generated.rel.as_str()) {
+        if !own_files.contains(&&*generated.rel) {
             outputs.push(generated);
         }
     }
@@ -125,7 +127,7 @@ fn sitemap(settings: &Settings, site: &Site) -> Output {
     Output {
         rel: "sitemap.xml".into(),
         bytes: std::sync::Arc::new(xml.into_bytes()),
-        source: "sitemap".into(),
+        source: Path::new("sitemap").into(),
     }
 }
 
@@ -140,7 +142,7 @@ fn robots(settings: &Settings) -> Output {
     Output {
         rel: "robots.txt".into(),
         bytes: std::sync::Arc::new(text.into_bytes()),
-        source: "robots".into(),
+        source: Path::new("robots").into(),
     }
 }
 
@@ -206,7 +208,7 @@ fn feed(settings: &Settings, site: &Site, bodies: &[std::sync::Arc<crate::model:
     Output {
         rel: "atom.xml".into(),
         bytes: std::sync::Arc::new(xml.into_bytes()),
-        source: "feed".into(),
+        source: Path::new("feed").into(),
     }
 }
 

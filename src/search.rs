@@ -106,9 +106,10 @@ pub(crate) fn index(
                 rel: format!(
                     "{BUNDLE_DIR}/{}",
                     f.filename.to_string_lossy().replace('\\', "/")
-                ),
+                )
+                .into(),
                 bytes: std::sync::Arc::new(f.contents),
-                source: "search index".into(),
+                source: std::path::Path::new("search index").into(),
             })
             .collect())
     })

@@ -221,7 +221,7 @@ struct Rebuilder {
     /// The files last served, in the run's order. The next run's files are compared with
     /// them one by one (an unchanged output shares its bytes), so that an edit touches only
     /// the entries of the served map that changed.
-    served: Vec<(String, Arc<Vec<u8>>)>,
+    served: Vec<(Arc<str>, Arc<Vec<u8>>)>,
 }
 
 impl Rebuilder {
@@ -289,12 +289,16 @@ impl Rebuilder {
         incremental: Option<&[&PathBuf]>,
     ) {
         let timings = self.timings.then(|| run.timings.clone());
-        let files: Vec<(String, Arc<Vec<u8>>)> =
+        let files: Vec<(Arc<str>, Arc<Vec<u8>>)> =
             run.outputs.into_iter().map(|o| (o.rel, o.bytes)).collect();
         // The same paths in the same order: only the entries that differ change; else a new map.
         let delta = same_paths(&self.served, &files).then(|| differing(&self.served, &files));
-        let fresh: Option<HashMap<String, Arc<Vec<u8>>>> =
-            delta.is_none().then(|| files.iter().cloned().collect());
+        let fresh: Option<HashMap<String, Arc<Vec<u8>>>> = delta.is_none().then(|| {
+            files
+                .iter()
+                .map(|(r, b)| (r.to_string(), b.clone()))
+                .collect()
+        });
         let copies: HashMap<String, PathBuf> = run
             .copies
             .iter()
@@ -316,7 +320,7 @@ impl Rebuilder {
             (Some(differ), _) => {
                 for &i in &differ {
                     let (rel, bytes) = &files[i];
-                    live.files.insert(rel.clone(), bytes.clone());
+                    live.files.insert(rel.to_string(), bytes.clone());
                 }
                 differ.len()
             }
@@ -450,12 +454,12 @@ fn print_timings(timings: &[(&'static str, std::time::Duration)], total_ms: f64)
 }
 
 /// Whether two runs made files at the same paths, in the same order.
-fn same_paths(old: &[(String, Arc<Vec<u8>>)], new: &[(String, Arc<Vec<u8>>)]) -> bool {
+fn same_paths(old: &[(Arc<str>, Arc<Vec<u8>>)], new: &[(Arc<str>, Arc<Vec<u8>>)]) -> bool {
     old.len() == new.len() && old.iter().zip(new).all(|(a, b)| a.0 == b.0)
 }
 
 /// The positions whose bytes differ between two runs with the same paths.
-fn differing(old: &[(String, Arc<Vec<u8>>)], new: &[(String, Arc<Vec<u8>>)]) -> Vec<usize> {
+fn differing(old: &[(Arc<str>, Arc<Vec<u8>>)], new: &[(Arc<str>, Arc<Vec<u8>>)]) -> Vec<usize> {
     (0..new.len())
         .filter(|&i| !Arc::ptr_eq(&old[i].1, &new[i].1) && old[i].1 != new[i].1)
         .collect()

@@ -7,7 +7,7 @@
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
@@ -352,7 +352,7 @@ fn remove_dir_parallel(dir: &Path) {
 /// sources and the same copies give the same answer, without building the set again.
 #[derive(Default)]
 pub(crate) struct Collisions {
-    outputs: Vec<(String, PathBuf)>,
+    outputs: Vec<(Arc<str>, Arc<std::path::Path>)>,
     copies: Vec<(PathBuf, String)>,
     diags: Vec<Diagnostic>,
 }
@@ -368,8 +368,8 @@ impl Collisions {
         let same = self.copies == copies
             && outputs
                 .clone()
-                .map(|o| (o.rel.as_str(), o.source.as_path()))
-                .eq(self.outputs.iter().map(|(r, s)| (r.as_str(), s.as_path())));
+                .map(|o| (&*o.rel, &*o.source))
+                .eq(self.outputs.iter().map(|(r, s)| (&**r, &**s)));
         if !same {
             self.diags = check_collisions(settings, outputs.clone(), copies);
             self.outputs = outputs.map(|o| (o.rel.clone(), o.source.clone())).collect();
@@ -388,10 +388,10 @@ pub(crate) fn check_collisions<'a>(
     let mut diags = Vec::new();
     let mut seen: HashMap<&str, &std::path::Path> = HashMap::default();
     for o in outputs {
-        if let Some(prev) = seen.insert(o.rel.as_str(), &o.source) {
+        if let Some(prev) = seen.insert(&*o.rel, &*o.source) {
             diags.push(
                 Diagnostic::error(
-                    &o.source,
+                    &*o.source,
                     format!(
                         "output file {} is also written for {}",
                         o.rel,
@@ -403,7 +403,7 @@ pub(crate) fn check_collisions<'a>(
         }
         if !is_safe_rel(&o.rel) {
             diags.push(Diagnostic::error(
-                &o.source,
+                &*o.source,
                 format!("unsafe output path `{}`", o.rel),
             ));
         }

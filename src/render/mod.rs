@@ -358,9 +358,10 @@ fn render_job(
             "{}{}",
             path.trim_start_matches('/'),
             file_name(job, &template)
-        ),
+        )
+        .into(),
         bytes: Arc::new(html.into_bytes()),
-        source,
+        source: source.into(),
     })
 }
 
