@@ -39,33 +39,31 @@ pub(crate) fn parse(
     files: &[SourceFile],
     memo: &mut Memo,
 ) -> (Vec<Arc<Document>>, Vec<Diagnostic>) {
+    // Each file's previous parse, if its text is the same (looked up once).
+    let prev: Vec<Option<&Parsed>> = files.par_iter().map(|f| memo.same_text(f)).collect();
     // 1. Split and read TOML (in parallel) where the file is new or changed.
     let splits: Vec<Option<Result<Split<'_>, Vec<Diagnostic>>>> = files
         .par_iter()
+        .zip(&prev)
         .enumerate()
-        .map(|(index, f)| memo.same_text(f).is_none().then(|| split(f, index)))
+        .map(|(index, (f, p))| p.is_none().then(|| split(f, index)))
         .collect();
     // 2. The `page_type` each section gives to the pages below it.
-    let mut section_types: BTreeMap<String, String> = BTreeMap::new();
-    for (f, s) in files.iter().zip(&splits) {
-        let own = match s {
-            Some(Ok(s)) => s.own_page_type(),
-            Some(Err(_)) => None,
-            None => memo.same_text(f).and_then(|m| m.page_type.clone()),
-        };
-        if let Some(t) = own {
-            section_types.insert(parent_dir(&f.rel).to_string(), t);
-        }
-    }
+    let section_types = section_types(files, &splits, &prev);
+    // The same types as last time: an unchanged file inherits what it inherited then.
+    let same_types = memo.section_types.as_ref() == Some(&section_types);
     // 3. Validate each file's keys against its type, unless the memo has the same case.
-    let kept = &*memo;
     let fresh: Vec<Option<Parsed>> = files
         .par_iter()
         .zip(splits)
+        .zip(&prev)
         .enumerate()
-        .map(|(index, (f, s))| {
+        .map(|(index, ((f, s), p))| {
+            if p.is_some() && same_types {
+                return None;
+            }
             let inherited = inherited_type(&section_types, parent_dir(&f.rel));
-            match kept.same_text(f) {
+            match p {
                 Some(m) if m.inherited.as_ref() == inherited => None,
                 _ => Some(parse_one(
                     settings,
@@ -78,16 +76,39 @@ pub(crate) fn parse(
             }
         })
         .collect();
-    memo.update(files, fresh);
     let mut docs = Vec::with_capacity(files.len());
     let mut diags = Vec::new();
-    for p in files.iter().filter_map(|f| memo.files.get(&f.rel)) {
-        match &p.result {
-            Ok(d) => docs.push(d.clone()),
-            Err(d) => diags.extend(d.iter().cloned()),
+    for (p, f) in prev.iter().zip(&fresh) {
+        match f.as_ref().or(*p).map(|p| &p.result) {
+            Some(Ok(d)) => docs.push(d.clone()),
+            Some(Err(d)) => diags.extend(d.iter().cloned()),
+            None => {}
         }
     }
+    drop(prev);
+    memo.update(files, fresh);
+    memo.section_types = Some(section_types);
     (docs, diags)
+}
+
+/// The `page_type` each section gives to the pages below it, by folder.
+fn section_types(
+    files: &[SourceFile],
+    splits: &[Option<Result<Split<'_>, Vec<Diagnostic>>>],
+    prev: &[Option<&Parsed>],
+) -> BTreeMap<String, String> {
+    let mut types = BTreeMap::new();
+    for ((f, s), p) in files.iter().zip(splits).zip(prev) {
+        let own = match s {
+            Some(Ok(s)) => s.own_page_type(),
+            Some(Err(_)) => None,
+            None => p.and_then(|m| m.page_type.clone()),
+        };
+        if let Some(t) = own {
+            types.insert(parent_dir(&f.rel).to_string(), t);
+        }
+    }
+    types
 }
 
 /// Splits (unless already split) and validates one file.
@@ -119,6 +140,8 @@ fn parse_one(
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     files: HashMap<String, Parsed>,
+    /// The section types of the last run.
+    section_types: Option<BTreeMap<String, String>>,
 }
 
 /// One file's parse: the text it was made from, the section's own `page_type` (the pages

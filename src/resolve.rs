@@ -21,7 +21,7 @@ pub(crate) fn resolve(
     assets: Vec<AssetFile>,
     memo: &mut Memo,
 ) -> (Site, Vec<Diagnostic>) {
-    if let Some(site) = memo.only_texts_changed(&docs, &assets) {
+    if let Some(site) = memo.reuse_tree(collator, &docs, &assets) {
         return (site, Vec::new());
     }
     memo.inputs = docs.clone();
@@ -89,10 +89,16 @@ impl Memo {
         }
     }
 
-    /// The last run's site with this run's documents, if every document that changed has the
-    /// same path, kind and front matter (the only inputs of placing and ordering) and is in
-    /// the tree, and the assets are the same.
-    fn only_texts_changed(&mut self, docs: &[Arc<Document>], assets: &[AssetFile]) -> Option<Site> {
+    /// The last run's site with this run's documents, if every document that changed stays
+    /// where it was: same path, kind, slug, `intern` and `draft`, in the tree, and the same
+    /// assets. Only the sections whose children's order may have changed (a title, weight,
+    /// date or `sort_by`) are sorted again.
+    fn reuse_tree(
+        &mut self,
+        collator: &GermanCollator,
+        docs: &[Arc<Document>],
+        assets: &[AssetFile],
+    ) -> Option<Site> {
         let placed = self.placed.as_ref()?;
         let same_assets = self.assets.len() == assets.len()
             && (self.assets.iter().zip(assets)).all(|(a, b)| a.rel == b.rel && a.abs == b.abs);
@@ -101,22 +107,33 @@ impl Memo {
         }
         let mut swaps = Vec::new();
         for (i, (old, new)) in self.inputs.iter().zip(docs).enumerate() {
-            if Arc::ptr_eq(old, new) {
-                continue;
+            if !Arc::ptr_eq(old, new) {
+                let id = placed.by_rel.get(&new.src.rel).copied()?;
+                swaps.push((i, id, stays_placed(&placed.nodes[id].doc, old, new)?));
             }
-            let same = old.src.rel == new.src.rel && old.kind == new.kind && old.fm == new.fm;
-            let id = placed.by_rel.get(&new.src.rel).copied()?;
-            if !same || !Arc::ptr_eq(&placed.nodes[id].doc, old) {
-                return None;
-            }
-            swaps.push((i, id, new.clone()));
         }
         let mut placed = self.placed.take()?;
         let (drafts, intern_excluded) = self.left_out.take()?;
         self.print = Some(placed.print);
+        let mut resort = Vec::new();
         for (i, id, doc) in swaps {
-            placed.nodes[id].doc = doc.clone();
-            self.inputs[i] = doc;
+            let node = &mut placed.nodes[id];
+            if node.doc.fm != doc.fm {
+                if node.doc.fm.title != doc.fm.title {
+                    node.title_key = collator.sort_key(&doc.fm.title);
+                }
+                resort.extend(node.parent);
+                if node.is_section() {
+                    resort.push(id);
+                }
+            }
+            node.doc = doc;
+            self.inputs[i] = docs[i].clone();
+        }
+        resort.sort_unstable();
+        resort.dedup();
+        for section in resort {
+            sort_children(&mut placed.nodes, section);
         }
         Some(Site {
             nodes: placed.nodes,
@@ -437,6 +454,34 @@ impl Tree {
     }
 }
 
+/// The document to put into the node of `old` (whose node holds `placed`) for `new`, if `new`
+/// is placed where `old` was. A page below an internal section holds its document marked
+/// internal (see [`partition`]); `new` gets the same mark.
+fn stays_placed(
+    placed: &Arc<Document>,
+    old: &Arc<Document>,
+    new: &Arc<Document>,
+) -> Option<Arc<Document>> {
+    let marked = placed.fm.intern && !old.fm.intern;
+    if !Arc::ptr_eq(placed, old) && !(marked && placed.src.rel == old.src.rel) {
+        return None;
+    }
+    let slug = |d: &Document| d.fm.slug.as_ref().map(|s| s.value.clone());
+    let same = old.src.rel == new.src.rel
+        && old.kind == new.kind
+        && slug(old) == slug(new)
+        && old.fm.intern == new.fm.intern
+        && old.fm.draft == new.fm.draft;
+    if !same {
+        return None;
+    }
+    let mut doc = new.clone();
+    if marked {
+        Arc::make_mut(&mut doc).fm.intern = true;
+    }
+    Some(doc)
+}
+
 /// Children lists, sorted; prev/next within each section.
 fn link_children(nodes: &mut [Node]) {
     for id in NodeId::all(nodes.len()) {
@@ -449,20 +494,24 @@ fn link_children(nodes: &mut [Node]) {
         }
     }
     for id in NodeId::all(nodes.len()) {
-        if !nodes[id].is_section() {
-            continue;
+        if nodes[id].is_section() {
+            sort_children(nodes, id);
         }
-        let mut pages = std::mem::take(&mut nodes[id].pages);
-        sort_pages(nodes, &mut pages, nodes[id].doc.fm.sort_by);
-        for (i, &p) in pages.iter().enumerate() {
-            nodes[p].prev = i.checked_sub(1).map(|j| pages[j]);
-            nodes[p].next = pages.get(i + 1).copied();
-        }
-        nodes[id].pages = pages;
-        let mut subs = std::mem::take(&mut nodes[id].subsections);
-        sort_pages(nodes, &mut subs, SortBy::Weight);
-        nodes[id].subsections = subs;
     }
+}
+
+/// Sorts a section's pages (prev/next with them) and subsections.
+fn sort_children(nodes: &mut [Node], id: NodeId) {
+    let mut pages = std::mem::take(&mut nodes[id].pages);
+    sort_pages(nodes, &mut pages, nodes[id].doc.fm.sort_by);
+    for (i, &p) in pages.iter().enumerate() {
+        nodes[p].prev = i.checked_sub(1).map(|j| pages[j]);
+        nodes[p].next = pages.get(i + 1).copied();
+    }
+    nodes[id].pages = pages;
+    let mut subs = std::mem::take(&mut nodes[id].subsections);
+    sort_pages(nodes, &mut subs, SortBy::Weight);
+    nodes[id].subsections = subs;
 }
 
 /// Where a document goes (see [`Place`]); a bundle in a section's folder, an invalid slug or a
