@@ -463,7 +463,7 @@ fn stays_placed(
     new: &Arc<Document>,
 ) -> Option<Arc<Document>> {
     let marked = placed.fm.intern && !old.fm.intern;
-    if !Arc::ptr_eq(placed, old) && !(marked && placed.src.rel == old.src.rel) {
+    if !(Arc::ptr_eq(placed, old) || (marked && placed.src.rel == old.src.rel)) {
         return None;
     }
     let slug = |d: &Document| d.fm.slug.as_ref().map(|s| s.value.clone());
