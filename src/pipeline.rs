@@ -431,10 +431,6 @@ fn publish_stage(
             .map(|(a, dest)| (a.abs.clone(), dest.clone())),
     );
     let outs = written.iter().chain(&outputs);
-    diags.extend(if memo.keep {
-        memo.collisions.check(settings, outs, &copies)
-    } else {
-        write::check_collisions(settings, outs, &copies)
-    });
+    diags.extend(memo.collisions.check(settings, outs, &copies));
     Ok((outputs, copies))
 }

@@ -292,13 +292,13 @@ impl Rebuilder {
         let files: Vec<(Arc<str>, Arc<Vec<u8>>)> =
             run.outputs.into_iter().map(|o| (o.rel, o.bytes)).collect();
         // The same paths in the same order: only the entries that differ change; else a new map.
-        let delta = same_paths(&self.served, &files).then(|| differing(&self.served, &files));
-        let fresh: Option<HashMap<String, Arc<Vec<u8>>>> = delta.is_none().then(|| {
-            files
-                .iter()
-                .map(|(r, b)| (r.to_string(), b.clone()))
-                .collect()
-        });
+        let fresh: Option<HashMap<String, Arc<Vec<u8>>>> = (!same_paths(&self.served, &files))
+            .then(|| {
+                files
+                    .iter()
+                    .map(|(r, b)| (r.to_string(), b.clone()))
+                    .collect()
+            });
         let copies: HashMap<String, PathBuf> = run
             .copies
             .iter()
@@ -316,20 +316,20 @@ impl Rebuilder {
             );
         }
         let mut live = lock(shared);
-        let updated = match (delta, fresh) {
-            (Some(differ), _) => {
+        let updated = match fresh {
+            None => {
+                let differ = differing(&self.served, &files);
                 for &i in &differ {
                     let (rel, bytes) = &files[i];
                     live.files.insert(rel.to_string(), bytes.clone());
                 }
                 differ.len()
             }
-            (None, Some(fresh)) => {
+            Some(fresh) => {
                 let n = changed_files(&live.files, &fresh);
                 live.files = fresh;
                 n
             }
-            (None, None) => 0,
         };
         live.copies = copies;
         live.errors.clear();

@@ -163,10 +163,9 @@ pub(crate) struct Memo {
     outputs: HashMap<Job, Kept>,
     /// Which jobs read what (entries of earlier recordings may remain: they only cost a check).
     readers: HashMap<Read, Vec<Job>>,
-    /// Entries in `readers`, and reads in `outputs`: the index is made anew from `outputs`
-    /// when stale entries outnumber live ones.
+    /// Entries in `readers`: the index is made anew from `outputs` when stale entries
+    /// outnumber the reads recorded there.
     indexed: usize,
-    recorded: usize,
     /// The fingerprints of the last run whose outputs were kept.
     prints: Option<Prints>,
     /// The jobs whose reads may have changed since `prints`: all of them when `None`.
@@ -261,7 +260,7 @@ impl Memo {
     pub(super) fn keep(&mut self, job: Job, output: &Output, recorder: &Recorder) {
         let reads = recorder.take();
         let print = self.prints.as_ref().map_or(0, |p| p.of(&reads));
-        self.index(job, &reads);
+        self.indexed += index(&mut self.readers, job, &reads);
         self.outputs.insert(
             job,
             Kept {
@@ -275,30 +274,28 @@ impl Memo {
     pub(super) fn retain(&mut self, jobs: &[Job]) {
         let live: HashSet<&Job> = jobs.iter().collect();
         self.outputs.retain(|j, _| live.contains(j));
-        self.recorded = self.outputs.values().map(|k| k.reads.len()).sum();
-        if self.indexed > 2 * self.recorded + 1024 {
+        let recorded: usize = self.outputs.values().map(|k| k.reads.len()).sum();
+        if self.indexed > 2 * recorded + 1024 {
             self.readers.clear();
             self.indexed = 0;
-            let all: Vec<(Job, Vec<Read>)> = self
-                .outputs
-                .iter()
-                .map(|(j, k)| (*j, k.reads.clone()))
-                .collect();
-            for (job, reads) in all {
-                self.index(job, &reads);
+            for (job, kept) in &self.outputs {
+                self.indexed += index(&mut self.readers, *job, &kept.reads);
             }
         }
     }
+}
 
-    fn index(&mut self, job: Job, reads: &[Read]) {
-        for r in reads {
-            let jobs = self.readers.entry(*r).or_default();
-            if jobs.last() != Some(&job) {
-                jobs.push(job);
-                self.indexed += 1;
-            }
+/// Notes `job` as a reader of each of `reads`; how many entries that added.
+fn index(readers: &mut HashMap<Read, Vec<Job>>, job: Job, reads: &[Read]) -> usize {
+    let mut added = 0;
+    for r in reads {
+        let jobs = readers.entry(*r).or_default();
+        if jobs.last() != Some(&job) {
+            jobs.push(job);
+            added += 1;
         }
     }
+    added
 }
 
 /// What every output reads besides the site: settings, translations, templates, the keyword
