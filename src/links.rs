@@ -397,9 +397,9 @@ pub(crate) fn render_bodies(
         bodies.push(b);
         diags.extend(d);
     }
-    let sources: Vec<NodeId> = NodeId::all(bodies.len()).collect();
-    diags.extend(check_anchors(site, &bodies, &sources));
     set_backlinks(site, &mut bodies, memo);
+    let sources = memo.anchor_sources(site);
+    diags.extend(check_anchors(site, &bodies, &sources));
     // The memo keeps the bodies with their backlinks: next run, a body is copied again only
     // if its backlinks change.
     memo.keep_backlinks(&bodies);
@@ -449,6 +449,8 @@ pub(crate) struct Memo {
     retitled: Vec<bool>,
     /// The last run's backlinks by node, in id order (before the sort by title).
     incoming: Vec<Vec<NodeId>>,
+    /// Of this run, when the memo was valid: the nodes rendered anew and their last bodies.
+    replaced: Vec<(NodeId, Arc<Body>)>,
 }
 
 /// One rendered body and the document it was rendered from.
@@ -471,48 +473,120 @@ impl Memo {
             self.options = Some(env.opts.clone());
         }
         // Links read only this table from the site: while it is the same, every link resolves
-        // as before, and a body depends on its own text alone.
-        let table = link_table(site);
-        if self.table != Some(table) {
+        // as before, and a body depends on its own text alone. With a delta, the table is the
+        // last run's.
+        let table = match (&site.delta, self.table) {
+            (Some(_), Some(t)) => t,
+            _ => link_table(site),
+        };
+        if self.table != Some(table) || self.bodies.len() != site.nodes.len() {
             self.bodies.clear();
             self.table = Some(table);
         }
-        if self.bodies.len() != site.nodes.len() {
-            self.bodies.clear();
+        let valid = self.bodies.len() == site.nodes.len();
+        let rendered = self.render_stale(site, env, progress, valid);
+        let n = site.nodes.len();
+        self.fresh = vec![false; n];
+        self.retitled = if valid { vec![false; n] } else { Vec::new() };
+        self.replaced.clear();
+        for (id, m) in rendered {
+            self.fresh[id.index()] = true;
+            if valid {
+                self.retitled[id.index()] = m.doc.fm.title != self.bodies[id.index()].doc.fm.title;
+                let old = std::mem::replace(&mut self.bodies[id.index()], m);
+                self.replaced.push((id, old.body));
+            } else {
+                self.bodies.push(m);
+            }
         }
-        let kept = &self.bodies;
-        let valid = kept.len() == site.nodes.len();
-        let rendered: Vec<Option<Memoized>> = site
-            .nodes
-            .par_iter()
-            .enumerate()
-            .map(|(id, n)| {
-                let same = kept.get(id).is_some_and(|m| same_document(&m.doc, &n.doc));
-                progress.inc(1);
-                (!same).then(|| render_memoized(site, env, NodeId::new(id)))
-            })
-            .collect();
-        self.fresh = rendered.iter().map(Option::is_some).collect();
-        self.retitled = if valid {
-            (kept.iter().zip(&rendered))
-                .map(|(m, r)| r.as_ref().is_some_and(|r| r.doc.fm.title != m.doc.fm.title))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        // A node not rendered anew has its memo entry at the same index.
-        let mut previous = std::mem::take(&mut self.bodies).into_iter();
-        self.bodies = rendered
-            .into_iter()
-            .filter_map(|fresh| {
-                let prev = previous.next();
-                fresh.or(prev)
-            })
-            .collect();
         self.bodies
             .iter()
             .map(|m| (m.body.clone(), m.diags.clone()))
             .collect()
+    }
+
+    /// The nodes whose document differs from the memo's, rendered, in id order (all of them
+    /// unless `valid`). With the site's delta only the swapped nodes can differ.
+    fn render_stale(
+        &self,
+        site: &Site,
+        env: &Env<'_>,
+        progress: &indicatif::ProgressBar,
+        valid: bool,
+    ) -> Vec<(NodeId, Memoized)> {
+        let kept = &self.bodies;
+        let stale = |id: NodeId| {
+            !kept
+                .get(id.index())
+                .is_some_and(|m| same_document(&m.doc, &site.nodes[id].doc))
+        };
+        let render = |id: NodeId| (id, render_memoized(site, env, id));
+        match site.delta.as_ref().filter(|_| valid) {
+            Some(delta) => {
+                progress.inc(site.nodes.len() as u64);
+                let ids: Vec<NodeId> = delta.swapped.iter().map(|(id, _)| *id).collect();
+                ids.into_par_iter().filter(|&id| stale(id)).map(render).collect()
+            }
+            None => (0..site.nodes.len())
+                .into_par_iter()
+                .map(NodeId::new)
+                .filter(|&id| {
+                    progress.inc(1);
+                    stale(id)
+                })
+                .map(render)
+                .collect(),
+        }
+    }
+
+    /// Updates the last run's backlink lists (by id) for the bodies rendered anew, if the
+    /// memo holds the last run's bodies and lists: the nodes whose list may have changed
+    /// (the fresh bodies and every target of their old and new links), sorted.
+    fn update_incoming(&mut self, bodies: &[Arc<Body>]) -> Option<Vec<NodeId>> {
+        let n = bodies.len();
+        if self.retitled.len() != n || self.incoming.len() != n {
+            return None;
+        }
+        let mut affected = Vec::new();
+        for (id, old) in &self.replaced {
+            let id = *id;
+            affected.push(id);
+            for (_, t) in old.links.iter().filter(|(_, t)| t.page != id) {
+                let list = &mut self.incoming[t.page.index()];
+                if let Ok(i) = list.binary_search(&id) {
+                    list.remove(i);
+                }
+                affected.push(t.page);
+            }
+            for (_, t) in bodies[id].links.iter().filter(|(_, t)| t.page != id) {
+                let list = &mut self.incoming[t.page.index()];
+                if let Err(i) = list.binary_search(&id) {
+                    list.insert(i, id);
+                }
+                affected.push(t.page);
+            }
+        }
+        affected.sort_unstable();
+        affected.dedup();
+        Some(affected)
+    }
+
+    /// The nodes whose anchored links must be checked: with the site's delta (the last run
+    /// was a clean build of the same nodes) only the bodies rendered anew and the nodes that
+    /// link to them; else all. Call after [`set_backlinks`].
+    fn anchor_sources(&self, site: &Site) -> Vec<NodeId> {
+        let n = site.nodes.len();
+        if site.delta.is_none() || self.retitled.len() != n || self.incoming.len() != n {
+            return NodeId::all(n).collect();
+        }
+        let mut sources: Vec<NodeId> = Vec::new();
+        for (id, _) in &self.replaced {
+            sources.push(*id);
+            sources.extend(&self.incoming[id.index()]);
+        }
+        sources.sort_unstable();
+        sources.dedup();
+        sources
     }
 }
 
@@ -673,6 +747,16 @@ impl<'a> Places<'a> {
 /// the same nodes link there, none of them has a new title and the body was not rendered
 /// anew (the memo's flags are empty in a build: everything is sorted).
 pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>], memo: &mut Memo) {
+    if let Some(affected) = memo.update_incoming(bodies) {
+        for id in affected {
+            let mut sorted = memo.incoming[id.index()].clone();
+            crate::resolve::sort_by_title(&site.nodes, &mut sorted);
+            if bodies[id].backlinks != sorted {
+                Arc::make_mut(&mut bodies[id]).backlinks = sorted;
+            }
+        }
+        return;
+    }
     let mut incoming: Vec<Vec<NodeId>> = vec![Vec::new(); bodies.len()];
     for (src, b) in NodeId::all(bodies.len()).zip(bodies.iter()) {
         for (_, t) in &b.links {

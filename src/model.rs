@@ -306,6 +306,19 @@ pub(crate) struct Site {
     pub keyword_docs: Vec<Arc<Document>>,
     /// (source asset, output-relative destination).
     pub asset_copies: Vec<(AssetFile, String)>,
+    /// What changed since the dev server's last successful run, when resolve reused that
+    /// run's tree; `None`: anything may have (a build, or a run that placed anew).
+    pub delta: Option<Delta>,
+}
+
+/// The difference between this run's site and the last successful run's, when every node
+/// kept its place: the same nodes, ids, paths, drafts and internal documents, keyword files
+/// and assets. Only the listed nodes have another document (and maybe their section another
+/// order). The stages after resolve use it to do only the work for these nodes.
+#[derive(Debug, Default)]
+pub(crate) struct Delta {
+    /// (node, the document it had in the last run), in id order.
+    pub swapped: Vec<(NodeId, Arc<Document>)>,
 }
 
 // --- Stage 4, links: rendered Markdown --------------------------------------------------------

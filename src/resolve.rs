@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::collate::GermanCollator;
 use crate::config::Settings;
 use crate::error::Diagnostic;
-use crate::model::{AssetFile, Document, Kind, Node, NodeId, Site, SortBy};
+use crate::model::{AssetFile, Delta, Document, Kind, Node, NodeId, Site, SortBy};
 use crate::parse::parent_dir;
 use crate::slug::slugify;
 
@@ -54,6 +54,7 @@ pub(crate) fn resolve(
             intern_excluded: parts.hidden.intern_excluded,
             keyword_docs: parts.keyword_docs,
             asset_copies,
+            delta: None,
         },
         diags,
     )
@@ -116,6 +117,7 @@ impl Memo {
         let (drafts, intern_excluded) = self.left_out.take()?;
         self.print = Some(placed.print);
         let mut resort = Vec::new();
+        let mut swapped = Vec::with_capacity(swaps.len());
         for (i, id, doc) in swaps {
             let node = &mut placed.nodes[id];
             if node.doc.fm != doc.fm {
@@ -127,9 +129,10 @@ impl Memo {
                     resort.push(id);
                 }
             }
-            node.doc = doc;
+            swapped.push((id, std::mem::replace(&mut node.doc, doc)));
             self.inputs[i] = docs[i].clone();
         }
+        swapped.sort_unstable_by_key(|(id, _)| *id);
         resort.sort_unstable();
         resort.dedup();
         for section in resort {
@@ -143,6 +146,7 @@ impl Memo {
             intern_excluded,
             keyword_docs: self.keyword_docs.clone(),
             asset_copies: placed.asset_copies,
+            delta: Some(Delta { swapped }),
         })
     }
 }

@@ -34,6 +34,9 @@ pub(crate) fn collect(
     lint: bool,
     memo: &mut Memo,
 ) -> (Keywords, Vec<Diagnostic>) {
+    if let Some(keywords) = memo.unchanged(site) {
+        return (keywords, Vec::new());
+    }
     let print = keyword_print(site, &keyword_docs, lint);
     let previous = memo.kept.take().filter(|(p, _)| *p == print);
     memo.print = Some(print);
@@ -60,6 +63,32 @@ pub(crate) struct Memo {
 }
 
 impl Memo {
+    /// The last run's keywords, if the site's delta shows that no node's keywords changed
+    /// (the nodes, keyword files and print are then those of the last run): only the keywords
+    /// of a node with a new title have their pages sorted again.
+    fn unchanged(&mut self, site: &Site) -> Option<Keywords> {
+        let delta = site.delta.as_ref()?;
+        let now = |id: NodeId| &site.nodes[id].doc;
+        let same = |a: &Document, b: &Document| {
+            (a.fm.suchworte.iter().map(|s| &s.value)).eq(b.fm.suchworte.iter().map(|s| &s.value))
+        };
+        if !(delta.swapped.iter()).all(|(id, old)| same(old, now(*id))) {
+            return None;
+        }
+        let (print, mut keywords) = self.kept.take()?;
+        self.print = Some(print);
+        let mut resort: Vec<KeywordId> = (delta.swapped.iter())
+            .filter(|(id, old)| old.fm.title != now(*id).fm.title)
+            .flat_map(|(id, _)| keywords.by_node[*id].iter().copied())
+            .collect();
+        resort.sort_unstable();
+        resort.dedup();
+        for k in resort {
+            crate::resolve::sort_by_title(&site.nodes, &mut keywords.list[k].pages);
+        }
+        Some(keywords)
+    }
+
     /// Takes the keywords back after a successful run, for the next one.
     pub(crate) fn keep(&mut self, keywords: Keywords) {
         if let Some(print) = self.print {

@@ -121,7 +121,7 @@ fn render_on_this_pool(
     if let Some(m) = memo.as_deref_mut() {
         m.sync(&ctx);
         let global = reads::global_print(&ctx, templates, inputs.translations, inputs.keyword_html);
-        m.compare(reads::Prints::new(&ctx, global));
+        m.compare(&ctx, global);
     }
     // Each job's output: kept from the last run, or to render (`None`).
     let kept: Vec<Option<Output>> = match memo.as_deref() {

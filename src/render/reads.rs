@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use super::views::Ctx;
 use super::{Job, Templates};
-use crate::model::{fingerprint, KeywordHtml, KeywordId, NodeId, Output};
+use crate::model::{fingerprint, Body, Document, KeywordHtml, KeywordId, NodeId, Output};
 
 /// One thing a job read, by node or keyword id (valid while the node and keyword lists stay
 /// the same; the memo is emptied when they change).
@@ -66,10 +66,54 @@ pub(super) struct Prints {
     global: u64,
 }
 
+/// A node's [`Ctx::summary_text_print`] with the document and body it was made from (kept, so
+/// that the same pointers mean the same texts).
+struct TextPrint {
+    doc: Arc<Document>,
+    body: Arc<Body>,
+    print: u64,
+}
+
+/// Each node's summary text print: the kept one where the node has the same document and
+/// body, else made; `kept` is updated.
+fn text_prints(ctx: &Ctx<'_>, kept: &mut Vec<TextPrint>) -> Vec<u64> {
+    let n = ctx.node_count();
+    if kept.len() != n {
+        kept.clear();
+    }
+    let made: Vec<Option<u64>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let id = NodeId::new(i);
+            let (doc, body) = ctx.texts_of(id);
+            let same = kept
+                .get(i)
+                .is_some_and(|t| Arc::ptr_eq(&t.doc, doc) && Arc::ptr_eq(&t.body, body));
+            (!same).then(|| ctx.summary_text_print(id))
+        })
+        .collect();
+    for (i, m) in made.into_iter().enumerate() {
+        let Some(print) = m else { continue };
+        let (doc, body) = ctx.texts_of(NodeId::new(i));
+        let t = TextPrint {
+            doc: doc.clone(),
+            body: body.clone(),
+            print,
+        };
+        match kept.get_mut(i) {
+            Some(k) => *k = t,
+            None => kept.push(t),
+        }
+    }
+    kept.iter().map(|t| t.print).collect()
+}
+
 impl Prints {
-    pub(super) fn new(ctx: &Ctx<'_>, global: u64) -> Self {
+    /// This run's prints; `texts`: the memo's summary text prints, updated.
+    fn new(ctx: &Ctx<'_>, global: u64, texts: &mut Vec<TextPrint>) -> Self {
         // Positions, not ids: a range splits for rayon.
         let nodes = 0..ctx.node_count();
+        let text = text_prints(ctx, texts);
         let keyword_ref: Vec<u64> = KeywordId::all(ctx.keyword_count())
             .map(|k| ctx.keyword_ref_print(k))
             .collect();
@@ -82,7 +126,7 @@ impl Prints {
         let summary: Vec<u64> = nodes
             .clone()
             .into_par_iter()
-            .map(|n| ctx.summary_print(NodeId::new(n), &link, &keyword_ref))
+            .map(|n| ctx.summary_print(NodeId::new(n), text[n], &link, &keyword_ref))
             .collect();
         let page = nodes
             .into_par_iter()
@@ -173,6 +217,8 @@ pub(crate) struct Memo {
     /// Listed summaries by node (`Null`: not made), with the summary prints they were made at.
     summaries: Vec<serde_json::Value>,
     summary_prints: Vec<u64>,
+    /// Each node's summary text print, by node.
+    texts: Vec<TextPrint>,
 }
 
 struct Kept {
@@ -213,7 +259,8 @@ impl Memo {
 
     /// Notes which jobs read something whose fingerprint changed since the last run (only
     /// these need their reads checked), and keeps this run's fingerprints for the next.
-    pub(super) fn compare(&mut self, prints: Prints) {
+    pub(super) fn compare(&mut self, ctx: &Ctx<'_>, global: u64) {
+        let prints = Prints::new(ctx, global, &mut self.texts);
         let changed = self.prints.as_ref().and_then(|p| prints.changed_since(p));
         self.suspects = changed.map(|reads| {
             let readers = reads.iter().filter_map(|r| self.readers.get(r));

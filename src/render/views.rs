@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::reads::{Read, Recorder};
 use crate::model::{
-    fingerprint, Body, Date, FieldValue, Keyword, KeywordId, Keywords, Node, NodeId, Site,
+    fingerprint, Body, Date, Document, FieldValue, Keyword, KeywordId, Keywords, Node, NodeId, Site,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -135,7 +135,7 @@ pub(super) struct TargetView<'a> {
 pub(super) struct Ctx<'a> {
     pub settings: &'a Settings,
     site: &'a Site,
-    bodies: &'a [std::sync::Arc<Body>],
+    bodies: &'a [Arc<Body>],
     keywords: &'a Keywords,
     /// Title of the keyword index: its `_index.md` title, else the theme's `keywords` string.
     keywords_title: String,
@@ -378,27 +378,32 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// What [`Ctx::summary`] shows: the front matter (from the file's front matter text and
-    /// the content type; not the body's text, so that an edit of the text re-renders the
-    /// listings only if the summary changes), the Markdown's summary and fields, the keywords.
-    pub(super) fn summary_print(&self, id: NodeId, links: &[u64], refs: &[u64]) -> u64 {
+    /// What [`Ctx::summary`] shows: the node's link, its texts ([`Ctx::summary_text_print`])
+    /// and its keywords.
+    pub(super) fn summary_print(&self, id: NodeId, text: u64, links: &[u64], refs: &[u64]) -> u64 {
+        let keywords: Vec<u64> = self.keywords.by_node[id].iter().map(|&k| refs[k]).collect();
+        fingerprint(&(links[id], text, keywords))
+    }
+
+    /// What [`Ctx::summary`] shows of the node's document and body: the front matter (from
+    /// the file's front matter text and the content type; not the body's text, so that an
+    /// edit of the text re-renders the listings only if the summary changes), the Markdown's
+    /// summary and fields. The same for the same document and body ([`Ctx::texts_of`]).
+    pub(super) fn summary_text_print(&self, id: NodeId) -> u64 {
         let n = &self.site.nodes[id];
         let b = &self.bodies[id];
-        let keywords: Vec<u64> = self.keywords.by_node[id].iter().map(|&k| refs[k]).collect();
         let front = n
             .doc
             .src
             .text
             .get(..n.doc.body_offset)
             .unwrap_or(&n.doc.src.text);
-        fingerprint(&(
-            links[id],
-            front,
-            &n.doc.fm.doc_type,
-            &b.summary,
-            &b.field_html,
-            keywords,
-        ))
+        fingerprint(&(front, &n.doc.fm.doc_type, &b.summary, &b.field_html))
+    }
+
+    /// The document and body [`Ctx::summary_text_print`] reads.
+    pub(super) fn texts_of(&self, id: NodeId) -> (&'a Arc<Document>, &'a Arc<Body>) {
+        (&self.site.nodes[id].doc, &self.bodies[id])
     }
 
     pub(super) fn page(&self, id: NodeId) -> PageView<'a> {
