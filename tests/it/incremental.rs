@@ -864,3 +864,35 @@ fn missing_page_hint_is_the_same_in_every_run() {
         );
     }
 }
+
+/// The anchor check and the backlinks of a preview look at the pages an edit touches and at
+/// the pages that link to them: a heading dropped on a linked page breaks the link written on
+/// another, unchanged page (an error, as in a fresh build), and links dropped from a page leave
+/// their targets' backlinks.
+#[test]
+fn dropped_headings_and_links_reach_the_pages_that_link_there() {
+    let f = Fixture::new();
+    let mut previews = Previews::start(f.root()).unwrap();
+    // (file, body edit, whether the site is broken afterwards)
+    let steps: [(&str, usize, bool); 5] = [
+        // Drops `#grundlagen`, which themen/arbeit.md links to.
+        ("content/themen/recht.md", 2, true),
+        ("content/themen/recht.md", 5, false),
+        // Drops `#ziele`, which aktuelles/maerz.md links to; then maerz.md drops the link.
+        ("content/projekte/beta/index.md", 2, true),
+        ("content/aktuelles/maerz.md", 2, false),
+        // Drops the links of themen/arbeit.md (themen/recht.md loses a backlink) and its
+        // heading `#vermittlung`, which themen/aerger.md links to.
+        ("content/themen/arbeit.md", 2, true),
+    ];
+    for (step, (rel, how, broken)) in steps.into_iter().enumerate() {
+        let changed = edit_body(&f, rel, how);
+        let what = format!("step {} (body edit {how} of {rel})", step + 1);
+        previews.check(Some(&changed), &what).unwrap();
+        let fresh = preview_api::fresh(&options(f.root(), "intranet"));
+        match fresh {
+            Err(e) => assert!(broken && e.join("\n").contains("missing anchor"), "{what}: {e:?}"),
+            Ok(_) => assert!(!broken, "{what}: the link should be broken"),
+        }
+    }
+}
