@@ -4,7 +4,7 @@
 //! Takes the [`SourceFile`]s of stage 1 and returns one [`Document`] per file that parsed, plus
 //! every problem found (all of them, not just the first).
 
-use crate::hash::{HashMap, HashSet};
+use crate::hash::HashMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -40,7 +40,9 @@ pub(crate) fn parse(
     memo: &mut Memo,
 ) -> (Vec<Arc<Document>>, Vec<Diagnostic>) {
     // Each file's previous parse, if its text is the same (looked up once).
-    let prev: Vec<Option<&Parsed>> = files.par_iter().map(|f| memo.same_text(f)).collect();
+    let prev: Vec<Option<&Parsed>> = (files.par_iter().enumerate())
+        .map(|(i, f)| memo.same_text(i, f))
+        .collect();
     // 1. Split and read TOML (in parallel) where the file is new or changed.
     let splits: Vec<Option<Result<Split<'_>, Vec<Diagnostic>>>> = files
         .par_iter()
@@ -139,7 +141,9 @@ fn parse_one(
 /// What parsing kept of each file for the next run.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
-    files: HashMap<String, Parsed>,
+    /// In the last run's file order, with each path's position.
+    files: Vec<(String, Parsed)>,
+    position: HashMap<String, usize>,
     /// The section types of the last run.
     section_types: Option<BTreeMap<String, String>>,
 }
@@ -155,24 +159,37 @@ struct Parsed {
 }
 
 impl Memo {
-    /// Keeps the files parsed anew, and forgets files that are gone.
+    /// Keeps this run's parses (`fresh`, else the memo's) in this run's file order.
     fn update(&mut self, files: &[SourceFile], fresh: Vec<Option<Parsed>>) {
-        for (f, p) in files.iter().zip(fresh) {
-            if let Some(p) = p {
-                self.files.insert(f.rel.clone(), p);
+        let same_order = self.files.len() == files.len()
+            && (self.files.iter().zip(files)).all(|((rel, _), f)| *rel == f.rel);
+        if same_order {
+            for (kept, p) in self.files.iter_mut().zip(fresh) {
+                if let Some(p) = p {
+                    kept.1 = p;
+                }
             }
+            return;
         }
-        if self.files.len() != files.len() {
-            let live: HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
-            self.files.retain(|rel, _| live.contains(rel.as_str()));
-        }
+        let mut old: HashMap<String, Parsed> = std::mem::take(&mut self.files).into_iter().collect();
+        self.files = files
+            .iter()
+            .zip(fresh)
+            .filter_map(|(f, p)| Some((f.rel.clone(), p.or_else(|| old.remove(&f.rel))?)))
+            .collect();
+        self.position = (self.files.iter().enumerate())
+            .map(|(i, (rel, _))| (rel.clone(), i))
+            .collect();
     }
 
-    /// The previous parse of `f`, if its text is the same.
-    fn same_text(&self, f: &SourceFile) -> Option<&Parsed> {
-        self.files
-            .get(&f.rel)
-            .filter(|m| Arc::ptr_eq(&m.text, &f.text) || m.text == f.text)
+    /// The previous parse of `f` (at `index` in this run's files), if its text is the same.
+    fn same_text(&self, index: usize, f: &SourceFile) -> Option<&Parsed> {
+        let at = match self.files.get(index) {
+            Some((rel, _)) if *rel == f.rel => index,
+            _ => *self.position.get(&f.rel)?,
+        };
+        let (_, kept) = self.files.get(at)?;
+        Some(kept).filter(|m| Arc::ptr_eq(&m.text, &f.text) || m.text == f.text)
     }
 }
 

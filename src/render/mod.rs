@@ -125,7 +125,7 @@ fn render_on_this_pool(
     }
     // Each job's output: kept from the last run, or to render (`None`).
     let kept: Vec<Option<Output>> = match memo.as_deref() {
-        Some(m) => jobs.par_iter().map(|j| m.reusable(j)).collect(),
+        Some(m) => m.kept(&jobs),
         None => vec![None; jobs.len()],
     };
     let selected: Vec<&Job> = jobs
@@ -149,17 +149,20 @@ fn render_on_this_pool(
         &selected,
         memo.is_some(),
     );
-    if let Some(m) = memo {
+    if let Some(m) = memo.as_deref_mut() {
         for (job, r) in selected.iter().zip(&rendered) {
             if let Ok((o, rec)) = r {
                 m.keep(**job, o, rec);
             }
         }
         m.keep_summaries(summaries);
-        m.retain(&jobs);
     }
     let (fresh, diags) = finish(rendered);
-    (merge_kept(kept, fresh), diags)
+    let outputs = merge_kept(kept, fresh);
+    if let Some(m) = memo {
+        m.finish(jobs, diags.is_empty().then_some(&outputs[..]));
+    }
+    (outputs, diags)
 }
 
 /// The outputs in job order: each kept one, else the next rendered one.

@@ -219,6 +219,9 @@ pub(crate) struct Memo {
     summary_prints: Vec<u64>,
     /// Each node's summary text print, by node.
     texts: Vec<TextPrint>,
+    /// The last run's jobs and outputs in order, if it rendered every job.
+    order: Vec<Job>,
+    last: Vec<Output>,
 }
 
 struct Kept {
@@ -252,6 +255,8 @@ impl Memo {
             self.indexed = 0;
             self.prints = None;
             self.summaries.clear();
+            self.order.clear();
+            self.last.clear();
             self.nodes = nodes.into_iter().map(str::to_string).collect();
             self.keywords = keywords.into_iter().map(str::to_string).collect();
         }
@@ -291,8 +296,22 @@ impl Memo {
         self.summaries = store;
     }
 
+    /// Each job's kept output, if nothing it read changed (`None`: to render). With the same
+    /// jobs as the last run, only the suspects are looked up; the others keep its outputs.
+    pub(super) fn kept(&self, jobs: &[Job]) -> Vec<Option<Output>> {
+        match &self.suspects {
+            Some(suspects) if self.order == jobs => (self.order.iter().zip(&self.last))
+                .map(|(job, out)| match suspects.contains(job) {
+                    true => self.reusable(job),
+                    false => Some(out.clone()),
+                })
+                .collect(),
+            _ => jobs.par_iter().map(|j| self.reusable(j)).collect(),
+        }
+    }
+
     /// The kept output of `job`, if nothing it read changed.
-    pub(super) fn reusable(&self, job: &Job) -> Option<Output> {
+    fn reusable(&self, job: &Job) -> Option<Output> {
         let kept = self.outputs.get(job)?;
         let suspect = self.suspects.as_ref().is_none_or(|s| s.contains(job));
         let same = !suspect
@@ -318,7 +337,24 @@ impl Memo {
         );
     }
 
-    pub(super) fn retain(&mut self, jobs: &[Job]) {
+    /// Ends a run with these jobs and, if every job rendered, their outputs in order.
+    pub(super) fn finish(&mut self, jobs: Vec<Job>, outputs: Option<&[Output]>) {
+        if self.order != jobs {
+            self.retain(&jobs);
+        }
+        match outputs {
+            Some(outputs) if outputs.len() == jobs.len() => {
+                self.order = jobs;
+                self.last = outputs.to_vec();
+            }
+            _ => {
+                self.order.clear();
+                self.last.clear();
+            }
+        }
+    }
+
+    fn retain(&mut self, jobs: &[Job]) {
         let live: HashSet<&Job> = jobs.iter().collect();
         self.outputs.retain(|j, _| live.contains(j));
         let recorded: usize = self.outputs.values().map(|k| k.reads.len()).sum();
