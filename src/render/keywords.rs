@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use tera::Context;
 
-use super::views::{Ctx, KeywordView, LinkView};
+use super::views::{insert_view, Ctx, KeywordView, LinkView, Listed};
 use super::Prepared;
 use crate::config::Settings;
 
@@ -21,7 +21,7 @@ struct KeywordPageView<'a> {
     permalink: String,
     count: usize,
     content: &'a str,
-    pages: Vec<&'a Value>,
+    pages: Listed<'a>,
     related: Vec<RelatedView<'a>>,
     see_also: Vec<KeywordView<'a>>,
     breadcrumbs: [LinkView<'a>; 2],
@@ -119,7 +119,7 @@ pub(super) fn page(
         permalink: ctx.permalink(&path),
         count: kw.pages.len(),
         content: kw_html.descriptions.get(&k).map_or("", String::as_str),
-        pages: ctx.listed(&kw.pages),
+        pages: Listed(ctx.listed(&kw.pages)),
         related: kw
             .related
             .iter()
@@ -138,7 +138,7 @@ pub(super) fn page(
             },
         ],
     };
-    c.insert("keyword", &view);
+    insert_view(c, "keyword", &view, &[("pages", &view.pages)]);
     let source = kw.description.as_ref().map_or_else(
         || PathBuf::from(format!("keyword `{}`", kw.name)),
         |d| d.src.shown.clone(),

@@ -2,11 +2,10 @@
 //! outputs such as `projekte.csv`; which template each renders with, and the job list entries.
 
 use serde::Serialize;
-use serde_json::Value;
 use tera::{Context, Tera};
 
 use super::templates::Templates;
-use super::views::{Ctx, PageView};
+use super::views::{insert_view, Ctx, Listed, PageView};
 use super::{Job, Prepared};
 use crate::error::{did_you_mean, Diagnostic};
 use crate::model::{At, ExtraId, Node, NodeId};
@@ -33,10 +32,10 @@ struct PagerLink {
 struct SectionView<'a> {
     #[serde(flatten)]
     page: PageView<'a>,
-    pages: Vec<&'a Value>,
-    subsections: Vec<&'a Value>,
+    pages: Listed<'a>,
+    subsections: Listed<'a>,
     paginator: Option<PaginatorView>,
-    all_pages: Vec<&'a Value>,
+    all_pages: Listed<'a>,
 }
 
 /// The jobs of node `id`: its page, the section's further pages and its extra outputs.
@@ -144,7 +143,13 @@ pub(super) fn prepare(
     let template = node_template(ctx, &templates.tera, job, id);
     if n.is_section() {
         let all_pages = templates.all_pages.contains(&template);
-        c.insert("section", &section_view(ctx, id, page_no, all_pages));
+        let view = section_view(ctx, id, page_no, all_pages);
+        let lists = [
+            ("pages", &view.pages),
+            ("subsections", &view.subsections),
+            ("all_pages", &view.all_pages),
+        ];
+        insert_view(c, "section", &view, &lists);
     } else {
         c.insert("page", &ctx.page(id));
     }
@@ -169,14 +174,14 @@ fn section_view<'a>(ctx: &Ctx<'a>, id: NodeId, page_no: usize, all_pages: bool) 
     };
     SectionView {
         page: ctx.page(id),
-        pages: ctx.listed(slice),
-        subsections: ctx.listed(&n.subsections),
+        pages: Listed(ctx.listed(slice)),
+        subsections: Listed(ctx.listed(&n.subsections)),
         paginator,
-        all_pages: if all_pages {
+        all_pages: Listed(if all_pages {
             ctx.all_pages(id)
         } else {
             Vec::new()
-        },
+        }),
     }
 }
 

@@ -130,6 +130,40 @@ pub(super) struct TargetView<'a> {
     relative: bool,
 }
 
+/// Listed summaries in a view: serialised as `null`, then put in by [`insert_view`] as copies
+/// of the summaries made beforehand. Copying a `Value` costs much less than serialising it
+/// again, and a listing shows hundreds of them.
+pub(super) struct Listed<'a>(pub Vec<&'a Value>);
+
+impl Serialize for Listed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
+}
+
+/// Puts `view` into the context as `key`, with its listings (field name, summaries) in place.
+pub(super) fn insert_view(
+    c: &mut tera::Context,
+    key: &str,
+    view: &impl Serialize,
+    lists: &[(&str, &Listed<'_>)],
+) {
+    let mut v = serde_json::to_value(view).unwrap_or(Value::Null);
+    if let Value::Object(fields) = &mut v {
+        for (name, list) in lists {
+            if let Some(slot) = fields.get_mut(*name) {
+                *slot = Value::Array(list.0.iter().map(|&x| x.clone()).collect());
+            }
+        }
+    }
+    let mut outer = serde_json::Map::new();
+    outer.insert(key.to_string(), v);
+    // Moved into the context, not serialised once more (as `Context::insert` would).
+    if let Ok(view) = tera::Context::from_value(Value::Object(outer)) {
+        c.extend(view);
+    }
+}
+
 /// Everything the views are made from, borrowed. The site, the bodies and the keywords are
 /// read only through the methods below: they are where a job's reads can be recorded.
 pub(super) struct Ctx<'a> {
