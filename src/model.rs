@@ -319,6 +319,9 @@ pub(crate) struct Site {
 pub(crate) struct Delta {
     /// (node, the document it had in the last run), in id order.
     pub swapped: Vec<(NodeId, Arc<Document>)>,
+    /// The sections whose children were sorted again (their order, and the pages' neighbours,
+    /// may differ), in id order.
+    pub resorted: Vec<NodeId>,
 }
 
 // --- Stage 4, links: rendered Markdown --------------------------------------------------------

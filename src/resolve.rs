@@ -135,7 +135,7 @@ impl Memo {
         swapped.sort_unstable_by_key(|(id, _)| *id);
         resort.sort_unstable();
         resort.dedup();
-        for section in resort {
+        for &section in &resort {
             sort_children(&mut placed.nodes, section);
         }
         Some(Site {
@@ -146,7 +146,10 @@ impl Memo {
             intern_excluded,
             keyword_docs: self.keyword_docs.clone(),
             asset_copies: placed.asset_copies,
-            delta: Some(Delta { swapped }),
+            delta: Some(Delta {
+                swapped,
+                resorted: resort,
+            }),
         })
     }
 }

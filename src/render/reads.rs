@@ -75,8 +75,8 @@ struct TextPrint {
 }
 
 /// Each node's summary text print: the kept one where the node has the same document and
-/// body, else made; `kept` is updated.
-fn text_prints(ctx: &Ctx<'_>, kept: &mut Vec<TextPrint>) -> Vec<u64> {
+/// body, else made; `kept` is updated. Also the nodes whose print was made anew.
+fn text_prints(ctx: &Ctx<'_>, kept: &mut Vec<TextPrint>) -> (Vec<u64>, Vec<NodeId>) {
     let n = ctx.node_count();
     if kept.len() != n {
         kept.clear();
@@ -92,8 +92,10 @@ fn text_prints(ctx: &Ctx<'_>, kept: &mut Vec<TextPrint>) -> Vec<u64> {
             (!same).then(|| ctx.summary_text_print(id))
         })
         .collect();
+    let mut remade = Vec::new();
     for (i, m) in made.into_iter().enumerate() {
         let Some(print) = m else { continue };
+        remade.push(NodeId::new(i));
         let (doc, body) = ctx.texts_of(NodeId::new(i));
         let t = TextPrint {
             doc: doc.clone(),
@@ -105,18 +107,25 @@ fn text_prints(ctx: &Ctx<'_>, kept: &mut Vec<TextPrint>) -> Vec<u64> {
             None => kept.push(t),
         }
     }
-    kept.iter().map(|t| t.print).collect()
+    (kept.iter().map(|t| t.print).collect(), remade)
 }
 
 impl Prints {
-    /// This run's prints; `texts`: the memo's summary text prints, updated.
-    fn new(ctx: &Ctx<'_>, global: u64, texts: &mut Vec<TextPrint>) -> Self {
-        // Positions, not ids: a range splits for rayon.
-        let nodes = 0..ctx.node_count();
-        let text = text_prints(ctx, texts);
+    /// This run's prints; `texts`: the memo's summary text prints, updated; `prev`: the last
+    /// run's prints.
+    fn new(ctx: &Ctx<'_>, global: u64, texts: &mut Vec<TextPrint>, prev: Option<&Prints>) -> Self {
+        let (text, remade) = text_prints(ctx, texts);
         let keyword_ref: Vec<u64> = KeywordId::all(ctx.keyword_count())
             .map(|k| ctx.keyword_ref_print(k))
             .collect();
+        // With the site's delta (the last run was a clean one of the same nodes) and the same
+        // keywords, only the nodes the delta touched can have other prints.
+        let same = |p: &&Prints| p.keyword_ref == keyword_ref && p.link.len() == text.len();
+        if let Some((prev, touched)) = prev.filter(same).zip(ctx.touched(&remade)) {
+            return Prints::update(ctx, global, prev, &touched, &text, keyword_ref);
+        }
+        // Positions, not ids: a range splits for rayon.
+        let nodes = 0..ctx.node_count();
         // Every node's, on every run: in parallel.
         let link: Vec<u64> = nodes
             .clone()
@@ -142,6 +151,45 @@ impl Prints {
             keyword_ref,
             keyword,
             tree: ctx.tree_print(),
+            global,
+        }
+    }
+
+    /// `prev` with the prints of the `touched` nodes made anew (and the keywords' and tree's).
+    fn update(
+        ctx: &Ctx<'_>,
+        global: u64,
+        prev: &Prints,
+        touched: &[NodeId],
+        text: &[u64],
+        keyword_ref: Vec<u64>,
+    ) -> Self {
+        let mut link = prev.link.clone();
+        for &t in touched {
+            link[t.index()] = ctx.link_print(t);
+        }
+        let mut summary = prev.summary.clone();
+        for &t in touched {
+            summary[t.index()] = ctx.summary_print(t, text[t.index()], &link, &keyword_ref);
+        }
+        let mut page = prev.page.clone();
+        for &t in touched {
+            page[t.index()] = ctx.page_print(t, &summary);
+        }
+        let keyword = KeywordId::all(ctx.keyword_count())
+            .map(|k| ctx.keyword_print(k, &keyword_ref))
+            .collect();
+        let tree = match ctx.resorted() {
+            true => ctx.tree_print(),
+            false => prev.tree,
+        };
+        Prints {
+            link,
+            summary,
+            page,
+            keyword_ref,
+            keyword,
+            tree,
             global,
         }
     }
@@ -265,7 +313,7 @@ impl Memo {
     /// Notes which jobs read something whose fingerprint changed since the last run (only
     /// these need their reads checked), and keeps this run's fingerprints for the next.
     pub(super) fn compare(&mut self, ctx: &Ctx<'_>, global: u64) {
-        let prints = Prints::new(ctx, global, &mut self.texts);
+        let prints = Prints::new(ctx, global, &mut self.texts, self.prints.as_ref());
         let changed = self.prints.as_ref().and_then(|p| prints.changed_since(p));
         self.suspects = changed.map(|reads| {
             let readers = reads.iter().filter_map(|r| self.readers.get(r));

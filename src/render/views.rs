@@ -288,6 +288,28 @@ impl<'a> Ctx<'a> {
         all_pages(&self.site.nodes, id)
     }
 
+    /// With the site's delta: the nodes whose prints may differ from the last run's, given the
+    /// nodes whose document or body is another (`remade`): those, the sections sorted again
+    /// and their children (other neighbours). `None` without a delta.
+    pub(super) fn touched(&self, remade: &[NodeId]) -> Option<Vec<NodeId>> {
+        let delta = self.site.delta.as_ref()?;
+        let mut touched: Vec<NodeId> = delta.swapped.iter().map(|(id, _)| *id).collect();
+        touched.extend(remade);
+        for &s in &delta.resorted {
+            let n = &self.site.nodes[s];
+            touched.push(s);
+            touched.extend(n.pages.iter().chain(&n.subsections));
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        Some(touched)
+    }
+
+    /// Whether the delta sorted a section again (else the tree is the last run's).
+    pub(super) fn resorted(&self) -> bool {
+        self.site.delta.as_ref().is_none_or(|d| !d.resorted.is_empty())
+    }
+
     /// What [`Ctx::all_page_ids`] reads: the tree of the whole site.
     pub(super) fn tree_print(&self) -> u64 {
         let tree: Vec<(Option<NodeId>, &[NodeId], &[NodeId])> = self
