@@ -365,11 +365,14 @@ impl Collisions {
         outputs: impl Iterator<Item = &'a Output> + Clone,
         copies: &[(PathBuf, String)],
     ) -> Vec<Diagnostic> {
+        // Kept outputs share their path and source with the last run: compared by pointer
+        // first, so that an unchanged site costs no string comparisons.
+        let same_arc = |a: &Arc<str>, b: &Arc<str>| Arc::ptr_eq(a, b) || a == b;
+        let same_src = |a: &Arc<Path>, b: &Arc<Path>| Arc::ptr_eq(a, b) || a == b;
         let same = self.copies == copies
-            && outputs
-                .clone()
-                .map(|o| (&*o.rel, &*o.source))
-                .eq(self.outputs.iter().map(|(r, s)| (&**r, &**s)));
+            && outputs.clone().count() == self.outputs.len()
+            && (outputs.clone().zip(&self.outputs))
+                .all(|(o, (r, s))| same_arc(&o.rel, r) && same_src(&o.source, s));
         if !same {
             self.diags = check_collisions(settings, outputs.clone(), copies);
             self.outputs = outputs.map(|o| (o.rel.clone(), o.source.clone())).collect();

@@ -124,7 +124,7 @@ fn render_on_this_pool(
         m.compare(&ctx, global);
     }
     // Each job's output: kept from the last run, or to render (`None`).
-    let kept: Vec<Option<Output>> = match memo.as_deref() {
+    let kept: Vec<Option<Output>> = match memo.as_deref_mut() {
         Some(m) => m.kept(&jobs),
         None => vec![None; jobs.len()],
     };

@@ -346,14 +346,18 @@ impl Memo {
 
     /// Each job's kept output, if nothing it read changed (`None`: to render). With the same
     /// jobs as the last run, only the suspects are looked up; the others keep its outputs.
-    pub(super) fn kept(&self, jobs: &[Job]) -> Vec<Option<Output>> {
+    /// The last run's outputs are moved, not copied: [`Memo::finish`] keeps this run's.
+    pub(super) fn kept(&mut self, jobs: &[Job]) -> Vec<Option<Output>> {
+        let last = std::mem::take(&mut self.last);
         match &self.suspects {
-            Some(suspects) if self.order == jobs => (self.order.iter().zip(&self.last))
-                .map(|(job, out)| match suspects.contains(job) {
-                    true => self.reusable(job),
-                    false => Some(out.clone()),
-                })
-                .collect(),
+            Some(suspects) if self.order == jobs && last.len() == jobs.len() => {
+                (self.order.iter().zip(last))
+                    .map(|(job, out)| match suspects.contains(job) {
+                        true => self.reusable(job),
+                        false => Some(out),
+                    })
+                    .collect()
+            }
             _ => jobs.par_iter().map(|j| self.reusable(j)).collect(),
         }
     }
