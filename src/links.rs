@@ -525,7 +525,10 @@ impl Memo {
             Some(delta) => {
                 progress.inc(site.nodes.len() as u64);
                 let ids: Vec<NodeId> = delta.swapped.iter().map(|(id, _)| *id).collect();
-                ids.into_par_iter().filter(|&id| stale(id)).map(render).collect()
+                ids.into_par_iter()
+                    .filter(|&id| stale(id))
+                    .map(render)
+                    .collect()
             }
             None => (0..site.nodes.len())
                 .into_par_iter()

@@ -171,7 +171,8 @@ impl Memo {
             }
             return;
         }
-        let mut old: HashMap<String, Parsed> = std::mem::take(&mut self.files).into_iter().collect();
+        let mut old: HashMap<String, Parsed> =
+            std::mem::take(&mut self.files).into_iter().collect();
         self.files = files
             .iter()
             .zip(fresh)

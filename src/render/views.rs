@@ -307,7 +307,10 @@ impl<'a> Ctx<'a> {
 
     /// Whether the delta sorted a section again (else the tree is the last run's).
     pub(super) fn resorted(&self) -> bool {
-        self.site.delta.as_ref().is_none_or(|d| !d.resorted.is_empty())
+        self.site
+            .delta
+            .as_ref()
+            .is_none_or(|d| !d.resorted.is_empty())
     }
 
     /// What [`Ctx::all_page_ids`] reads: the tree of the whole site.

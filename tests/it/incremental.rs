@@ -891,7 +891,10 @@ fn dropped_headings_and_links_reach_the_pages_that_link_there() {
         previews.check(Some(&changed), &what).unwrap();
         let fresh = preview_api::fresh(&options(f.root(), "intranet"));
         match fresh {
-            Err(e) => assert!(broken && e.join("\n").contains("missing anchor"), "{what}: {e:?}"),
+            Err(e) => assert!(
+                broken && e.join("\n").contains("missing anchor"),
+                "{what}: {e:?}"
+            ),
             Ok(_) => assert!(!broken, "{what}: the link should be broken"),
         }
     }
