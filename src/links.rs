@@ -443,13 +443,11 @@ pub(crate) struct Memo {
     bodies: Vec<Memoized>,
     /// The [`link_table`] of the site they were rendered in.
     table: Option<u64>,
-    /// Of this run, by node: rendered anew; and its title changed since the last run (which
-    /// may move it in every backlink list it is in). Empty: everything may have changed.
-    fresh: Vec<bool>,
-    retitled: Vec<bool>,
+    /// This run's bodies are the last run's but for `replaced` (false: all may differ).
+    updated: bool,
     /// The last run's backlinks by node, in id order (before the sort by title).
     incoming: Vec<Vec<NodeId>>,
-    /// Of this run, when the memo was valid: the nodes rendered anew and their last bodies.
+    /// Of this run, when `updated`: the nodes rendered anew and their last bodies.
     replaced: Vec<(NodeId, Arc<Body>)>,
 }
 
@@ -485,14 +483,10 @@ impl Memo {
         }
         let valid = self.bodies.len() == site.nodes.len();
         let rendered = self.render_stale(site, env, progress, valid);
-        let n = site.nodes.len();
-        self.fresh = vec![false; n];
-        self.retitled = if valid { vec![false; n] } else { Vec::new() };
+        self.updated = valid;
         self.replaced.clear();
         for (id, m) in rendered {
-            self.fresh[id.index()] = true;
             if valid {
-                self.retitled[id.index()] = m.doc.fm.title != self.bodies[id.index()].doc.fm.title;
                 let old = std::mem::replace(&mut self.bodies[id.index()], m);
                 self.replaced.push((id, old.body));
             } else {
@@ -547,7 +541,7 @@ impl Memo {
     /// (the fresh bodies and every target of their old and new links), sorted.
     fn update_incoming(&mut self, bodies: &[Arc<Body>]) -> Option<Vec<NodeId>> {
         let n = bodies.len();
-        if self.retitled.len() != n || self.incoming.len() != n {
+        if !self.updated || self.incoming.len() != n {
             return None;
         }
         let mut affected = Vec::new();
@@ -579,7 +573,7 @@ impl Memo {
     /// link to them; else all. Call after [`set_backlinks`].
     fn anchor_sources(&self, site: &Site) -> Vec<NodeId> {
         let n = site.nodes.len();
-        if site.delta.is_none() || self.retitled.len() != n || self.incoming.len() != n {
+        if site.delta.is_none() || !self.updated || self.incoming.len() != n {
             return NodeId::all(n).collect();
         }
         let mut sources: Vec<NodeId> = Vec::new();
@@ -745,10 +739,9 @@ impl<'a> Places<'a> {
     }
 }
 
-/// Fills every body's backlinks from the links of all bodies, sorted by title (a body is
-/// copied only if its list changed). A list is kept as the memo's last run sorted it when
-/// the same nodes link there, none of them has a new title and the body was not rendered
-/// anew (the memo's flags are empty in a build: everything is sorted).
+/// Fills every body's backlinks, sorted by title (a body is copied only if its list changed):
+/// from the memo's last lists where it holds them (only the lists that may have changed are
+/// sorted again), else from the links of all bodies.
 pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>], memo: &mut Memo) {
     if let Some(affected) = memo.update_incoming(bodies) {
         for id in affected {
@@ -768,20 +761,9 @@ pub(crate) fn set_backlinks(site: &Site, bodies: &mut [Arc<Body>], memo: &mut Me
             }
         }
     }
-    let known = memo.retitled.len() == bodies.len() && memo.incoming.len() == bodies.len();
-    for ((id, b), list) in NodeId::all(bodies.len())
-        .zip(bodies.iter_mut())
-        .zip(&mut incoming)
-    {
+    for (b, list) in bodies.iter_mut().zip(&mut incoming) {
         list.sort_unstable();
         list.dedup();
-        let kept = known
-            && !memo.fresh[id]
-            && memo.incoming[id] == *list
-            && !list.iter().any(|&x| memo.retitled[x]);
-        if kept {
-            continue;
-        }
         let mut sorted = list.clone();
         crate::resolve::sort_by_title(&site.nodes, &mut sorted);
         if b.backlinks != sorted {

@@ -121,67 +121,17 @@ impl Prints {
         // With the site's delta (the last run was a clean one of the same nodes) and the same
         // keywords, only the nodes the delta touched can have other prints.
         let same = |p: &&Prints| p.keyword_ref == keyword_ref && p.link.len() == text.len();
-        if let Some((prev, touched)) = prev.filter(same).zip(ctx.touched(&remade)) {
-            return Prints::update(ctx, global, prev, &touched, &text, keyword_ref);
-        }
-        // Positions, not ids: a range splits for rayon.
-        let nodes = 0..ctx.node_count();
-        // Every node's, on every run: in parallel.
-        let link: Vec<u64> = nodes
-            .clone()
-            .into_par_iter()
-            .map(|n| ctx.link_print(NodeId::new(n)))
-            .collect();
-        let summary: Vec<u64> = nodes
-            .clone()
-            .into_par_iter()
-            .map(|n| ctx.summary_print(NodeId::new(n), text[n], &link, &keyword_ref))
-            .collect();
-        let page = nodes
-            .into_par_iter()
-            .map(|n| ctx.page_print(NodeId::new(n), &summary))
-            .collect();
+        let update = prev.filter(same).zip(ctx.touched(&remade));
+        let (link, summary, page) = match &update {
+            Some((prev, touched)) => node_prints_of(ctx, prev, touched, &text, &keyword_ref),
+            None => node_prints(ctx, &text, &keyword_ref),
+        };
         let keyword = KeywordId::all(ctx.keyword_count())
             .map(|k| ctx.keyword_print(k, &keyword_ref))
             .collect();
-        Prints {
-            link,
-            summary,
-            page,
-            keyword_ref,
-            keyword,
-            tree: ctx.tree_print(),
-            global,
-        }
-    }
-
-    /// `prev` with the prints of the `touched` nodes made anew (and the keywords' and tree's).
-    fn update(
-        ctx: &Ctx<'_>,
-        global: u64,
-        prev: &Prints,
-        touched: &[NodeId],
-        text: &[u64],
-        keyword_ref: Vec<u64>,
-    ) -> Self {
-        let mut link = prev.link.clone();
-        for &t in touched {
-            link[t.index()] = ctx.link_print(t);
-        }
-        let mut summary = prev.summary.clone();
-        for &t in touched {
-            summary[t.index()] = ctx.summary_print(t, text[t.index()], &link, &keyword_ref);
-        }
-        let mut page = prev.page.clone();
-        for &t in touched {
-            page[t.index()] = ctx.page_print(t, &summary);
-        }
-        let keyword = KeywordId::all(ctx.keyword_count())
-            .map(|k| ctx.keyword_print(k, &keyword_ref))
-            .collect();
-        let tree = match ctx.resorted() {
-            true => ctx.tree_print(),
-            false => prev.tree,
+        let tree = match update {
+            Some((prev, _)) if !ctx.resorted() => prev.tree,
+            _ => ctx.tree_print(),
         };
         Prints {
             link,
@@ -244,6 +194,45 @@ impl Prints {
         }
         h.finish()
     }
+}
+
+/// Every node's link, summary and page prints (in parallel: all of them, on every run).
+fn node_prints(ctx: &Ctx<'_>, text: &[u64], refs: &[u64]) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
+    // Positions, not ids: a range splits for rayon.
+    let nodes = 0..ctx.node_count();
+    let link: Vec<u64> = (nodes.clone().into_par_iter())
+        .map(|n| ctx.link_print(NodeId::new(n)))
+        .collect();
+    let summary: Vec<u64> = (nodes.clone().into_par_iter())
+        .map(|n| ctx.summary_print(NodeId::new(n), text[n], &link, refs))
+        .collect();
+    let page = (nodes.into_par_iter())
+        .map(|n| ctx.page_print(NodeId::new(n), &summary))
+        .collect();
+    (link, summary, page)
+}
+
+/// `prev`'s node prints with those of the `touched` nodes made anew.
+fn node_prints_of(
+    ctx: &Ctx<'_>,
+    prev: &Prints,
+    touched: &[NodeId],
+    text: &[u64],
+    refs: &[u64],
+) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
+    let mut link = prev.link.clone();
+    for &t in touched {
+        link[t.index()] = ctx.link_print(t);
+    }
+    let mut summary = prev.summary.clone();
+    for &t in touched {
+        summary[t.index()] = ctx.summary_print(t, text[t.index()], &link, refs);
+    }
+    let mut page = prev.page.clone();
+    for &t in touched {
+        page[t.index()] = ctx.page_print(t, &summary);
+    }
+    (link, summary, page)
 }
 
 /// What the render stage kept of each output for the next run (the dev server).
