@@ -16,6 +16,7 @@ mod node;
 mod reads;
 mod special;
 mod templates;
+mod text_reads;
 mod views;
 
 use std::collections::BTreeMap;
@@ -277,7 +278,13 @@ fn run(
                     }
                     None => ctx,
                 };
+                // What an earlier render on this thread left (the menu's) is not this job's.
+                let text_reads = templates.text_reads.as_deref();
+                text_reads.map(text_reads::TextReads::take);
                 let out = render_job(ctx, templates, c, keyword_html, job, menu);
+                if let Some(r) = &recorder {
+                    reads::note_texts(ctx, r, text_reads.map(text_reads::TextReads::take));
+                }
                 progress.inc(1);
                 let out = match (out, emit) {
                     (Ok(o), Some(emit)) => {

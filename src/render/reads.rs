@@ -22,8 +22,10 @@ use crate::model::{fingerprint, Body, Document, KeywordHtml, KeywordId, NodeId, 
 pub(super) enum Read {
     /// A node's title and URL.
     Link(NodeId),
-    /// What a listing shows of a node.
+    /// What a listing shows of a node, but for its summary text.
     Summary(NodeId),
+    /// A node's summary text (where a template printed or tested it: [`note_texts`]).
+    SummaryText(NodeId),
     /// Everything of a node.
     Page(NodeId),
     /// A keyword's name, URL and count.
@@ -58,6 +60,7 @@ impl Recorder {
 pub(super) struct Prints {
     link: Vec<u64>,
     summary: Vec<u64>,
+    summary_text: Vec<u64>,
     page: Vec<u64>,
     keyword_ref: Vec<u64>,
     keyword: Vec<u64>,
@@ -66,22 +69,27 @@ pub(super) struct Prints {
     global: u64,
 }
 
-/// A node's [`Ctx::summary_text_print`] with the document and body it was made from (kept, so
-/// that the same pointers mean the same texts).
+/// A node's [`Ctx::summary_text_print`] and [`Ctx::text_print`] with the document and body
+/// they were made from (kept, so that the same pointers mean the same texts).
 struct TextPrint {
     doc: Arc<Document>,
     body: Arc<Body>,
     print: u64,
+    text: u64,
 }
 
-/// Each node's summary text print: the kept one where the node has the same document and
-/// body, else made; `kept` is updated. Also the nodes whose print was made anew.
-fn text_prints(ctx: &Ctx<'_>, kept: &mut Vec<TextPrint>) -> (Vec<u64>, Vec<NodeId>) {
+/// Each node's text prints (summary view, summary text) and the nodes whose prints were
+/// made anew.
+type TextPrints = (Vec<u64>, Vec<u64>, Vec<NodeId>);
+
+/// Each node's text prints: the kept ones where the node has the same document and body, else
+/// made; `kept` is updated.
+fn text_prints(ctx: &Ctx<'_>, kept: &mut Vec<TextPrint>) -> TextPrints {
     let n = ctx.node_count();
     if kept.len() != n {
         kept.clear();
     }
-    let made: Vec<Option<u64>> = (0..n)
+    let made: Vec<Option<(u64, u64)>> = (0..n)
         .into_par_iter()
         .map(|i| {
             let id = NodeId::new(i);
@@ -89,32 +97,34 @@ fn text_prints(ctx: &Ctx<'_>, kept: &mut Vec<TextPrint>) -> (Vec<u64>, Vec<NodeI
             let same = kept
                 .get(i)
                 .is_some_and(|t| Arc::ptr_eq(&t.doc, doc) && Arc::ptr_eq(&t.body, body));
-            (!same).then(|| ctx.summary_text_print(id))
+            (!same).then(|| (ctx.summary_text_print(id), ctx.text_print(id)))
         })
         .collect();
     let mut remade = Vec::new();
     for (i, m) in made.into_iter().enumerate() {
-        let Some(print) = m else { continue };
+        let Some((print, text)) = m else { continue };
         remade.push(NodeId::new(i));
         let (doc, body) = ctx.texts_of(NodeId::new(i));
         let t = TextPrint {
             doc: doc.clone(),
             body: body.clone(),
             print,
+            text,
         };
         match kept.get_mut(i) {
             Some(k) => *k = t,
             None => kept.push(t),
         }
     }
-    (kept.iter().map(|t| t.print).collect(), remade)
+    let prints = kept.iter().map(|t| t.print).collect();
+    (prints, kept.iter().map(|t| t.text).collect(), remade)
 }
 
 impl Prints {
     /// This run's prints; `texts`: the memo's summary text prints, updated; `prev`: the last
     /// run's prints.
     fn new(ctx: &Ctx<'_>, global: u64, texts: &mut Vec<TextPrint>, prev: Option<&Prints>) -> Self {
-        let (text, remade) = text_prints(ctx, texts);
+        let (text, summary_text, remade) = text_prints(ctx, texts);
         let keyword_ref: Vec<u64> = KeywordId::all(ctx.keyword_count())
             .map(|k| ctx.keyword_ref_print(k))
             .collect();
@@ -123,8 +133,10 @@ impl Prints {
         let same = |p: &&Prints| p.keyword_ref == keyword_ref && p.link.len() == text.len();
         let update = prev.filter(same).zip(ctx.touched(&remade));
         let (link, summary, page) = match &update {
-            Some((prev, touched)) => node_prints_of(ctx, prev, touched, &text, &keyword_ref),
-            None => node_prints(ctx, &text, &keyword_ref),
+            Some((prev, touched)) => {
+                node_prints_of(ctx, prev, touched, (&text, &summary_text), &keyword_ref)
+            }
+            None => node_prints(ctx, (&text, &summary_text), &keyword_ref),
         };
         let keyword = KeywordId::all(ctx.keyword_count())
             .map(|k| ctx.keyword_print(k, &keyword_ref))
@@ -136,6 +148,7 @@ impl Prints {
         Prints {
             link,
             summary,
+            summary_text,
             page,
             keyword_ref,
             keyword,
@@ -163,6 +176,9 @@ impl Prints {
         diff(&self.summary, &prev.summary, |i| {
             Read::Summary(NodeId::new(i))
         });
+        diff(&self.summary_text, &prev.summary_text, |i| {
+            Read::SummaryText(NodeId::new(i))
+        });
         diff(&self.page, &prev.page, |i| Read::Page(NodeId::new(i)));
         diff(&self.keyword_ref, &prev.keyword_ref, |i| {
             Read::KeywordRef(KeywordId::new(i))
@@ -186,6 +202,7 @@ impl Prints {
             h.write_u64(match *r {
                 Read::Link(n) => get(&self.link, n.index()),
                 Read::Summary(n) => get(&self.summary, n.index()),
+                Read::SummaryText(n) => get(&self.summary_text, n.index()),
                 Read::Page(n) => get(&self.page, n.index()),
                 Read::KeywordRef(k) => get(&self.keyword_ref, k.index()),
                 Read::Keyword(k) => get(&self.keyword, k.index()),
@@ -196,8 +213,12 @@ impl Prints {
     }
 }
 
+/// Each node's link, summary and page prints.
+type NodePrints = (Vec<u64>, Vec<u64>, Vec<u64>);
+
 /// Every node's link, summary and page prints (in parallel: all of them, on every run).
-fn node_prints(ctx: &Ctx<'_>, text: &[u64], refs: &[u64]) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
+fn node_prints(ctx: &Ctx<'_>, texts: (&[u64], &[u64]), refs: &[u64]) -> NodePrints {
+    let (text, summary_text) = texts;
     // Positions, not ids: a range splits for rayon.
     let nodes = 0..ctx.node_count();
     let link: Vec<u64> = (nodes.clone().into_par_iter())
@@ -207,7 +228,7 @@ fn node_prints(ctx: &Ctx<'_>, text: &[u64], refs: &[u64]) -> (Vec<u64>, Vec<u64>
         .map(|n| ctx.summary_print(NodeId::new(n), text[n], &link, refs))
         .collect();
     let page = (nodes.into_par_iter())
-        .map(|n| ctx.page_print(NodeId::new(n), &summary))
+        .map(|n| ctx.page_print(NodeId::new(n), &summary, summary_text))
         .collect();
     (link, summary, page)
 }
@@ -217,9 +238,10 @@ fn node_prints_of(
     ctx: &Ctx<'_>,
     prev: &Prints,
     touched: &[NodeId],
-    text: &[u64],
+    texts: (&[u64], &[u64]),
     refs: &[u64],
-) -> (Vec<u64>, Vec<u64>, Vec<u64>) {
+) -> NodePrints {
+    let (text, summary_text) = texts;
     let mut link = prev.link.clone();
     for &t in touched {
         link[t.index()] = ctx.link_print(t);
@@ -230,7 +252,7 @@ fn node_prints_of(
     }
     let mut page = prev.page.clone();
     for &t in touched {
-        page[t.index()] = ctx.page_print(t, &summary);
+        page[t.index()] = ctx.page_print(t, &summary, summary_text);
     }
     (link, summary, page)
 }
@@ -254,6 +276,7 @@ pub(crate) struct Memo {
     /// Listed summaries by node (`Null`: not made), with the summary prints they were made at.
     summaries: Vec<serde_json::Value>,
     summary_prints: Vec<u64>,
+    summary_text_prints: Vec<u64>,
     /// Each node's summary text print, by node.
     texts: Vec<TextPrint>,
     /// The last run's jobs and outputs in order, if it rendered every job.
@@ -316,9 +339,15 @@ impl Memo {
     pub(super) fn take_summaries(&mut self) -> Vec<serde_json::Value> {
         let mut store = std::mem::take(&mut self.summaries);
         let now = self.prints.as_ref().map_or(&[][..], |p| &p.summary[..]);
+        let texts = self
+            .prints
+            .as_ref()
+            .map_or(&[][..], |p| &p.summary_text[..]);
         store.resize(now.len(), serde_json::Value::Null);
         for (i, v) in store.iter_mut().enumerate() {
-            if self.summary_prints.get(i) != now.get(i) {
+            if self.summary_prints.get(i) != now.get(i)
+                || self.summary_text_prints.get(i) != texts.get(i)
+            {
                 *v = serde_json::Value::Null;
             }
         }
@@ -330,6 +359,10 @@ impl Memo {
             .prints
             .as_ref()
             .map_or(Vec::new(), |p| p.summary.clone());
+        self.summary_text_prints = self
+            .prints
+            .as_ref()
+            .map_or(Vec::new(), |p| p.summary_text.clone());
         self.summaries = store;
     }
 
@@ -446,6 +479,41 @@ pub(super) fn global_print(
         ),
         descriptions,
     ))
+}
+
+/// Notes the summary texts a job read: of the nodes it listed, those whose path the summary
+/// filter saw (`seen`, [`super::text_reads`]). Every listed one when the templates are opaque
+/// (`None`) or when the filter saw a path that is neither a listed node's nor that of a node
+/// the job read whole (then it cannot tell whose text that was).
+pub(super) fn note_texts(ctx: &Ctx<'_>, recorder: &Recorder, seen: Option<Vec<String>>) {
+    let mut reads = recorder.0.lock().unwrap_or_else(PoisonError::into_inner);
+    let listed: HashMap<&str, NodeId> = reads
+        .iter()
+        .filter_map(|r| match *r {
+            Read::Summary(n) => Some((ctx.path_of(n), n)),
+            _ => None,
+        })
+        .collect();
+    if listed.is_empty() {
+        return;
+    }
+    let whole: HashSet<&str> = reads
+        .iter()
+        .filter_map(|r| match *r {
+            Read::Page(n) => Some(ctx.path_of(n)),
+            _ => None,
+        })
+        .collect();
+    let known = |p: &String| listed.contains_key(p.as_str()) || whole.contains(p.as_str());
+    let texts: Vec<Read> = match seen {
+        Some(seen) if seen.iter().all(known) => seen
+            .iter()
+            .filter_map(|p| listed.get(p.as_str()))
+            .map(|&n| Read::SummaryText(n))
+            .collect(),
+        _ => listed.values().map(|&n| Read::SummaryText(n)).collect(),
+    };
+    reads.extend(texts);
 }
 
 /// A recorder to attach to a job's context when the memo is on.

@@ -9,6 +9,7 @@ use tera::Tera;
 
 use super::filters::register_engine;
 use super::menu::MENU_TEMPLATE;
+use super::text_reads::{self, TextReads};
 use crate::config::Settings;
 use crate::error::{BuildError, Diagnostic};
 use crate::escape;
@@ -25,6 +26,8 @@ pub(crate) struct Templates {
     pub uses_menu_html: bool,
     /// The evaluation budget the template guards draw from (reset for every output).
     pub budget: Arc<Budget>,
+    /// Whose summary text each output read; `None`: the templates may read any listed one.
+    pub text_reads: Option<Arc<TextReads>>,
     /// Template name → (shown path, text), to place render errors.
     pub sources: HashMap<String, (PathBuf, String)>,
     /// A fingerprint of every template's name and text (every output reads the templates).
@@ -37,7 +40,7 @@ pub(crate) fn templates(
     sources: &[Template],
 ) -> Result<Templates, BuildError> {
     let budget = Arc::new(Budget::default());
-    let tera = load_tera(settings, sources, &budget)?;
+    let (tera, text_reads) = load_tera(settings, sources, &budget)?;
     // A template needs all_pages if it, a parent or an imported macro file mentions it.
     let mentions: HashSet<&str> = sources
         .iter()
@@ -65,6 +68,7 @@ pub(crate) fn templates(
         all_pages,
         uses_menu_html,
         budget,
+        text_reads,
         sources: guard::source_map(sources),
         print: crate::model::fingerprint(sources),
     })
@@ -74,14 +78,16 @@ fn load_tera(
     settings: &Settings,
     templates: &[Template],
     budget: &Arc<Budget>,
-) -> Result<Tera, BuildError> {
+) -> Result<(Tera, Option<Arc<TextReads>>), BuildError> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
     tera.set_escape_fn(escape::html);
     parse_guarded(&mut tera, templates, budget)?;
+    let text_reads = text_reads::instrument(&mut tera)
+        .map_err(|e| BuildError::from(template_error(&e, templates)))?;
     guard::register(&mut tera);
     register_engine(&mut tera, settings);
-    Ok(tera)
+    Ok((tera, text_reads))
 }
 
 /// Parses the templates and adds the guards; refuses what would overflow the stack first.

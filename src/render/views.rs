@@ -444,10 +444,11 @@ impl<'a> Ctx<'a> {
         fingerprint(&(links[id], text, keywords))
     }
 
-    /// What [`Ctx::summary`] shows of the node's document and body: the front matter (from
-    /// the file's front matter text and the content type; not the body's text, so that an
-    /// edit of the text re-renders the listings only if the summary changes), the Markdown's
-    /// summary and fields. The same for the same document and body ([`Ctx::texts_of`]).
+    /// What [`Ctx::summary`] shows of the node's document and body but for the summary text
+    /// ([`Ctx::text_print`]): the front matter (from the file's front matter text and the
+    /// content type; not the body's text, so that an edit of the text re-renders a listing
+    /// only if the listing shows the summary and it changed) and the Markdown fields. The same
+    /// for the same document and body ([`Ctx::texts_of`]).
     pub(super) fn summary_text_print(&self, id: NodeId) -> u64 {
         let n = &self.site.nodes[id];
         let b = &self.bodies[id];
@@ -457,7 +458,17 @@ impl<'a> Ctx<'a> {
             .text
             .get(..n.doc.body_offset)
             .unwrap_or(&n.doc.src.text);
-        fingerprint(&(front, &n.doc.fm.doc_type, &b.summary, &b.field_html))
+        fingerprint(&(front, &n.doc.fm.doc_type, &b.field_html))
+    }
+
+    /// A node's summary text, which a listing may or may not show ([`Read::SummaryText`]).
+    pub(super) fn text_print(&self, id: NodeId) -> u64 {
+        fingerprint(&self.bodies[id].summary)
+    }
+
+    /// A node's URL path, for the engine's bookkeeping (not a read).
+    pub(super) fn path_of(&self, id: NodeId) -> &'a str {
+        &self.site.nodes[id].path
     }
 
     /// The document and body [`Ctx::summary_text_print`] reads.
@@ -522,11 +533,12 @@ impl<'a> Ctx<'a> {
 
     /// What [`Ctx::page`] shows besides the summary (the linked nodes are read as links):
     /// the body, what resolve decided (intern, neighbours, children, assets), the backlinks.
-    pub(super) fn page_print(&self, id: NodeId, summaries: &[u64]) -> u64 {
+    pub(super) fn page_print(&self, id: NodeId, summaries: &[u64], texts: &[u64]) -> u64 {
         let n = &self.site.nodes[id];
         let b = &self.bodies[id];
         fingerprint(&(
             summaries[id],
+            texts[id],
             b.hash,
             n.doc.fm.intern,
             (n.parent, n.prev, n.next),
