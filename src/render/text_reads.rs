@@ -97,6 +97,8 @@ pub(crate) fn instrument(tera: &mut Tera) -> tera::Result<Option<Arc<TextReads>>
 #[derive(Default)]
 struct Scan {
     opaque: bool,
+    /// Values of the key-value loops around the current node that walk front-matter maps.
+    map_values: Vec<String>,
 }
 
 impl Scan {
@@ -119,13 +121,18 @@ impl Scan {
                 }
                 Node::Forloop(_, f, _) => {
                     self.name(&f.value);
+                    self.expr(&mut f.container);
+                    let pairs = f.key.is_some();
                     if let Some(key) = &f.key {
                         self.name(key);
                         // Keys and values of a map: only front-matter maps are safe to walk.
-                        self.opaque |= !is_value_map(&f.container);
+                        self.opaque |= !self.is_value_map(&f.container);
+                        self.map_values.push(f.value.clone());
                     }
-                    self.expr(&mut f.container);
                     self.nodes(&mut f.body);
+                    if pairs {
+                        self.map_values.pop();
+                    }
                     if let Some(body) = &mut f.empty_body {
                         self.nodes(body);
                     }
@@ -177,7 +184,7 @@ impl Scan {
     fn val(&mut self, v: &mut ExprVal) {
         match v {
             ExprVal::String(s) => self.opaque |= s.contains(FIELD),
-            ExprVal::Ident(id) => self.opaque |= opaque_ident(id),
+            ExprVal::Ident(id) => self.opaque |= self.opaque_ident(id),
             ExprVal::Math(m) => {
                 self.expr(&mut m.lhs);
                 self.expr(&mut m.rhs);
@@ -193,7 +200,8 @@ impl Scan {
             ExprVal::Test(t) => {
                 // `is defined` reads no value; other tests (`containing`, …) read the text.
                 let reads_value = !matches!(t.name.as_str(), "defined" | "undefined");
-                self.opaque |= t.ident.contains(FIELD) && reads_value || opaque_ident(&t.ident);
+                self.opaque |=
+                    t.ident.contains(FIELD) && reads_value || self.opaque_ident(&t.ident);
                 t.args.iter_mut().for_each(|a| self.expr(a));
             }
             ExprVal::MacroCall(m) => m.args.values_mut().for_each(|a| self.expr(a)),
@@ -216,14 +224,36 @@ impl Scan {
     fn call(&mut self, f: &mut FunctionCall, input: Option<&str>) {
         // Whole objects as text, or attributes and keys by computed name.
         let computed = |name: &str| f.args.get(name).is_some_and(|a| !is_literal(a));
+        let of_map = input.is_some_and(|i| self.names_value_map(i));
         let opaque = match f.name.as_str() {
-            "json_encode" => true,
-            "get" => computed("key") && !input.is_some_and(ends_in_value_map),
+            "json_encode" => !of_map,
+            "get" => computed("key") && !of_map,
             "map" | "sort" | "group_by" | "filter" | "unique" => computed("attribute"),
             _ => false,
         };
         self.opaque |= opaque;
         f.args.values_mut().for_each(|a| self.expr(a));
+    }
+
+    /// An identifier that may reach a summary unseen: under another spelling
+    /// (`p["summary"]`, `summary_x`), by a computed subscript (`p[name]`, but for a
+    /// front-matter map), or the whole context.
+    fn opaque_ident(&self, id: &str) -> bool {
+        let named = owner_of_summary(id).unwrap_or(id);
+        named.contains(FIELD)
+            || id.contains("__tera_context")
+            || computed_subscripts(id).any(|before| !self.names_value_map(before))
+    }
+
+    /// A front-matter map (`page.fields`, …) or a value in one (a loop's over it).
+    fn names_value_map(&self, id: &str) -> bool {
+        let last = id.rsplit('.').next().unwrap_or(id);
+        let plain = computed_subscripts(id).next().is_none();
+        plain && (VALUE_MAPS.contains(&last) || self.map_values.iter().any(|v| v == id))
+    }
+
+    fn is_value_map(&self, e: &Expr) -> bool {
+        e.filters.is_empty() && matches!(&e.val, ExprVal::Ident(id) if self.names_value_map(id))
     }
 }
 
@@ -233,21 +263,17 @@ fn owner_of_summary(id: &str) -> Option<&str> {
     (!owner.is_empty() && !owner.contains(FIELD)).then_some(owner)
 }
 
-/// An identifier that may reach a summary unseen: under another spelling (`p["summary"]`,
-/// `summary_x`), by a computed subscript (`p[name]`), or the whole context.
-fn opaque_ident(id: &str) -> bool {
-    let named = owner_of_summary(id).map_or(id, |owner| owner);
-    named.contains(FIELD) || id.contains("__tera_context") || computed_subscript(id)
-}
-
-/// `a[b]` with `b` neither a number nor a quoted string.
-fn computed_subscript(id: &str) -> bool {
-    id.split('[').skip(1).any(|rest| {
+/// What comes before each subscript `[b]` of `id` whose `b` is neither a number nor a quoted
+/// string (`page.field_labels` of `page.field_labels[name]`).
+fn computed_subscripts(id: &str) -> impl Iterator<Item = &str> {
+    id.match_indices('[').filter_map(move |(at, _)| {
+        let rest = &id[at + 1..];
         let inner = rest.split(']').next().unwrap_or("").trim();
         let quoted = inner.len() >= 2
             && (inner.starts_with('"') || inner.starts_with('\''))
             && inner.ends_with(inner.chars().next().unwrap_or('"'));
-        !(quoted || inner.chars().all(|c| c.is_ascii_digit()))
+        let literal = quoted || inner.chars().all(|c| c.is_ascii_digit());
+        (!literal).then_some(&id[..at])
     })
 }
 
@@ -257,15 +283,6 @@ fn is_literal(e: &Expr) -> bool {
             e.val,
             ExprVal::String(_) | ExprVal::Int(_) | ExprVal::Float(_) | ExprVal::Bool(_)
         )
-}
-
-fn is_value_map(e: &Expr) -> bool {
-    e.filters.is_empty() && matches!(&e.val, ExprVal::Ident(id) if ends_in_value_map(id))
-}
-
-fn ends_in_value_map(id: &str) -> bool {
-    let last = id.rsplit('.').next().unwrap_or(id);
-    VALUE_MAPS.contains(&last) && !computed_subscript(id)
 }
 
 /// `| __ww_read_summary(of=X.path | default(value=""))`.
@@ -301,6 +318,8 @@ mod tests {
             "{% for p in pages %}{% if p.description %}{{ p.description }}{% elif p.summary %}{{ p.summary | truncate(length=9) }}{% endif %}{% endfor %}",
             "{{ page.summary | default(value='') }}",
             "{% for name, v in page.fields %}{{ page.fields | get(key=name) }}{% endfor %}",
+            "{% for name, v in page.fields %}{{ page.field_labels[name] }}{{ v | json_encode() }}{% endfor %}",
+            "{{ site.extra | json_encode() }}",
             "{% if p.summary is defined %}x{% endif %}",
         ] {
             assert!(scan(t).0.is_some(), "{t}");
@@ -311,6 +330,8 @@ mod tests {
     fn other_ways_to_the_text_make_the_templates_opaque() {
         for t in [
             "{{ p | json_encode }}",
+            "{% for name, v in page.fields %}{% endfor %}{{ v | json_encode() }}",
+            "{{ p.fields[name].x[k] }}",
             "{{ p['summary'] }}",
             "{{ p[name] }}",
             "{{ pages | map(attribute='summary') | join(sep=',') }}",

@@ -176,7 +176,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         2 => (i(), i(), proptest::option::of(0..ANCHORS.len()))
             .prop_map(|(doc, target, anchor)| Edit::LinkAdd { doc, target, anchor }),
         1 => i().prop_map(|doc| Edit::LinkBreak { doc }),
-        2 => (0..7usize).prop_map(|how| Edit::Template { how }),
+        2 => (0..8usize).prop_map(|how| Edit::Template { how }),
         2 => (0..6usize).prop_map(|how| Edit::Config { how }),
         1 => (0..4usize).prop_map(|how| Edit::Asset { how }),
         1 => (0..4usize).prop_map(|how| Edit::KeywordText { how }),
@@ -587,9 +587,16 @@ fn edit_template(f: &Fixture, how: usize) -> Vec<PathBuf> {
             };
             f.write(rel, text)
         }
-        _ => {
+        6 => {
             let text = theme_template(f, "macros.html").replace("[{{ l.title", "[» {{ l.title");
             f.toggle("templates/macros.html", &text)
+        }
+        // Keyword pages that print their entries whole: every summary text is read (the
+        // render stage cannot see which, render/text_reads.rs).
+        _ => {
+            let text = theme_template(f, "keyword.html")
+                + "entries: {{ keyword.pages | json_encode() | safe }}\n";
+            f.toggle("templates/keyword.html", &text)
         }
     }
 }
