@@ -906,3 +906,28 @@ fn dropped_headings_and_links_reach_the_pages_that_link_there() {
         }
     }
 }
+
+/// Templates that could reach a summary text in ways the render stage cannot see (here:
+/// keyword pages that print their entries whole) count every listed text as read: a new first
+/// sentence on a page with a description still reaches the keyword pages that list it, while
+/// the section listings (which show the description) need not change.
+#[test]
+fn opaque_templates_see_every_listed_summary_text() {
+    let f = Fixture::new();
+    edit_template(&f, 7);
+    let pages = f.pages();
+    for rel in &pages {
+        let (mut fm, body) = f.front(rel);
+        fm.insert("description".into(), "Kurz gefasst".into());
+        f.set_front(rel, &fm, &body);
+    }
+    let mut previews = Previews::start(f.root()).unwrap();
+    for (step, rel) in pages.iter().enumerate() {
+        let (fm, body) = f.front(rel);
+        let changed = f.set_front(rel, &fm, &format!("Neu im Schritt {step}.\n\n{body}"));
+        let what = format!("step {} (a new first sentence in {rel})", step + 1);
+        if let Err(e) = previews.check(Some(&changed), &what) {
+            panic!("{e}");
+        }
+    }
+}
