@@ -21,7 +21,7 @@ struct KeywordPageView<'a> {
     permalink: String,
     count: usize,
     content: &'a str,
-    pages: Listed<'a>,
+    pages: Listed,
     related: Vec<RelatedView<'a>>,
     see_also: Vec<KeywordView<'a>>,
     breadcrumbs: [LinkView<'a>; 2],
@@ -76,6 +76,7 @@ pub(super) fn index(ctx: &Ctx<'_>, kw_html: &KeywordHtml, c: &mut Context) -> Pr
         template: "keywords.html".into(),
         path,
         source: PathBuf::from(format!("content/{}", ctx.settings.keywords.path)),
+        lent: None,
     }
 }
 
@@ -119,7 +120,7 @@ pub(super) fn page(
         permalink: ctx.permalink(&path),
         count: kw.pages.len(),
         content: kw_html.descriptions.get(&k).map_or("", String::as_str),
-        pages: Listed(ctx.listed(&kw.pages)),
+        pages: ctx.listed(&kw.pages),
         related: kw
             .related
             .iter()
@@ -138,7 +139,7 @@ pub(super) fn page(
             },
         ],
     };
-    insert_view(c, "keyword", &view, &[("pages", &view.pages)]);
+    let lent = insert_view(ctx, c, "keyword", &view, &[("pages", &view.pages)]);
     let source = kw.description.as_ref().map_or_else(
         || PathBuf::from(format!("keyword `{}`", kw.name)),
         |d| d.src.shown.clone(),
@@ -147,5 +148,6 @@ pub(super) fn page(
         template: "keyword.html".into(),
         path,
         source,
+        lent: Some(lent),
     }
 }

@@ -84,6 +84,8 @@ pub(super) struct Prepared {
     template: String,
     path: String,
     source: PathBuf,
+    /// The summaries lent to the context, to give back after the render.
+    lent: Option<views::Lent>,
 }
 
 /// Renders every output of the site. With `memo` (the dev server's, from the previous run),
@@ -141,6 +143,7 @@ fn render_on_this_pool(
         &mut summaries,
         &summaries_needed(&ctx, templates, &selected),
     );
+    let summaries = views::Summaries::new(summaries);
     let ctx = ctx.with_summaries(&summaries);
     let rendered = run(
         &ctx,
@@ -156,7 +159,7 @@ fn render_on_this_pool(
                 m.keep(**job, o, rec);
             }
         }
-        m.keep_summaries(summaries);
+        m.keep_summaries(summaries.into_values());
     }
     let (fresh, diags) = finish(rendered);
     let outputs = merge_kept(kept, fresh);
@@ -335,29 +338,48 @@ fn render_job(
         Job::Node(id) | Job::SectionPage(id, _) | Job::Extra(id, _) => ctx.content_len(id),
         _ => 0,
     };
-    let Prepared {
-        template,
-        path,
-        source,
-    } = match *job {
+    let mut prepared = match *job {
         Job::Node(id) | Job::Extra(id, _) => node::prepare(ctx, templates, c, job, id, 1),
         Job::SectionPage(id, page_no) => node::prepare(ctx, templates, c, job, id, page_no),
         Job::Special(template, path) => special::prepare(ctx, c, template, path),
         Job::KeywordIndex => keywords::index(ctx, kw_html, c),
         Job::Keyword(k) => keywords::page(ctx, kw_html, c, k),
     };
-    let current_url = ctx.permalink(&path);
+    let result = render_prepared(templates, c, job, menu, &prepared, own_content, ctx);
+    if let Some(lent) = prepared.lent.take() {
+        views::give_back(ctx, c, lent);
+    }
+    result
+}
+
+/// Renders a prepared job: the menu, the page's URL, the template.
+fn render_prepared(
+    templates: &Templates,
+    c: &mut Context,
+    job: &Job,
+    menu: Option<&MenuCache<'_>>,
+    prepared: &Prepared,
+    own_content: usize,
+    ctx: &Ctx<'_>,
+) -> Result<Output, Box<Failure>> {
+    let Prepared {
+        template,
+        path,
+        source,
+        ..
+    } = prepared;
+    let current_url = ctx.permalink(path);
     if let Some(menu) = menu {
         let html = menu
-            .html(menu.state(&path, &current_url))
-            .map_err(|e| failure(e, templates, MENU_TEMPLATE, &source))?;
+            .html(menu.state(path, &current_url))
+            .map_err(|e| failure(e, templates, MENU_TEMPLATE, source))?;
         c.insert("menu_html", html.as_str());
     }
-    c.insert("current_path", &path);
+    c.insert("current_path", path);
     c.insert("current_url", &current_url);
     let cap = guard::MAX_OUTPUT.saturating_add(guard::OUTPUT_PER_INPUT.saturating_mul(own_content));
-    let html = render_capped(&templates.tera, &templates.budget, &template, c, cap)
-        .map_err(|e| failure(e, templates, &template, &source))?;
+    let html = render_capped(&templates.tera, &templates.budget, template, c, cap)
+        .map_err(|e| failure(e, templates, template, source))?;
     // `{% extends %}` leaves a newline before the doctype.
     let html = match html.find(|c: char| !c.is_whitespace()) {
         Some(0) | None => html,
@@ -367,11 +389,11 @@ fn render_job(
         rel: format!(
             "{}{}",
             path.trim_start_matches('/'),
-            file_name(job, &template)
+            file_name(job, template)
         )
         .into(),
         bytes: Arc::new(html.into_bytes()),
-        source: source.into(),
+        source: source.clone().into(),
     })
 }
 

@@ -32,10 +32,10 @@ struct PagerLink {
 struct SectionView<'a> {
     #[serde(flatten)]
     page: PageView<'a>,
-    pages: Listed<'a>,
-    subsections: Listed<'a>,
+    pages: Listed,
+    subsections: Listed,
     paginator: Option<PaginatorView>,
-    all_pages: Listed<'a>,
+    all_pages: Listed,
 }
 
 /// The jobs of node `id`: its page, the section's further pages and its extra outputs.
@@ -141,7 +141,7 @@ pub(super) fn prepare(
     let n = ctx.node(id);
     let path = paginated_path(&n.path, page_no);
     let template = node_template(ctx, &templates.tera, job, id);
-    if n.is_section() {
+    let lent = if n.is_section() {
         let all_pages = templates.all_pages.contains(&template);
         let view = section_view(ctx, id, page_no, all_pages);
         let lists = [
@@ -149,14 +149,16 @@ pub(super) fn prepare(
             ("subsections", &view.subsections),
             ("all_pages", &view.all_pages),
         ];
-        insert_view(c, "section", &view, &lists);
+        Some(insert_view(ctx, c, "section", &view, &lists))
     } else {
         c.insert("page", &ctx.page(id));
-    }
+        None
+    };
     Prepared {
         template,
         path,
         source: n.doc.src.shown.clone(),
+        lent,
     }
 }
 
@@ -174,14 +176,14 @@ fn section_view<'a>(ctx: &Ctx<'a>, id: NodeId, page_no: usize, all_pages: bool) 
     };
     SectionView {
         page: ctx.page(id),
-        pages: Listed(ctx.listed(slice)),
-        subsections: Listed(ctx.listed(&n.subsections)),
+        pages: ctx.listed(slice),
+        subsections: ctx.listed(&n.subsections),
         paginator,
-        all_pages: Listed(if all_pages {
+        all_pages: if all_pages {
             ctx.all_pages(id)
         } else {
-            Vec::new()
-        }),
+            Listed(Vec::new())
+        },
     }
 }
 

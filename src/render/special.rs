@@ -37,5 +37,6 @@ pub(super) fn prepare(
         template: template.to_string(),
         path: path.to_string(),
         source: PathBuf::from(template),
+        lent: None,
     }
 }

@@ -2,7 +2,7 @@
 //! place the render stage reads the site from: every read of a node, a body or a keyword by a
 //! job goes through a `Ctx` method below (the fields are private to this file).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::reads::{Read, Recorder};
 use crate::model::{
@@ -130,29 +130,57 @@ pub(super) struct TargetView<'a> {
     relative: bool,
 }
 
-/// Listed summaries in a view: serialised as `null`, then put in by [`insert_view`] as copies
-/// of the summaries made beforehand. Copying a `Value` costs much less than serialising it
-/// again, and a listing shows hundreds of them.
-pub(super) struct Listed<'a>(pub Vec<&'a Value>);
+/// Listed nodes in a view: serialised as `null`, then put in by [`insert_view`] as the
+/// summaries made beforehand, lent from the [`Summaries`] store (a listing shows hundreds).
+pub(super) struct Listed(pub Vec<NodeId>);
 
-impl Serialize for Listed<'_> {
+impl Serialize for Listed {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_unit()
     }
 }
 
-/// Puts `view` into the context as `key`, with its listings (field name, summaries) in place.
+/// Every node's summary for listings (`Null`: not made), each lent to one render at a time:
+/// a listing's context must own its values, and moving them in and back out costs nothing,
+/// where copying hundreds of them cost more than rendering them.
+pub(super) struct Summaries(Vec<Mutex<Value>>);
+
+impl Summaries {
+    pub(super) fn new(values: Vec<Value>) -> Self {
+        Summaries(values.into_iter().map(Mutex::new).collect())
+    }
+
+    pub(super) fn into_values(self) -> Vec<Value> {
+        let inner = |m: Mutex<Value>| m.into_inner().unwrap_or_else(PoisonError::into_inner);
+        self.0.into_iter().map(inner).collect()
+    }
+
+    fn slot(&self, id: NodeId) -> Option<std::sync::MutexGuard<'_, Value>> {
+        let m = self.0.get(id.index())?;
+        Some(m.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// What [`insert_view`] lent a context: its key and, per listing field, the nodes.
+pub(super) struct Lent {
+    key: &'static str,
+    lists: Vec<(&'static str, Vec<NodeId>)>,
+}
+
+/// Puts `view` into the context as `key`, with its listings (field name, nodes) in place;
+/// [`give_back`] returns the summaries after the render.
 pub(super) fn insert_view(
+    ctx: &Ctx<'_>,
     c: &mut tera::Context,
-    key: &str,
+    key: &'static str,
     view: &impl Serialize,
-    lists: &[(&str, &Listed<'_>)],
-) {
+    lists: &[(&'static str, &Listed)],
+) -> Lent {
     let mut v = serde_json::to_value(view).unwrap_or(Value::Null);
     if let Value::Object(fields) = &mut v {
         for (name, list) in lists {
             if let Some(slot) = fields.get_mut(*name) {
-                *slot = Value::Array(list.0.iter().map(|&x| x.clone()).collect());
+                *slot = Value::Array(list.0.iter().map(|&id| ctx.lend(id)).collect());
             }
         }
     }
@@ -161,6 +189,25 @@ pub(super) fn insert_view(
     // Moved into the context, not serialised once more (as `Context::insert` would).
     if let Ok(view) = tera::Context::from_value(Value::Object(outer)) {
         c.extend(view);
+    }
+    Lent {
+        key,
+        lists: lists.iter().map(|(n, l)| (*n, l.0.clone())).collect(),
+    }
+}
+
+/// Takes the view [`insert_view`] put into the context out again, and its summaries back
+/// into the store.
+pub(super) fn give_back(ctx: &Ctx<'_>, c: &mut tera::Context, lent: Lent) {
+    let Some(Value::Object(mut view)) = c.remove(lent.key) else {
+        return;
+    };
+    for (name, ids) in lent.lists {
+        if let Some(Value::Array(items)) = view.remove(name) {
+            for (id, v) in ids.into_iter().zip(items) {
+                ctx.give_back(id, v);
+            }
+        }
     }
 }
 
@@ -174,7 +221,7 @@ pub(super) struct Ctx<'a> {
     /// Title of the keyword index: its `_index.md` title, else the theme's `keywords` string.
     keywords_title: String,
     /// Every node's summary for listings, built once: a page appears in many lists.
-    summaries: &'a [Value],
+    summaries: Option<&'a Summaries>,
     /// Notes what a job reads, when the render memo is on.
     recorder: Option<Arc<Recorder>>,
 }
@@ -196,7 +243,7 @@ impl<'a> Ctx<'a> {
             bodies,
             keywords,
             keywords_title,
-            summaries: &[],
+            summaries: None,
             recorder: None,
         }
     }
@@ -217,8 +264,33 @@ impl<'a> Ctx<'a> {
     }
 
     /// The same context with the summaries (`Null` for nodes no selected job lists).
-    pub(super) fn with_summaries(self, summaries: &'a [Value]) -> Self {
-        Ctx { summaries, ..self }
+    pub(super) fn with_summaries(self, summaries: &'a Summaries) -> Self {
+        Ctx {
+            summaries: Some(summaries),
+            ..self
+        }
+    }
+
+    /// Node `id`'s listed summary, moved out of the store; made anew if another render on a
+    /// parallel thread (or another listing of this one) holds it now.
+    fn lend(&self, id: NodeId) -> Value {
+        let held = self
+            .summaries
+            .and_then(|s| s.slot(id))
+            .map(|mut v| v.take());
+        match held {
+            Some(v) if !v.is_null() => v,
+            _ => serde_json::to_value(self.summary(id)).unwrap_or(Value::Null),
+        }
+    }
+
+    /// Puts a lent summary back (where the store's slot is still empty).
+    fn give_back(&self, id: NodeId, v: Value) {
+        if let Some(mut slot) = self.summaries.and_then(|s| s.slot(id)) {
+            if slot.is_null() {
+                *slot = v;
+            }
+        }
     }
 
     pub(super) fn permalink(&self, path: &str) -> String {
@@ -269,16 +341,16 @@ impl<'a> Ctx<'a> {
         menu.into_iter().map(|s| self.link(s)).collect()
     }
 
-    /// The listed summaries of `ids` (computed beforehand for every listing a job prints).
-    pub(super) fn listed(&self, ids: &[NodeId]) -> Vec<&'a Value> {
+    /// The nodes of a listing (their summaries are lent by [`insert_view`]).
+    pub(super) fn listed(&self, ids: &[NodeId]) -> Listed {
         for &p in ids {
             self.note(Read::Summary(p));
         }
-        ids.iter().map(|&p| &self.summaries[p]).collect()
+        Listed(ids.to_vec())
     }
 
-    /// The listed summaries of every page below section `id`, for `all_pages`.
-    pub(super) fn all_pages(&self, id: NodeId) -> Vec<&'a Value> {
+    /// The listing of every page below section `id`, for `all_pages`.
+    pub(super) fn all_pages(&self, id: NodeId) -> Listed {
         self.listed(&self.all_page_ids(id))
     }
 
