@@ -25,11 +25,10 @@ pub(crate) fn publish(
     mut outputs: Vec<Output>,
     memo: &mut Memo,
 ) -> Vec<Output> {
-    for generated in [
-        memo.sitemap(settings, site),
-        robots(settings),
-        feed(settings, site, bodies),
-    ] {
+    let dates_kept = same_dates(site);
+    let sitemap = memo.sitemap(settings, site, dates_kept);
+    let feed = feed(settings, site, bodies, memo.feed_picks(site, dates_kept));
+    for generated in [sitemap, robots(settings), feed] {
         if !own_files.contains(&&*generated.rel) {
             outputs.push(generated);
         }
@@ -76,16 +75,41 @@ fn lastmod(date: Option<Date>, updated: Option<Date>) -> Option<Date> {
     }
 }
 
-/// What publish keeps for the next run (the dev server): the sitemap, which lists every page.
+/// With the site's delta (the last run was a clean one of the same nodes and paths): whether
+/// every node the delta swapped kept its dates, so that the sitemap and the feed's choice of
+/// pages are the last run's.
+fn same_dates(site: &Site) -> bool {
+    site.delta.as_ref().is_some_and(|d| {
+        d.swapped.iter().all(|(id, old)| {
+            let now = &site.nodes[*id].doc.fm;
+            lastmod(old.fm.date, old.fm.updated) == lastmod(now.date, now.updated)
+        })
+    })
+}
+
+/// What publish keeps for the next run (the dev server): the sitemap, which lists every page,
+/// and the feed's entries.
 #[derive(Default)]
 pub(crate) struct Memo {
     sitemap: Option<(u64, Output)>,
+    feed: Option<Vec<(Date, NodeId)>>,
 }
 
 impl Memo {
+    /// The feed's entries: the last run's if `dates_kept` ([`same_dates`]), else chosen anew.
+    fn feed_picks(&mut self, site: &Site, dates_kept: bool) -> &[(Date, NodeId)] {
+        if !dates_kept {
+            self.feed = None;
+        }
+        self.feed.get_or_insert_with(|| newest(site))
+    }
+
     /// The sitemap, the last one if no URL or date in it changed (the settings are the same
     /// for a memo's lifetime).
-    fn sitemap(&mut self, settings: &Settings, site: &Site) -> Output {
+    fn sitemap(&mut self, settings: &Settings, site: &Site, dates_kept: bool) -> Output {
+        if let Some((_, out)) = self.sitemap.as_ref().filter(|_| dates_kept) {
+            return out.clone();
+        }
         let print = crate::model::fingerprint(
             &site
                 .nodes
@@ -146,8 +170,8 @@ fn robots(settings: &Settings) -> Output {
     }
 }
 
-/// New and updated pages: every document with a date, newest change first.
-fn feed(settings: &Settings, site: &Site, bodies: &[std::sync::Arc<crate::model::Body>]) -> Output {
+/// The feed's entries: the [`FEED_ENTRIES`] newest changed documents, newest first.
+fn newest(site: &Site) -> Vec<(Date, NodeId)> {
     let mut dated: Vec<(Date, NodeId)> = NodeId::all(site.nodes.len())
         .zip(&site.nodes)
         .filter_map(|(i, n)| lastmod(n.doc.fm.date, n.doc.fm.updated).map(|d| (d, i)))
@@ -163,10 +187,20 @@ fn feed(settings: &Settings, site: &Site, bodies: &[std::sync::Arc<crate::model:
         dated.truncate(FEED_ENTRIES);
     }
     dated.sort_by(newest_first);
+    dated
+}
+
+/// New and updated pages: the documents with the newest dates (`picks`, [`newest`]).
+fn feed(
+    settings: &Settings,
+    site: &Site,
+    bodies: &[std::sync::Arc<crate::model::Body>],
+    picks: &[(Date, NodeId)],
+) -> Output {
     let stamp = |d: Date| format!("{}T00:00:00Z", d.iso());
     let base = &settings.base_url;
     // A feed without dated pages still needs an `updated`; the Unix epoch says "unknown".
-    let updated = dated
+    let updated = picks
         .first()
         .map_or_else(|| "1970-01-01T00:00:00Z".to_string(), |(d, _)| stamp(*d));
     let mut xml = format!(
@@ -177,7 +211,7 @@ fn feed(settings: &Settings, site: &Site, bodies: &[std::sync::Arc<crate::model:
         escape::xml(base),
         escape::xml(base),
     );
-    for (d, i) in dated {
+    for &(d, i) in picks {
         let n = &site.nodes[i];
         let url = escape::xml(&format!("{base}{}", &n.path[1..]));
         let summary = if n.doc.fm.description.is_empty() {

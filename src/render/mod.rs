@@ -183,7 +183,7 @@ fn merge_kept(kept: Vec<Option<Output>>, fresh: Vec<Output>) -> Vec<Output> {
 /// Every output of the site, in order: each node's (see [`node::jobs`]), the keyword index,
 /// the keyword pages, the special pages. Errors: the nodes' missing or unusable templates.
 fn jobs(ctx: &Ctx<'_>, tera: &Tera) -> Result<Vec<Job>, Vec<Diagnostic>> {
-    let mut jobs = Vec::new();
+    let mut jobs = Vec::with_capacity(ctx.node_count() + ctx.keyword_count() + 8);
     let mut diags = Vec::new();
     for id in NodeId::all(ctx.node_count()) {
         diags.extend(node::jobs(ctx, tera, id, &mut jobs));

@@ -260,8 +260,9 @@ fn node_prints_of(
 /// What the render stage kept of each output for the next run (the dev server).
 #[derive(Default)]
 pub(crate) struct Memo {
-    /// The node source paths and keyword slugs the reads' indices refer to.
-    nodes: Vec<String>,
+    /// The nodes' documents (for their source paths) and the keyword slugs the reads' indices
+    /// refer to.
+    nodes: Vec<Arc<Document>>,
     keywords: Vec<String>,
     outputs: HashMap<Job, Kept>,
     /// Which jobs read what (entries of earlier recordings may remain: they only cost a check).
@@ -293,23 +294,23 @@ struct Kept {
 impl Memo {
     /// Forgets everything if the nodes or keywords are not the ones the reads refer to.
     pub(super) fn sync(&mut self, ctx: &Ctx<'_>) {
-        let nodes: Vec<&str> = NodeId::all(ctx.node_count())
-            .map(|n| ctx.node(n).doc.src.rel.as_str())
-            .collect();
         let keywords: Vec<&str> = KeywordId::all(ctx.keyword_count())
             .map(|k| ctx.keyword(k).slug.as_str())
             .collect();
-        if !self
-            .nodes
-            .iter()
-            .map(String::as_str)
-            .eq(nodes.iter().copied())
-            || !self
-                .keywords
-                .iter()
-                .map(String::as_str)
-                .eq(keywords.iter().copied())
-        {
+        // Mostly the same documents, whose paths need no comparing; another document at the
+        // same path takes the old one's place.
+        let same_node = |(kept, n): (&mut Arc<Document>, NodeId)| {
+            let doc = ctx.texts_of(n).0;
+            let same = Arc::ptr_eq(kept, doc) || kept.src.rel == doc.src.rel;
+            if same {
+                *kept = doc.clone();
+            }
+            same
+        };
+        let same_nodes = self.nodes.len() == ctx.node_count()
+            && (self.nodes.iter_mut().zip(NodeId::all(ctx.node_count()))).all(same_node);
+        let same_keywords = (self.keywords.iter().map(String::as_str)).eq(keywords.iter().copied());
+        if !same_nodes || !same_keywords {
             self.outputs.clear();
             self.readers.clear();
             self.indexed = 0;
@@ -317,7 +318,9 @@ impl Memo {
             self.summaries.clear();
             self.order.clear();
             self.last.clear();
-            self.nodes = nodes.into_iter().map(str::to_string).collect();
+            self.nodes = NodeId::all(ctx.node_count())
+                .map(|n| ctx.texts_of(n).0.clone())
+                .collect();
             self.keywords = keywords.into_iter().map(str::to_string).collect();
         }
     }
