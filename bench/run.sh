@@ -114,9 +114,10 @@ corpus() { # size -> corpus folder (generated unless cached with the same genera
     python3 "$BENCH_DIR/gen_corpus.py" --pages "$n" --seed "$SEED" --out "$dir" >&2
     echo "$stamp" >"$dir/.stamp"
   fi
-  # Always the theme snapshot of this run.
+  # Always the theme snapshot of this run, copied: wegweiser refuses a theme (or content)
+  # that is a symbolic link to a folder outside the site.
   rm -rf "$dir/wegweiser/themes/default"
-  ln -s "$WORK/theme" "$dir/wegweiser/themes/default"
+  cp -r "$WORK/theme" "$dir/wegweiser/themes/default"
   echo "$dir"
 }
 
@@ -190,11 +191,11 @@ fi
 sdir=$(corpus "$SEARCH_SIZE")
 site=$WORK/search-site
 rm -rf "$site" "$WORK/out-search"
-mkdir -p "$site/themes"
+# A copy of the corpus site (not links to it: wegweiser refuses folders linked from outside).
+cp -r "$sdir/wegweiser" "$site"
+rm -rf "$site/public"
 sed 's/^search = false$/search = true/' "$sdir/wegweiser/config.toml" >"$site/config.toml"
 grep -q '^search = true$' "$site/config.toml" || { echo "run.sh: could not switch search on" >&2; exit 1; }
-ln -s "$sdir/wegweiser/content" "$site/content"
-ln -s "$WORK/theme" "$site/themes/default"
 log "$SEARCH_SIZE pages with search = true"
 /usr/bin/time -o "$WORK/logs/time-search" -f "%e %M %U %S" timeout "$TIMEOUT" \
   "$WW" build --root "$site" --output-dir "$WORK/out-search" --timings >"$WORK/logs/search.log" 2>&1 \

@@ -162,6 +162,16 @@ impl Scan {
     }
 
     fn expr(&mut self, e: &mut Expr) {
+        self.expr_with(e, true);
+    }
+
+    /// An operand of arithmetic or of `<`, `>`: Tera evaluates one without filters as a number
+    /// (a text there is an error either way); a filter would change that error's message.
+    fn number(&mut self, e: &mut Expr) {
+        self.expr_with(e, false);
+    }
+
+    fn expr_with(&mut self, e: &mut Expr, note: bool) {
         self.val(&mut e.val);
         let input = match &e.val {
             ExprVal::Ident(id) => Some(id.clone()),
@@ -174,7 +184,7 @@ impl Scan {
             self.call(f, input.as_deref().filter(|_| first));
         }
         if let ExprVal::Ident(id) = &e.val {
-            if let Some(owner) = owner_of_summary(id) {
+            if let Some(owner) = owner_of_summary(id).filter(|_| note) {
                 let at = usize::from(e.has_default_filter());
                 e.filters.insert(at, read_filter(owner));
             }
@@ -186,12 +196,18 @@ impl Scan {
             ExprVal::String(s) => self.opaque |= s.contains(FIELD),
             ExprVal::Ident(id) => self.opaque |= self.opaque_ident(id),
             ExprVal::Math(m) => {
-                self.expr(&mut m.lhs);
-                self.expr(&mut m.rhs);
+                self.number(&mut m.lhs);
+                self.number(&mut m.rhs);
             }
             ExprVal::Logic(l) => {
-                self.expr(&mut l.lhs);
-                self.expr(&mut l.rhs);
+                use tera::ast::LogicOperator as Op;
+                if matches!(l.operator, Op::Gt | Op::Gte | Op::Lt | Op::Lte) {
+                    self.number(&mut l.lhs);
+                    self.number(&mut l.rhs);
+                } else {
+                    self.expr(&mut l.lhs);
+                    self.expr(&mut l.rhs);
+                }
             }
             ExprVal::In(i) => {
                 self.expr(&mut i.lhs);
