@@ -142,12 +142,19 @@ pub(crate) fn run(
     let mut clock = Clock::new();
     let mut diags = Diagnostics::new();
     // 1. load: the files, and the templates compiled.
-    let sources = load_stage(settings, memo, changed, &mut diags)?;
+    let mut sources = load_stage(settings, memo, changed, &mut diags)?;
     let templates = templates_stage(settings, memo, &sources.templates, &mut diags)?;
     clock.lap("load");
     // 2. parse
     let (docs, d) = parse::parse(settings, &sources.content, &mut memo.parsed);
     diags.extend(d);
+    // A one-off build needs the content files no more: the documents hold their texts, which
+    // the Markdown stage frees one by one (`links::take_texts`).
+    if !memo.keep {
+        if let Some(s) = Arc::get_mut(&mut sources) {
+            s.content = Vec::new();
+        }
+    }
     clock.lap("parse");
     // 3. resolve
     let collator = memo.collator();
@@ -317,8 +324,10 @@ fn links_and_keywords(
 ) -> (Vec<Arc<crate::model::Body>>, Keywords) {
     let stage = StageProgress::start(progress, "markdown", site.nodes.len());
     // A one-off build frees each text once rendered (the memo's copies must go first).
+    // (The parse and resolve memos hold the documents: without them, the texts are unshared.)
     let texts = (!memo.keep).then(|| {
         memo.parsed = parse::Memo::default();
+        memo.resolved = resolve::Memo::default();
         links::take_texts(site)
     });
     let keyword_docs = std::mem::take(&mut site.keyword_docs);
