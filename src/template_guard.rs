@@ -68,26 +68,36 @@ pub(crate) fn on_render_threads<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// Steps used by the output each render thread is working on: one counter per thread, so
-/// parallel renders do not share a budget.
-pub(crate) struct Budget {
-    used: Vec<AtomicU64>,
-}
+/// One value per render thread (and one for any other thread): what a template's hooks note
+/// about the output that thread is rendering, so parallel renders do not share it.
+pub(crate) struct PerRenderThread<T>(Vec<T>);
 
-impl Default for Budget {
+impl<T: Default> Default for PerRenderThread<T> {
     fn default() -> Self {
         let threads = pool().map_or(1, rayon::ThreadPool::current_num_threads);
-        Budget {
-            used: (0..=threads).map(|_| AtomicU64::new(0)).collect(),
-        }
+        PerRenderThread((0..=threads).map(|_| T::default()).collect())
     }
+}
+
+impl<T> PerRenderThread<T> {
+    /// This thread's value.
+    pub(crate) fn get(&self) -> Option<&T> {
+        let last = self.0.len().checked_sub(1)?;
+        let i = rayon::current_thread_index().map_or(last, |i| i.min(last));
+        self.0.get(i)
+    }
+}
+
+/// Steps used by the output each render thread is working on: one counter per thread, so
+/// parallel renders do not share a budget.
+#[derive(Default)]
+pub(crate) struct Budget {
+    used: PerRenderThread<AtomicU64>,
 }
 
 impl Budget {
     fn slot(&self) -> Option<&AtomicU64> {
-        let last = self.used.len().checked_sub(1)?;
-        let i = rayon::current_thread_index().map_or(last, |i| i.min(last));
-        self.used.get(i)
+        self.used.get()
     }
 
     /// Starts the budget of a new output on this thread.

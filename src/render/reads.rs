@@ -192,6 +192,13 @@ impl Prints {
         Some(changed)
     }
 
+    /// What each node's listed summary value is made from: its summary and summary text prints.
+    fn listed(&self) -> Vec<(u64, u64)> {
+        (self.summary.iter().copied())
+            .zip(self.summary_text.iter().copied())
+            .collect()
+    }
+
     /// The fingerprint of everything `reads` names, with what every output reads.
     fn of(&self, reads: &[Read]) -> u64 {
         use std::hash::Hasher;
@@ -276,8 +283,7 @@ pub(crate) struct Memo {
     suspects: Option<HashSet<Job>>,
     /// Listed summaries by node (`Null`: not made), with the summary prints they were made at.
     summaries: Vec<serde_json::Value>,
-    summary_prints: Vec<u64>,
-    summary_text_prints: Vec<u64>,
+    summary_prints: Vec<(u64, u64)>,
     /// Each node's summary text print, by node.
     texts: Vec<TextPrint>,
     /// The last run's jobs and outputs in order, if it rendered every job.
@@ -341,16 +347,10 @@ impl Memo {
     /// fill for this run and give back with [`Memo::keep_summaries`].
     pub(super) fn take_summaries(&mut self) -> Vec<serde_json::Value> {
         let mut store = std::mem::take(&mut self.summaries);
-        let now = self.prints.as_ref().map_or(&[][..], |p| &p.summary[..]);
-        let texts = self
-            .prints
-            .as_ref()
-            .map_or(&[][..], |p| &p.summary_text[..]);
+        let now = self.prints.as_ref().map_or(Vec::new(), Prints::listed);
         store.resize(now.len(), serde_json::Value::Null);
         for (i, v) in store.iter_mut().enumerate() {
-            if self.summary_prints.get(i) != now.get(i)
-                || self.summary_text_prints.get(i) != texts.get(i)
-            {
+            if self.summary_prints.get(i) != now.get(i) {
                 *v = serde_json::Value::Null;
             }
         }
@@ -358,14 +358,7 @@ impl Memo {
     }
 
     pub(super) fn keep_summaries(&mut self, store: Vec<serde_json::Value>) {
-        self.summary_prints = self
-            .prints
-            .as_ref()
-            .map_or(Vec::new(), |p| p.summary.clone());
-        self.summary_text_prints = self
-            .prints
-            .as_ref()
-            .map_or(Vec::new(), |p| p.summary_text.clone());
+        self.summary_prints = self.prints.as_ref().map_or(Vec::new(), Prints::listed);
         self.summaries = store;
     }
 

@@ -26,26 +26,14 @@ const FIELD: &str = "summary";
 const VALUE_MAPS: [&str; 4] = ["fields", "field_labels", "field_types", "extra"];
 
 /// The `X.path` values the summary filter saw, per render thread (one output at a time each).
+#[derive(Default)]
 pub(crate) struct TextReads {
-    seen: Vec<Mutex<Vec<String>>>,
+    seen: guard::PerRenderThread<Mutex<Vec<String>>>,
 }
 
 impl TextReads {
-    fn new() -> Self {
-        let threads = guard::pool().map_or(1, rayon::ThreadPool::current_num_threads);
-        TextReads {
-            seen: (0..=threads).map(|_| Mutex::new(Vec::new())).collect(),
-        }
-    }
-
-    fn slot(&self) -> Option<&Mutex<Vec<String>>> {
-        let last = self.seen.len().checked_sub(1)?;
-        let i = rayon::current_thread_index().map_or(last, |i| i.min(last));
-        self.seen.get(i)
-    }
-
     fn note(&self, path: &str) {
-        if let Some(s) = self.slot() {
+        if let Some(s) = self.seen.get() {
             s.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(path.to_string());
@@ -54,7 +42,7 @@ impl TextReads {
 
     /// What this thread's output read so far; starts the next output's list.
     pub(super) fn take(&self) -> Vec<String> {
-        self.slot().map_or(Vec::new(), |s| {
+        self.seen.get().map_or(Vec::new(), |s| {
             std::mem::take(&mut *s.lock().unwrap_or_else(PoisonError::into_inner))
         })
     }
@@ -81,7 +69,7 @@ pub(crate) fn instrument(tera: &mut Tera) -> tera::Result<Option<Arc<TextReads>>
             guard::reindex(t);
         }
     }
-    let reads = Arc::new(TextReads::new());
+    let reads = Arc::new(TextReads::default());
     let r = reads.clone();
     tera.register_filter(FILTER, move |v: &Value, args: &HashMap<String, Value>| {
         if let Some(path) = args.get("of").and_then(Value::as_str) {
