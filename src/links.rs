@@ -349,7 +349,6 @@ fn render_text(
         backlinks: Vec::new(),
         links,
         anchors: r.anchors,
-        own_anchors: r.own_anchors,
         anchor_places: Vec::new(),
     };
     (body, diags)
@@ -399,7 +398,12 @@ pub(crate) fn render_bodies(
     }
     set_backlinks(site, &mut bodies, memo);
     let sources = memo.anchor_sources(site);
-    diags.extend(check_anchors(site, &bodies, &sources));
+    diags.extend(check_anchors(
+        site,
+        &bodies,
+        &sources,
+        &env.opts.reserved_ids,
+    ));
     // The memo keeps the bodies with their backlinks: next run, a body is copied again only
     // if its backlinks change.
     memo.keep_backlinks(&bodies);
@@ -642,6 +646,7 @@ pub(crate) fn check_anchors(
     site: &Site,
     bodies: &[Arc<Body>],
     sources: &[NodeId],
+    theme_ids: &[String],
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for &src in sources {
@@ -649,11 +654,10 @@ pub(crate) fn check_anchors(
         for (off, t) in &bodies[src].links {
             let Some(a) = &t.anchor else { continue };
             let anchors = &bodies[t.page].anchors;
-            if a.is_empty() || anchors.iter().any(|x| x == a) {
+            if a.is_empty() || anchors.iter().chain(theme_ids).any(|x| x == a) {
                 continue;
             }
             // The hint names the page's own anchors, not the theme's.
-            let anchors = &anchors[..bodies[t.page].own_anchors.min(anchors.len())];
             let target = &site.nodes[t.page].doc.src.shown;
             let hint = did_you_mean(a, anchors.iter().map(String::as_str)).unwrap_or_else(|| {
                 let mut known: Vec<&str> = anchors.iter().map(String::as_str).collect();

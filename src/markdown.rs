@@ -179,10 +179,9 @@ pub(crate) struct Rendered {
     pub(crate) html: String,
     /// Nested by level.
     pub(crate) toc: Vec<TocEntry>,
-    /// Every id a link may point at: the headings' and footnotes', then the theme's.
+    /// The ids of the headings and footnotes. A link may also point at the theme's
+    /// ([`Options::reserved_ids`]), which every page has and no page keeps a copy of.
     pub(crate) anchors: Vec<String>,
-    /// How many of `anchors` are the text's own (headings and footnotes).
-    pub(crate) own_anchors: usize,
     /// Byte offset (into the text given) of each resolved internal link, in order.
     pub(crate) links: Vec<(usize, LinkTarget)>,
     /// Byte offset of each broken link.
@@ -661,14 +660,12 @@ impl<'s, 'o> Pass<'s, 'o> {
                 String::new()
             }
         };
+        // Kept until the page is rendered: without the spare capacity of the estimate above.
+        rendered.html.shrink_to_fit();
         // Footnotes and the theme's ids are link targets on the page too.
         let mut footnote_anchors: Vec<String> = self.footnotes.into_values().collect();
         footnote_anchors.sort_unstable();
         rendered.anchors.extend(footnote_anchors);
-        rendered.own_anchors = rendered.anchors.len();
-        rendered
-            .anchors
-            .extend(self.opts.reserved_ids.iter().cloned());
         rendered.toc = nest_toc(self.flat_toc);
         rendered.summary_text = truncate_summary(&collapse_whitespace(&self.summary.text));
         rendered.lints = self.lint.lints;
@@ -1116,10 +1113,16 @@ fn nest_toc(flat: Vec<TocEntry>) -> Vec<TocEntry> {
             _ => siblings.push(entry),
         }
     }
+    // The tree lives as long as the build: no spare capacity from the pushes.
+    fn shrink(entries: &mut Vec<TocEntry>) {
+        entries.shrink_to_fit();
+        entries.iter_mut().for_each(|e| shrink(&mut e.children));
+    }
     let mut root = Vec::new();
     for entry in flat {
         insert(&mut root, entry);
     }
+    shrink(&mut root);
     root
 }
 

@@ -338,10 +338,8 @@ pub(crate) struct Body {
     pub backlinks: Vec<NodeId>,
     /// Internal links written here: (byte offset in the file, target).
     pub links: Vec<(usize, LinkTarget)>,
-    /// Heading ids of the body.
+    /// Heading and footnote ids of the body (the theme's ids are in `links::Env`).
     pub anchors: Vec<String>,
-    /// How many of `anchors` are the page's own (headings, footnotes; the theme's follow).
-    pub own_anchors: usize,
     /// Where each link with an `#anchor` is written (position and source line, message
     /// empty), when the source text is freed before the anchor check (a build).
     pub anchor_places: Vec<(usize, Diagnostic)>,
