@@ -662,7 +662,7 @@ impl<'s, 'o> Pass<'s, 'o> {
         };
         // Kept until the page is rendered: without the spare capacity of the estimate above.
         rendered.html.shrink_to_fit();
-        // Footnotes and the theme's ids are link targets on the page too.
+        // Footnotes are link targets on the page too (the theme's ids: `Options::reserved_ids`).
         let mut footnote_anchors: Vec<String> = self.footnotes.into_values().collect();
         footnote_anchors.sort_unstable();
         rendered.anchors.extend(footnote_anchors);

@@ -96,20 +96,17 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
-    fn slot(&self) -> Option<&AtomicU64> {
-        self.used.get()
-    }
-
     /// Starts the budget of a new output on this thread.
     pub(crate) fn reset(&self) {
-        if let Some(s) = self.slot() {
+        if let Some(s) = self.used.get() {
             s.store(0, Ordering::Relaxed);
         }
     }
 
     /// Takes `steps`; false once the output has used more than [`BUDGET`].
     fn spend(&self, steps: u64) -> bool {
-        self.slot()
+        self.used
+            .get()
             .is_none_or(|s| s.fetch_add(steps, Ordering::Relaxed).saturating_add(steps) <= BUDGET)
     }
 }
